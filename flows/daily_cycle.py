@@ -1,0 +1,58 @@
+"""The daily cycle: one flow run per business date, stage flows over shards, never a run per account."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from flows.legal import legal_escalation
+from flows.negotiation import negotiation_stage
+from flows.plan_monitoring import plan_monitoring
+from flows.reminder import reminder_stage
+from flows.summary import merge_counts
+from overdue.runtime import get_runtime
+from tasks.cycle_steps import classify_accounts, dispatch_outbox, list_shards
+
+
+@flow(name="daily-cycle", flow_run_name="cycle-{as_of}")
+def daily_cycle(as_of: date, now: datetime | None = None, database_url: str | None = None) -> dict[str, Any]:
+    """Plans are judged first (a broken plan changes the stage), then every account is classified,
+    each stage does its work, and the outbox sends what is due inside contact windows."""
+    now = now or datetime.combine(as_of, time(), tzinfo=UTC)
+    shards = list_shards(database_url, get_runtime(database_url).settings.shard_size)
+    summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(shards)}
+    summary["plan_monitoring"] = plan_monitoring(database_url, as_of, now, shards)
+    summary["stages"] = merge_counts(classify_accounts(database_url, as_of, now, shard) for shard in shards)
+    summary["reminder"] = reminder_stage(database_url, as_of, now, shards)
+    summary["negotiation"] = negotiation_stage(database_url, as_of, now, shards)
+    summary["legal"] = legal_escalation(database_url, as_of, now, shards)
+    summary["dispatch"] = dispatch_outbox(database_url, now)
+    create_markdown_artifact(
+        key="daily-cycle-summary", markdown=summary_markdown(summary), description=f"Cycle {as_of}"
+    )
+    return summary
+
+
+def summary_markdown(summary: dict[str, Any]) -> str:
+    transitions = summary["stages"].get("transitions", {})
+    lines = [
+        f"# Daily cycle {summary['as_of']}",
+        "",
+        f"Accounts evaluated: **{summary['stages'].get('evaluated', 0)}** in {summary['shards']} shards",
+        "",
+        "| transition | accounts |",
+        "|---|---|",
+        *(f"| {name} | {count} |" for name, count in sorted(transitions.items())),
+        "",
+        "| step | counts |",
+        "|---|---|",
+        f"| plan monitoring | {summary['plan_monitoring']} |",
+        f"| reminder | {summary['reminder']} |",
+        f"| negotiation | {summary['negotiation']} |",
+        f"| legal escalation | {summary['legal']} |",
+        f"| outbox dispatch | {summary['dispatch']} |",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""The variables a template sees: money and dates already formatted for the customer's locale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+from babel.dates import format_date
+
+from overdue.domain.masking import mask_tail
+from overdue.domain.money import format_money
+
+OPT_OUT = {"en-US": "Reply STOP to opt out.", "zh-CN": "回复TD退订"}
+
+
+@dataclass(frozen=True)
+class Sender:
+    business_name: str
+    callback_phone: str
+
+
+def fmt_date(day: date, locale: str) -> str:
+    return format_date(day, format="long", locale=locale.replace("-", "_"))
+
+
+def message_context(
+    *,
+    sender: Sender,
+    locale: str,
+    full_name: str,
+    account_ref: str,
+    currency: str,
+    principal_minor: int,
+    interest_minor: int,
+    fees_minor: int,
+    due_date: date,
+    dpd: int,
+    offer: dict[str, Any] | None = None,
+    installment: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    def money(minor: int) -> str:
+        return format_money(minor, currency, locale)
+
+    return {
+        "customer_name": full_name,
+        "business_name": sender.business_name,
+        "callback_phone": sender.callback_phone,
+        "account_ref": mask_tail(account_ref),
+        "balance": money(principal_minor + interest_minor + fees_minor),
+        "principal": money(principal_minor),
+        "interest": money(interest_minor),
+        "fees": money(fees_minor),
+        "due_date": fmt_date(due_date, locale),
+        "dpd": dpd,
+        "opt_out": OPT_OUT.get(locale, OPT_OUT["en-US"]),
+        "offer": _offer(offer, money, locale),
+        "installment": _installment(installment, money, locale),
+    }
+
+
+def _offer(offer: dict[str, Any] | None, money: Any, locale: str) -> SimpleNamespace | None:
+    if offer is None:
+        return None
+    return SimpleNamespace(
+        installments=offer["installments"],
+        installment_amount=money(offer["installment_minor"]),
+        total=money(offer["total_minor"]),
+        first_due_date=fmt_date(offer["first_due_date"], locale),
+        expires_on=fmt_date(offer["expires_on"], locale),
+    )
+
+
+def _installment(item: dict[str, Any] | None, money: Any, locale: str) -> SimpleNamespace | None:
+    if item is None:
+        return None
+    return SimpleNamespace(
+        seq=item["seq"],
+        count=item["count"],
+        amount=money(item["amount_minor"]),
+        due_date=fmt_date(item["due_date"], locale),
+    )

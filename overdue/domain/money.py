@@ -1,0 +1,55 @@
+"""Money as integer minor units plus an ISO 4217 currency; Decimal only where division happens."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import format_currency, get_currency_precision
+
+_EXPONENTS: dict[str, int] = {}
+
+
+def exponent(currency: str) -> int:
+    """Digits after the decimal point for a currency (USD 2, CNY 2, JPY 0)."""
+    if currency not in _EXPONENTS:
+        _EXPONENTS[currency] = get_currency_precision(currency)
+    return _EXPONENTS[currency]
+
+
+def to_minor(amount: str | Decimal | int, currency: str) -> int:
+    """Parse a major-unit amount ("12.34") into minor units, refusing more precision than the currency has."""
+    try:
+        value = Decimal(str(amount).strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {amount!r}") from exc
+    if not value.is_finite():
+        raise ValueError(f"not an amount: {amount!r}")
+    scaled = value.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount!r} has more decimals than {currency} allows")
+    return int(scaled)
+
+
+def to_major(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-exponent(currency))
+
+
+def format_money(minor: int, currency: str, locale: str) -> str:
+    """Locale-aware display, e.g. $1,234.50 (en-US) or ¥1,234.50 (zh-CN)."""
+    return format_currency(to_major(minor, currency), currency, locale=locale.replace("-", "_"))
+
+
+def split_evenly(total_minor: int, parts: int) -> list[int]:
+    """Split into `parts` amounts that sum exactly to the total; the first ones carry the extra cents."""
+    if parts <= 0:
+        raise ValueError("parts must be positive")
+    base, extra = divmod(total_minor, parts)
+    return [base + 1 if i < extra else base for i in range(parts)]
+
+
+def ceil_div(numerator: int, denominator: int) -> int:
+    return -(-numerator // denominator)
+
+
+def round_minor(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))

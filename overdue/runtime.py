@@ -1,0 +1,40 @@
+"""Wire settings, configuration, templates and the outreach channel once per process (the bootstrap)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from overdue.channels.base import ChannelSender
+from overdue.channels.context import Sender
+from overdue.channels.outbox import DryRunOutbox
+from overdue.channels.templates import TemplateRenderer
+from overdue.config import Configuration, load_configuration
+from overdue.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    config: Configuration
+    renderer: TemplateRenderer
+    sender: Sender
+    channel: ChannelSender
+    database_url: str
+
+
+def build_runtime(settings: Settings, database_url: str | None = None) -> Runtime:
+    config = load_configuration(settings.config_dir, settings.strategy)
+    return Runtime(
+        settings=settings,
+        config=config,
+        renderer=TemplateRenderer(config.templates_dir),
+        sender=Sender(settings.business_name, settings.callback_phone),
+        channel=DryRunOutbox(),
+        database_url=database_url or settings.effective_database_url,
+    )
+
+
+@lru_cache(maxsize=4)
+def get_runtime(database_url: str | None = None) -> Runtime:
+    return build_runtime(get_settings(), database_url)

@@ -1,0 +1,29 @@
+"""The append-only audit trail. Everything that matters to a customer or an auditor lands here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from overdue.store.tables import AuditEvent
+
+SYSTEM = "system:cycle"
+
+
+def audit_row(kind: str, actor: str, ts: datetime, account_id: int | None = None, **data: Any) -> dict[str, Any]:
+    return {"kind": kind, "actor": actor, "ts": ts, "account_id": account_id, "data": data}
+
+
+def record(session: Session, kind: str, actor: str, ts: datetime, account_id: int | None = None, **data: Any) -> None:
+    record_many(session, [audit_row(kind, actor, ts, account_id, **data)])
+
+
+def record_many(session: Session, rows: Iterable[dict[str, Any]]) -> int:
+    batch = list(rows)
+    if batch:
+        session.execute(sa.insert(AuditEvent), batch)
+    return len(batch)

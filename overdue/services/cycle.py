@@ -1,0 +1,257 @@
+"""The daily cycle's steps, each over one shard of accounts (an id range) in one transaction.
+
+Rules live in `overdue.domain`; these functions load facts in bulk, ask the domain, and write the
+changes back set-wise with their audit events. Prefect flows only sequence them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from overdue.config import Configuration
+from overdue.domain import stages
+from overdue.domain.escalation import escalation_rule
+from overdue.domain.offers import propose_installment_plan
+from overdue.domain.plans import BROKEN, KEPT, InstallmentState, plan_status
+from overdue.domain.stages import AccountFacts, classify, days_past_due
+from overdue.services.audit import SYSTEM, audit_row, record_many
+from overdue.services.outreach import active_hold, cancel_queued
+from overdue.store.bulk import update_by_id
+from overdue.store.tables import Account, Customer, HumanTask, Installment, LegalCase, Offer, PaymentPlan
+
+LEGAL_ESCALATION = "legal_escalation"
+BALANCE = Account.principal_minor + Account.interest_minor + Account.fees_minor
+
+
+@dataclass
+class StageChanges:
+    evaluated: int = 0
+    transitions: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"evaluated": self.evaluated, "transitions": dict(self.transitions)}
+
+
+def _has_active_plan() -> sa.ColumnElement[bool]:
+    return sa.exists().where(PaymentPlan.account_id == Account.id, PaymentPlan.status == "active")
+
+
+def classify_accounts(
+    session: Session, config: Configuration, as_of: date, now: datetime, shard: tuple[int, int]
+) -> StageChanges:
+    """Age every open account to `as_of` and move it to the stage the strategy says."""
+    result = StageChanges()
+    rows = session.execute(
+        sa.select(
+            Account.id,
+            Account.stage,
+            Account.due_date,
+            Account.dpd,
+            BALANCE,
+            Account.currency,
+            Account.broken_plans,
+            _has_active_plan(),
+        ).where(Account.id.between(*shard), Account.stage != stages.CLOSED)  # type: ignore[union-attr]
+    ).all()
+    updates: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    for account_id, stage, due_date, old_dpd, balance, currency, broken, has_plan in rows:
+        dpd = days_past_due(due_date, as_of)
+        facts = AccountFacts(stage, dpd, balance, currency, broken, bool(has_plan))
+        new_stage = classify(facts, config.strategy)
+        result.evaluated += 1
+        if new_stage != stage:
+            result.transitions[f"{stage}->{new_stage}"] += 1
+            updates.append(
+                {"id": account_id, "dpd": dpd, "stage": new_stage, "stage_entered_on": as_of, "next_action_on": as_of}
+            )
+            audits.append(
+                audit_row("stage.changed", SYSTEM, now, account_id, **{"from": stage, "to": new_stage, "dpd": dpd})
+            )
+            if new_stage in (stages.CLOSED, stages.CURRENT):
+                cancel_queued(session, account_id, f"account is {new_stage}", SYSTEM, now)
+        elif dpd != old_dpd:
+            updates.append({"id": account_id, "dpd": dpd})
+    update_by_id(session, Account, updates)
+    record_many(session, audits)
+    return result
+
+
+@dataclass
+class PlanResults:
+    checked: int = 0
+    kept: int = 0
+    broken: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"checked": self.checked, "kept": self.kept, "broken": self.broken}
+
+
+def monitor_plans(
+    session: Session, config: Configuration, as_of: date, now: datetime, shard: tuple[int, int]
+) -> PlanResults:
+    """Judge every active plan: paid in full is kept; an installment unpaid past grace breaks it."""
+    results = PlanResults()
+    plans = session.scalars(
+        sa.select(PaymentPlan).where(
+            PaymentPlan.status == "active",
+            PaymentPlan.account_id.between(*shard),  # type: ignore[attr-defined]
+        )
+    ).all()
+    if not plans:
+        return results
+    schedule: dict[int, list[InstallmentState]] = defaultdict(list)
+    for item in session.scalars(
+        sa.select(Installment).where(Installment.plan_id.in_([p.id for p in plans]))  # type: ignore[attr-defined]
+    ):
+        schedule[item.plan_id].append(InstallmentState(item.seq, item.due_date, item.amount_minor, item.paid_minor))
+    audits: list[dict[str, Any]] = []
+    for plan in plans:
+        results.checked += 1
+        status = plan_status(schedule[plan.id], as_of, plan.grace_days)  # type: ignore[index]
+        if status == KEPT:
+            results.kept += 1
+        elif status == BROKEN:
+            results.broken += 1
+            session.execute(
+                sa.update(Account).where(Account.id == plan.account_id).values(broken_plans=Account.broken_plans + 1)
+            )
+        else:
+            continue
+        plan.status, plan.ended_on = status, as_of
+        session.add(plan)
+        audits.append(audit_row(f"plan.{status}", SYSTEM, now, plan.account_id, plan_id=plan.id))
+    record_many(session, audits)
+    return results
+
+
+@dataclass
+class OfferResults:
+    made: int = 0
+    expired: int = 0
+    not_applicable: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"made": self.made, "expired": self.expired, "not_applicable": self.not_applicable}
+
+
+def make_offers(
+    session: Session, config: Configuration, as_of: date, now: datetime, shard: tuple[int, int]
+) -> OfferResults:
+    """Lapse stale offers, then offer an installment plan within bounds to every negotiation account
+    that has no open offer."""
+    results = OfferResults()
+    in_shard = Offer.account_id.between(*shard)  # type: ignore[attr-defined]
+    expired = session.scalars(
+        sa.select(Offer.id).where(in_shard, Offer.status == "open", Offer.expires_on < as_of)  # type: ignore[operator]
+    ).all()
+    if expired:
+        session.execute(sa.update(Offer).where(Offer.id.in_(expired)).values(status="expired"))  # type: ignore[union-attr]
+        results.expired = len(expired)
+    open_offer = sa.exists().where(Offer.account_id == Account.id, Offer.status == "open")
+    rows = session.execute(
+        sa.select(Account.id, BALANCE, Account.currency, Customer.jurisdiction)
+        .join(Customer, Customer.id == Account.customer_id)  # type: ignore[arg-type]
+        .where(
+            Account.id.between(*shard),  # type: ignore[union-attr]
+            Account.stage == stages.NEGOTIATION,
+            ~open_offer,
+            ~active_hold(as_of),
+        )
+    ).all()
+    audits: list[dict[str, Any]] = []
+    for account_id, balance, currency, jurisdiction in rows:
+        bounds = config.offers.installment.for_jurisdiction(jurisdiction)
+        offer = propose_installment_plan(balance, currency, bounds, as_of)
+        if offer is None:
+            results.not_applicable += 1
+            continue
+        row = Offer(
+            account_id=account_id,
+            total_minor=offer.total_minor,
+            installments=offer.installments,
+            first_due_date=offer.first_due_date,
+            created_on=as_of,
+            expires_on=offer.expires_on,
+        )
+        session.add(row)
+        session.flush()
+        audits.append(
+            audit_row(
+                "offer.made",
+                SYSTEM,
+                now,
+                account_id,
+                offer_id=row.id,
+                installments=offer.installments,
+                total_minor=offer.total_minor,
+            )
+        )
+        results.made += 1
+    record_many(session, audits)
+    return results
+
+
+def propose_escalations(
+    session: Session, config: Configuration, as_of: date, now: datetime, shard: tuple[int, int]
+) -> int:
+    """Open a legal-approval task for each account the escalation rules select. Never escalates itself."""
+    escalation = config.strategy.escalation
+    cooldown_start = now - timedelta(days=escalation.review_cooldown_days)
+    recent_or_open_task = sa.exists().where(
+        HumanTask.account_id == Account.id,
+        HumanTask.kind == LEGAL_ESCALATION,
+        sa.or_(HumanTask.status == "open", HumanTask.decided_at >= cooldown_start),  # type: ignore[operator]
+    )
+    has_case = sa.exists().where(LegalCase.account_id == Account.id)
+    rows = session.execute(
+        sa.select(Account.id, Account.stage, Account.dpd, BALANCE, Account.currency, Account.broken_plans).where(
+            Account.id.between(*shard),  # type: ignore[union-attr]
+            Account.stage.in_([stages.NEGOTIATION, stages.REMINDER]),  # type: ignore[attr-defined]
+            ~recent_or_open_task,
+            ~has_case,
+            ~active_hold(as_of),
+        )
+    ).all()
+    tasks: list[dict[str, Any]] = []
+    for account_id, stage, dpd, balance, currency, broken in rows:
+        rule = escalation_rule(AccountFacts(stage, dpd, balance, currency, broken), escalation)
+        if rule is None:
+            continue
+        tasks.append(
+            {
+                "kind": LEGAL_ESCALATION,
+                "account_id": account_id,
+                "payload": {
+                    "rule": rule,
+                    "dpd": dpd,
+                    "balance_minor": balance,
+                    "currency": currency,
+                    "broken_plans": broken,
+                },
+                "role_needed": escalation.role,
+                "requested_by": SYSTEM,
+                "due_at": now + timedelta(hours=escalation.sla_hours),
+                "status": "open",
+                "version": 0,
+                "created_at": now,
+            }
+        )
+    if tasks:
+        session.execute(sa.insert(HumanTask), tasks)
+        record_many(
+            session,
+            (
+                audit_row(
+                    "task.created", SYSTEM, now, t["account_id"], task_kind=LEGAL_ESCALATION, rule=t["payload"]["rule"]
+                )
+                for t in tasks
+            ),
+        )
+    return len(tasks)

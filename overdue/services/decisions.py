@@ -1,0 +1,89 @@
+"""People decide human tasks here. A decision is a conditional write, so two people deciding the same
+task at once end with exactly one decision; its continuation runs in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from overdue.domain import stages
+from overdue.services.audit import record
+from overdue.services.cycle import LEGAL_ESCALATION
+from overdue.services.outreach import cancel_queued
+from overdue.store.tables import Account, HumanTask, LegalCase
+
+DECISIONS = {"approve": "approved", "reject": "rejected"}
+
+
+class DecisionError(ValueError):
+    """The decision was not recorded; the message says why, in words fit for the person who tried."""
+
+
+def decide_task(
+    session: Session, task_id: int, expected_version: int, decision: str, reason: str, user: str, now: datetime
+) -> HumanTask:
+    if decision not in DECISIONS:
+        raise DecisionError(f"unknown decision '{decision}' (use approve or reject)")
+    if not reason.strip():
+        raise DecisionError("a reason is required")
+    if not user.strip():
+        raise DecisionError("the person deciding must be named")
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise DecisionError(f"task {task_id} does not exist")
+    if task.requested_by == user:
+        raise DecisionError(f"task {task_id} was requested by {user}; another person must decide it")
+    status = DECISIONS[decision]
+    result = session.execute(
+        sa.update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.status == "open", HumanTask.version == expected_version)  # type: ignore[arg-type]
+        .values(status=status, decided_by=user, decided_at=now, reason=reason.strip(), version=HumanTask.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(task)
+        if task.status != "open":
+            raise DecisionError(f"task {task_id} was already {task.status} by {task.decided_by}; nothing changed")
+        raise DecisionError(f"task {task_id} changed while you were looking at it; reload and decide again")
+    session.refresh(task)
+    record(
+        session,
+        "task.decided",
+        user,
+        now,
+        task.account_id,
+        task_id=task_id,
+        task_kind=task.kind,
+        decision=status,
+        reason=task.reason,
+    )
+    if task.kind == LEGAL_ESCALATION and status == "approved":
+        open_legal_case(session, task, user, now)
+    return task
+
+
+def open_legal_case(session: Session, task: HumanTask, user: str, now: datetime) -> LegalCase:
+    """The continuation of an approved escalation: the account leaves collection outreach for counsel."""
+    account = session.get(Account, task.account_id)
+    assert account is not None
+    case = LegalCase(
+        account_id=account.id,  # type: ignore[arg-type]
+        task_id=task.id,  # type: ignore[arg-type]
+        balance_minor=account.balance_minor,
+        opened_on=now.date(),
+        approved_by=user,
+    )
+    session.add(case)
+    previous = account.stage
+    account.stage, account.stage_entered_on, account.next_action_on = stages.LEGAL, now.date(), None
+    account.version += 1
+    session.add(account)
+    session.flush()
+    cancel_queued(session, account.id, "escalated to legal", user, now)  # type: ignore[arg-type]
+    record(
+        session, "stage.changed", user, now, account.id, **{"from": previous, "to": stages.LEGAL, "task_id": task.id}
+    )
+    record(session, "legal_case.opened", user, now, account.id, case_id=case.id, balance_minor=case.balance_minor)
+    return case

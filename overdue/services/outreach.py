@@ -1,0 +1,326 @@
+"""Outreach: plan today's cadence messages into the outbox, then dispatch what is due in its window.
+
+Messages are written `queued` with a deterministic idempotency key before any send, so a rerun of
+the same day queues nothing new and a crash mid-dispatch never sends a message twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from overdue.channels.base import ChannelSender, OutgoingMessage
+from overdue.channels.context import Sender, message_context
+from overdue.channels.templates import TemplateRenderer
+from overdue.config import Configuration
+from overdue.config.models import CadenceStep
+from overdue.domain import stages
+from overdue.domain.cadence import next_step_date, step_due
+from overdue.domain.contact_window import in_window, next_window_opening, planned_send_at
+from overdue.domain.plans import InstallmentState, next_unpaid
+from overdue.services.audit import SYSTEM, audit_row, record_many
+from overdue.store.bulk import insert_ignoring_conflicts, update_by_id
+from overdue.store.tables import (
+    Account,
+    ContactPoint,
+    Customer,
+    Hold,
+    Installment,
+    Offer,
+    OutreachMessage,
+    PaymentPlan,
+)
+
+NOT_CONTACTABLE_STAGES = (stages.CLOSED, stages.LEGAL, stages.CURRENT)
+
+
+@dataclass
+class OutreachCounts:
+    queued: int = 0
+    skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"queued": self.queued, "skipped": dict(self.skipped)}
+
+
+def active_hold(as_of: date) -> sa.ColumnElement[bool]:
+    """EXISTS an active hold for the account in the enclosing query."""
+    return sa.exists().where(
+        Hold.account_id == Account.id,
+        Hold.starts_on <= as_of,
+        sa.or_(Hold.ends_on.is_(None), Hold.ends_on >= as_of),  # type: ignore[union-attr]
+    )
+
+
+def message_key(stage: str, account_id: int, anchor: date, step: CadenceStep) -> str:
+    return f"{stage}:{account_id}:{anchor.isoformat()}:{step.id}:{step.channel}"
+
+
+def plan_outreach(
+    session: Session,
+    config: Configuration,
+    renderer: TemplateRenderer,
+    sender: Sender,
+    stage: str,
+    as_of: date,
+    now: datetime,
+    shard: tuple[int, int],
+) -> OutreachCounts:
+    """Queue the cadence step due today for every account in `stage` whose next action has come."""
+    counts = OutreachCounts()
+    steps = config.strategy.cadence.get(stage, ())
+    if not steps:
+        return counts
+    rows = session.execute(
+        sa.select(Account, Customer)
+        .join(Customer, Customer.id == Account.customer_id)  # type: ignore[arg-type]
+        .where(
+            Account.id.between(*shard),  # type: ignore[union-attr]
+            Account.stage == stage,
+            Account.next_action_on <= as_of,  # type: ignore[operator]
+            ~active_hold(as_of),
+        )
+    ).all()
+    if not rows:
+        return counts
+    account_ids = [account.id for account, _ in rows]
+    addresses = _usable_addresses(session, [customer.id for _, customer in rows])
+    offers = _open_offers(session, account_ids) if stage == stages.NEGOTIATION else {}
+    schedules = _active_schedules(session, account_ids) if stage == stages.PLAN else {}
+
+    planned: list[tuple[str, dict[str, Any]]] = []
+    next_actions: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    for account, customer in rows:
+        anchor, installment = _anchor(stage, account, schedules.get(account.id))
+        if anchor is None:
+            next_actions.append({"id": account.id, "next_action_on": None})
+            continue
+        step = step_due(steps, anchor, as_of, config.strategy.catch_up_days)
+        next_actions.append({"id": account.id, "next_action_on": next_step_date(steps, anchor, as_of)})
+        if step is None:
+            continue
+        address = addresses.get((customer.id, step.channel))
+        offer = offers.get(account.id)
+        reason = None
+        if address is None:
+            reason = "no usable contact point"
+        elif step.template == "offer" and offer is None:
+            reason = "no open offer"
+        if reason is not None:
+            counts.skipped[reason] += 1
+            audits.append(audit_row("message.skipped", SYSTEM, now, account.id, step=step.id, reason=reason))
+            continue
+        assert address is not None
+        context = message_context(
+            sender=sender,
+            locale=customer.locale,
+            full_name=customer.full_name,
+            account_ref=account.external_ref,
+            currency=account.currency,
+            principal_minor=account.principal_minor,
+            interest_minor=account.interest_minor,
+            fees_minor=account.fees_minor,
+            due_date=account.due_date,
+            dpd=account.dpd,
+            offer=offer,
+            installment=installment,
+        )
+        rendered = renderer.render(step.template, step.channel, customer.locale, context)
+        window = config.policy(customer.jurisdiction).contact_window
+        key = message_key(stage, account.id, anchor, step)  # type: ignore[arg-type]
+        planned.append(
+            (
+                key,
+                {
+                    "idempotency_key": key,
+                    "account_id": account.id,
+                    "customer_id": customer.id,
+                    "channel": step.channel,
+                    "address": address,
+                    "template": step.template,
+                    "locale": customer.locale,
+                    "stage": stage,
+                    "step": step.id,
+                    "subject": rendered.subject,
+                    "body": rendered.body,
+                    "status": "queued",
+                    "send_at": planned_send_at(as_of, step.local_time, customer.time_zone, window),
+                    "created_at": now,
+                },
+            )
+        )
+
+    existing = set(
+        session.scalars(
+            sa.select(OutreachMessage.idempotency_key).where(
+                OutreachMessage.idempotency_key.in_([key for key, _ in planned])  # type: ignore[attr-defined]
+            )
+        )
+    )
+    fresh = [row for key, row in planned if key not in existing]
+    insert_ignoring_conflicts(session, OutreachMessage, fresh, ["idempotency_key"])
+    audits.extend(
+        audit_row("message.queued", SYSTEM, now, row["account_id"], key=row["idempotency_key"], channel=row["channel"])
+        for row in fresh
+    )
+    record_many(session, audits)
+    update_by_id(session, Account, next_actions)
+    counts.queued = len(fresh)
+    return counts
+
+
+def _anchor(stage: str, account: Account, schedule: list[InstallmentState] | None) -> tuple[date | None, Any]:
+    if stage == stages.REMINDER:
+        return account.due_date, None
+    if stage == stages.NEGOTIATION:
+        return account.stage_entered_on, None
+    if stage == stages.PLAN and schedule:
+        item = next_unpaid(schedule)
+        if item is None:
+            return None, None
+        return item.due_date, {
+            "seq": item.seq,
+            "count": len(schedule),
+            "amount_minor": item.outstanding_minor,
+            "due_date": item.due_date,
+        }
+    return None, None
+
+
+def _usable_addresses(session: Session, customer_ids: list[int]) -> dict[tuple[int, str], str]:
+    rows = session.execute(
+        sa.select(ContactPoint.customer_id, ContactPoint.channel, ContactPoint.address)
+        .where(
+            ContactPoint.customer_id.in_(customer_ids),  # type: ignore[attr-defined]
+            ContactPoint.opted_out_at.is_(None),  # type: ignore[union-attr]
+            ContactPoint.invalid_at.is_(None),  # type: ignore[union-attr]
+        )
+        .order_by(ContactPoint.id)
+    ).all()
+    found: dict[tuple[int, str], str] = {}
+    for customer_id, channel, address in rows:
+        found.setdefault((customer_id, channel), address)
+    return found
+
+
+def _open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str, Any]]:
+    offers = session.scalars(
+        sa.select(Offer).where(Offer.account_id.in_(account_ids), Offer.status == "open")  # type: ignore[attr-defined]
+    ).all()
+    return {
+        offer.account_id: {
+            "installments": offer.installments,
+            "installment_minor": -(-offer.total_minor // offer.installments),
+            "total_minor": offer.total_minor,
+            "first_due_date": offer.first_due_date,
+            "expires_on": offer.expires_on,
+        }
+        for offer in offers
+    }
+
+
+def _active_schedules(session: Session, account_ids: list[int]) -> dict[int, list[InstallmentState]]:
+    rows = session.execute(
+        sa.select(PaymentPlan.account_id, Installment)
+        .join(Installment, Installment.plan_id == PaymentPlan.id)  # type: ignore[arg-type]
+        .where(PaymentPlan.account_id.in_(account_ids), PaymentPlan.status == "active")  # type: ignore[attr-defined]
+    ).all()
+    schedules: dict[int, list[InstallmentState]] = defaultdict(list)
+    for account_id, item in rows:
+        schedules[account_id].append(InstallmentState(item.seq, item.due_date, item.amount_minor, item.paid_minor))
+    return schedules
+
+
+@dataclass
+class DispatchCounts:
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"sent": self.sent, "failed": self.failed, "deferred": self.deferred, "cancelled": self.cancelled}
+
+
+def dispatch_due(
+    session: Session, config: Configuration, channel: ChannelSender, now: datetime, limit: int = 10_000
+) -> DispatchCounts:
+    """Send queued messages whose time has come, re-checking at send time that contact is still right:
+    inside the customer's window, account still collectable, no hold. Outside the window: deferred."""
+    counts = DispatchCounts()
+    rows = session.execute(
+        sa.select(OutreachMessage, Customer.time_zone, Customer.jurisdiction, Account.stage, active_hold(now.date()))
+        .join(Customer, Customer.id == OutreachMessage.customer_id)  # type: ignore[arg-type]
+        .join(Account, Account.id == OutreachMessage.account_id)  # type: ignore[arg-type]
+        .where(OutreachMessage.status == "queued", OutreachMessage.send_at <= now)  # type: ignore[operator]
+        .order_by(OutreachMessage.send_at)
+        .limit(limit)
+    ).all()
+    updates: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    for message, time_zone, jurisdiction, stage, on_hold in rows:
+        if stage in NOT_CONTACTABLE_STAGES or on_hold:
+            reason = "account on hold" if on_hold else f"account is {stage}"
+            updates.append({"id": message.id, "status": "cancelled", "error": reason})
+            audits.append(
+                audit_row(
+                    "message.cancelled", SYSTEM, now, message.account_id, key=message.idempotency_key, reason=reason
+                )
+            )
+            counts.cancelled += 1
+            continue
+        window = config.policy(jurisdiction).contact_window
+        if not in_window(now, time_zone, window):
+            updates.append({"id": message.id, "send_at": next_window_opening(now, time_zone, window)})
+            counts.deferred += 1
+            continue
+        result = channel.send(
+            OutgoingMessage(message.idempotency_key, message.channel, message.address, message.subject, message.body)
+        )
+        status = "sent" if result.accepted else "failed"
+        updates.append(
+            {
+                "id": message.id,
+                "status": status,
+                "sent_at": now if result.accepted else None,
+                "provider": result.provider,
+                "provider_id": result.provider_id,
+                "error": result.error,
+            }
+        )
+        audits.append(
+            audit_row(
+                f"message.{status}",
+                SYSTEM,
+                now,
+                message.account_id,
+                key=message.idempotency_key,
+                provider=result.provider,
+            )
+        )
+        if result.accepted:
+            counts.sent += 1
+        else:
+            counts.failed += 1
+    update_by_id(session, OutreachMessage, updates)
+    record_many(session, audits)
+    return counts
+
+
+def cancel_queued(session: Session, account_id: int, reason: str, actor: str, now: datetime) -> int:
+    """Stop every queued message to an account at once (paid, escalated, on hold)."""
+    result = session.execute(
+        sa.update(OutreachMessage)
+        .where(OutreachMessage.account_id == account_id, OutreachMessage.status == "queued")
+        .values(status="cancelled", error=reason)
+    )
+    cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if cancelled:
+        record_many(session, [audit_row("message.cancelled", actor, now, account_id, count=cancelled, reason=reason)])
+    return cancelled

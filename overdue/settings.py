@@ -1,0 +1,48 @@
+"""Runtime settings from `OVERDUE_*` environment variables (and a `.env` file).
+
+Secrets never live in configs: they come from the environment only.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept URLs as people write them: `postgresql://` and `postgres://` use psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OVERDUE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "var", description="Local data folder.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in data_dir.")
+    config_dir: Path = Field(default=PROJECT_ROOT / "configs", description="Strategy, policies, templates.")
+    strategy: str = Field(default="default", description="Strategy name under configs/strategies.")
+    business_name: str = "Overdue Demo Bank"
+    callback_phone: str = "+1 800 555 0100"
+    shard_size: int = Field(default=5000, gt=0, description="Accounts per shard in the daily cycle.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'overdue.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

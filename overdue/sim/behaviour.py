@@ -1,0 +1,185 @@
+"""Simulated customers and ops staff reacting to the system, one day at a time.
+
+They act only through the same services a real payment feed, agent or approver uses. Every random
+draw is seeded by (seed, subject, day, purpose), so results do not depend on iteration order.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from overdue.domain import stages
+from overdue.runtime import Runtime
+from overdue.services.cycle import LEGAL_ESCALATION
+from overdue.services.decisions import decide_task
+from overdue.services.offers import accept_offer
+from overdue.services.payments import PaymentIn, record_payments
+from overdue.sim.portfolio import segment_of
+from overdue.store.tables import Account, HumanTask, Installment, Offer, OutreachMessage, PaymentPlan
+
+BALANCE = Account.principal_minor + Account.interest_minor + Account.fees_minor
+
+
+@dataclass(frozen=True)
+class BehaviourModel:
+    """Probabilities per behaviour segment (steady, forgetful, strained, distressed)."""
+
+    pay_when_contacted: dict[str, float] = field(
+        default_factory=lambda: {"steady": 0.30, "forgetful": 0.22, "strained": 0.05, "distressed": 0.01}
+    )
+    pay_otherwise: dict[str, float] = field(
+        default_factory=lambda: {"steady": 0.03, "forgetful": 0.01, "strained": 0.004, "distressed": 0.0}
+    )
+    partial_share: dict[str, float] = field(
+        default_factory=lambda: {"steady": 0.05, "forgetful": 0.2, "strained": 0.6, "distressed": 0.8}
+    )
+    accept_offer: dict[str, float] = field(
+        default_factory=lambda: {"steady": 0.35, "forgetful": 0.3, "strained": 0.3, "distressed": 0.1}
+    )
+    keep_installment: dict[str, float] = field(
+        default_factory=lambda: {"steady": 0.98, "forgetful": 0.88, "strained": 0.8, "distressed": 0.5}
+    )
+    ops_staff: tuple[str, ...] = ("ops.alice", "ops.bo", "legal.chen")
+    approve_share: float = 0.7
+    decision_delay_days: tuple[int, int] = (1, 6)
+
+
+@dataclass
+class DayOutcome:
+    payments: int = 0
+    collected_minor: dict[str, int] = field(default_factory=dict)
+    offers_accepted: int = 0
+    tasks_decided: int = 0
+
+
+def draw(seed: int, *parts: object) -> random.Random:
+    return random.Random(":".join(str(p) for p in (seed, *parts)))
+
+
+def simulate_day(session: Session, runtime: Runtime, model: BehaviourModel, seed: int, day: date) -> DayOutcome:
+    now = datetime.combine(day, time(20, 0), tzinfo=UTC)
+    outcome = DayOutcome()
+    contacted = _contacted_on(session, day)
+    payments = _customer_payments(session, model, seed, day, contacted)
+    payments += _installment_payments(session, model, seed, day)
+    results = record_payments(session, runtime.config, payments, "sim:customer", now)
+    outcome.payments = results.recorded
+    for payment in payments:
+        outcome.collected_minor[payment.currency] = (
+            outcome.collected_minor.get(payment.currency, 0) + payment.amount_minor
+        )
+    outcome.offers_accepted = _accept_offers(session, runtime, model, seed, day, contacted, now)
+    outcome.tasks_decided = _ops_decisions(session, model, seed, day, now)
+    return outcome
+
+
+def _contacted_on(session: Session, day: date) -> set[int]:
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return set(
+        session.scalars(
+            sa.select(OutreachMessage.account_id).where(
+                OutreachMessage.status == "sent",
+                OutreachMessage.sent_at >= start,  # type: ignore[operator]
+                OutreachMessage.sent_at < start + timedelta(days=1),  # type: ignore[operator]
+            )
+        )
+    )
+
+
+def _customer_payments(
+    session: Session, model: BehaviourModel, seed: int, day: date, contacted: set[int]
+) -> list[PaymentIn]:
+    rows = session.execute(
+        sa.select(Account.id, Account.external_ref, BALANCE, Account.currency).where(
+            Account.stage.in_([stages.REMINDER, stages.NEGOTIATION])  # type: ignore[attr-defined]
+        )
+    ).all()
+    payments = []
+    for account_id, ref, balance, currency in rows:
+        segment = segment_of(ref, seed)
+        rng = draw(seed, account_id, day, "pay")
+        chance = (model.pay_when_contacted if account_id in contacted else model.pay_otherwise)[segment]
+        if balance <= 0 or rng.random() >= chance:
+            continue
+        amount = balance
+        if rng.random() < model.partial_share[segment]:
+            amount = max(1, balance * rng.randint(20, 70) // 100)
+        payments.append(PaymentIn(f"sim-{seed}-{account_id}-{day}", account_id, amount, currency, day, "sim"))
+    return payments
+
+
+def _installment_payments(session: Session, model: BehaviourModel, seed: int, day: date) -> list[PaymentIn]:
+    """Customers on a plan pay on the due date, or a couple of days late, or not at all."""
+    rows = session.execute(
+        sa.select(
+            Account.id,
+            Account.external_ref,
+            Account.currency,
+            Installment.due_date,
+            Installment.amount_minor,
+            Installment.paid_minor,
+        )
+        .join(PaymentPlan, PaymentPlan.account_id == Account.id)  # type: ignore[arg-type]
+        .join(Installment, Installment.plan_id == PaymentPlan.id)  # type: ignore[arg-type]
+        .where(
+            PaymentPlan.status == "active",
+            Installment.paid_minor < Installment.amount_minor,
+            Installment.due_date.in_([day, day - timedelta(days=2)]),  # type: ignore[attr-defined]
+        )
+    ).all()
+    payments = []
+    for account_id, ref, currency, due, amount, paid in rows:
+        keep = model.keep_installment[segment_of(ref, seed)]
+        chance = keep if due == day else keep / 2
+        if draw(seed, account_id, due, "installment", day).random() < chance:
+            payments.append(
+                PaymentIn(f"sim-{seed}-{account_id}-{day}-i", account_id, amount - paid, currency, day, "sim")
+            )
+    return payments
+
+
+def _accept_offers(
+    session: Session, runtime: Runtime, model: BehaviourModel, seed: int, day: date, contacted: set[int], now: datetime
+) -> int:
+    rows = session.execute(
+        sa.select(Offer.id, Account.id, Account.external_ref)
+        .join(Account, Account.id == Offer.account_id)  # type: ignore[arg-type]
+        .where(Offer.status == "open", Account.stage == stages.NEGOTIATION, Offer.expires_on >= day)  # type: ignore[operator]
+    ).all()
+    accepted = 0
+    for offer_id, account_id, ref in rows:
+        if account_id not in contacted:
+            continue
+        rng = draw(seed, account_id, day, "offer")
+        if rng.random() < model.accept_offer[segment_of(ref, seed)]:
+            accept_offer(session, runtime.config, offer_id, rng.choice(("sms", "phone")), "sim:customer", day, now)
+            accepted += 1
+    return accepted
+
+
+def _ops_decisions(session: Session, model: BehaviourModel, seed: int, day: date, now: datetime) -> int:
+    tasks = session.execute(
+        sa.select(HumanTask.id, HumanTask.version, HumanTask.created_at).where(
+            HumanTask.status == "open", HumanTask.kind == LEGAL_ESCALATION
+        )
+    ).all()
+    decided = 0
+    for task_id, version, created_at in tasks:
+        rng = draw(seed, "task", task_id)
+        delay = rng.randint(*model.decision_delay_days)
+        if created_at.date() + timedelta(days=delay) > day:
+            continue
+        approve = rng.random() < model.approve_share
+        reason = (
+            "Criteria met; non-litigation means exhausted" if approve else "Customer engaging; try another plan first"
+        )
+        decide_task(
+            session, task_id, version, "approve" if approve else "reject", reason, rng.choice(model.ops_staff), now
+        )
+        decided += 1
+    return decided

@@ -1,0 +1,130 @@
+"""Synthetic portfolios: US and CN customers, en-US and zh-CN, several time zones. Same seed, same rows."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from overdue.store.bulk import chunked
+from overdue.store.tables import Account, ContactPoint, Customer
+
+US_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Phoenix")
+CN_ZONES = ("Asia/Shanghai", "Asia/Shanghai", "Asia/Shanghai", "Asia/Urumqi")
+US_FIRST = (
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "Michael",
+    "Linda",
+    "David",
+    "Maria",
+    "Daniel",
+    "Aisha",
+    "Wei",
+    "Carlos",
+)
+US_LAST = ("Smith", "Johnson", "Garcia", "Brown", "Davis", "Miller", "Lopez", "Wilson", "Nguyen", "Chen", "Okafor")
+CN_SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙")
+CN_GIVEN = ("伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明")
+US_AREA = ("212", "312", "415", "617", "713", "206", "305", "602")
+CN_MOBILE = ("138", "139", "150", "186", "187", "135", "158")
+SEGMENTS = ("steady", "forgetful", "strained", "distressed")
+SEGMENT_WEIGHTS = (0.3, 0.3, 0.25, 0.15)
+
+
+@dataclass(frozen=True)
+class PortfolioSpec:
+    accounts: int
+    seed: int
+    start: date
+
+
+def segment_of(external_ref: str, seed: int) -> str:
+    """A customer's behaviour segment, derived (not stored) so the system under test never sees it."""
+    return random.Random(f"{seed}:{external_ref}").choices(SEGMENTS, SEGMENT_WEIGHTS)[0]
+
+
+def generate_portfolio(session: Session, spec: PortfolioSpec) -> int:
+    rng = random.Random(spec.seed)
+    now = datetime.combine(spec.start, datetime.min.time(), tzinfo=UTC)
+    customers, accounts, contacts = [], [], []
+    for n in range(1, spec.accounts + 1):
+        customer, account, points = _one(rng, n, spec.start, now)
+        customers.append(customer)
+        accounts.append(account)
+        contacts.append(points)
+    for batch in chunked(list(range(len(customers))), 1000):
+        ids = _insert_returning_ids(session, Customer, [customers[i] for i in batch])
+        rows = []
+        for customer_id, i in zip(ids, batch, strict=True):
+            accounts[i]["customer_id"] = customer_id
+            rows.extend({**point, "customer_id": customer_id} for point in contacts[i])
+        session.execute(sa.insert(ContactPoint), rows)
+        session.execute(sa.insert(Account), [accounts[i] for i in batch])
+    return spec.accounts
+
+
+def _insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    result = session.execute(sa.insert(table).returning(table.id, sort_by_parameter_order=True), rows)
+    return [row[0] for row in result]
+
+
+def _one(
+    rng: random.Random, n: int, start: date, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    us = rng.random() < 0.55
+    if us:
+        jurisdiction, currency, zone = "US", "USD", rng.choice(US_ZONES)
+        locale = "zh-CN" if rng.random() < 0.1 else "en-US"
+        name = f"{rng.choice(US_FIRST)} {rng.choice(US_LAST)}"
+        phone = f"+1{rng.choice(US_AREA)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
+        principal = rng.randint(200_00, 8_000_00)
+        address = f"{rng.randint(1, 9999)} Main St, Springfield, {zone.split('/')[1].replace('_', ' ')}"
+    else:
+        jurisdiction, currency, zone, locale = "CN", "CNY", rng.choice(CN_ZONES), "zh-CN"
+        name = rng.choice(CN_SURNAMES) + "".join(rng.choice(CN_GIVEN) for _ in range(rng.randint(1, 2)))
+        phone = f"+86{rng.choice(CN_MOBILE)}{rng.randint(0, 99_999_999):08d}"
+        principal = rng.randint(1_500_00, 50_000_00)
+        address = f"朝阳区建国路{rng.randint(1, 300)}号, 北京市"
+    ref = f"{jurisdiction}{n:08d}"
+    due = start + timedelta(days=rng.randint(-45, 20))
+    customer = {
+        "external_ref": f"C-{ref}",
+        "full_name": name,
+        "time_zone": zone,
+        "locale": locale,
+        "jurisdiction": jurisdiction,
+        "vulnerability": ["elderly"] if rng.random() < 0.03 else [],
+        "created_at": now,
+    }
+    account = {
+        "external_ref": f"A-{ref}",
+        "product": rng.choice(("credit_card", "credit_card", "personal_loan")),
+        "currency": currency,
+        "principal_minor": principal,
+        "interest_minor": principal * rng.randint(2, 10) // 100,
+        "fees_minor": rng.choice((0, 0, 2500, 3500)),
+        "due_date": due,
+        "dpd": (start - due).days,
+        "stage": "current",
+        "broken_plans": 0,
+        "strategy_arm": "default",
+        "version": 0,
+    }
+    account["placed_balance_minor"] = account["principal_minor"] + account["interest_minor"] + account["fees_minor"]
+    consent = rng.random() < 0.9
+    sms_opted_out = now if rng.random() < 0.05 else None
+    email = f"{ref.lower()}@example.com"
+    contacts = [
+        {"channel": "sms", "address": phone, "consent": consent, "opted_out_at": sms_opted_out},
+        {"channel": "voice", "address": phone, "consent": consent, "opted_out_at": None},
+        {"channel": "email", "address": email, "consent": True, "opted_out_at": None},
+        {"channel": "letter", "address": f"{name}, {address}", "consent": True, "opted_out_at": None},
+    ]
+    return customer, account, contacts

@@ -1,0 +1,227 @@
+"""The system of record: every account, contact, decision and payment lives here.
+
+Money is integer minor units beside an ISO currency; instants are stored in UTC.
+Indexes follow the queries the daily cycle and the dashboard make.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, hands back aware UTC, refuses naive input (a silent local time is a bug)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def json_column() -> Any:
+    return Field(default_factory=dict, sa_column=sa.Column(sa.JSON(), nullable=False))
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    external_ref: str = Field(unique=True, max_length=64)
+    full_name: str = Field(max_length=200)
+    time_zone: str = Field(max_length=64, description="IANA zone, e.g. Asia/Shanghai")
+    locale: str = Field(max_length=16, description="en-US or zh-CN")
+    jurisdiction: str = Field(max_length=8, description="Policy file name, e.g. US, CN")
+    vulnerability: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    created_at: datetime | None = utc_column(nullable=False)
+
+
+class ContactPoint(SQLModel, table=True):
+    """One way to reach a customer on one channel, with consent and opt-out kept per channel."""
+
+    __table_args__ = (sa.UniqueConstraint("customer_id", "channel", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    channel: str = Field(max_length=16, description="sms, voice, email or letter")
+    address: str = Field(max_length=320)
+    consent: bool = Field(default=False, description="Consent to automated contact on this channel")
+    opted_out_at: datetime | None = utc_column()
+    invalid_at: datetime | None = utc_column()
+
+
+class Account(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index("ix_account_stage_next_action", "stage", "next_action_on"),
+        sa.Index("ix_account_due_date", "due_date"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    external_ref: str = Field(unique=True, max_length=64)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    product: str = Field(max_length=32)
+    currency: str = Field(max_length=3)
+    principal_minor: int = 0
+    interest_minor: int = 0
+    fees_minor: int = 0
+    placed_balance_minor: int = Field(default=0, description="Balance when placed for collection")
+    due_date: date
+    dpd: int = Field(default=0, description="Days past due as of the last cycle (negative before due)")
+    stage: str = Field(default="current", max_length=16)
+    stage_entered_on: date | None = None
+    next_action_on: date | None = Field(default=None, description="Customer-local date of the next step")
+    broken_plans: int = 0
+    strategy_arm: str = Field(default="default", max_length=32)
+    version: int = 0
+
+    @property
+    def balance_minor(self) -> int:
+        return self.principal_minor + self.interest_minor + self.fees_minor
+
+
+class Hold(SQLModel, table=True):
+    """A reason to stop collection contact (dispute, hardship, bankruptcy, ...) while it is active."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    kind: str = Field(max_length=32)
+    reason: str = ""
+    starts_on: date
+    ends_on: date | None = None
+    created_by: str = Field(max_length=64)
+
+
+class OutreachMessage(SQLModel, table=True):
+    """A message written `queued` before any provider call, so a crash never sends twice."""
+
+    __table_args__ = (sa.Index("ix_outreach_status_send_at", "status", "send_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=160)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=320)
+    template: str = Field(max_length=64)
+    locale: str = Field(max_length=16)
+    stage: str = Field(max_length=16)
+    step: str = Field(max_length=64)
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    status: str = Field(default="queued", max_length=16, description="queued, sent, failed, cancelled")
+    send_at: datetime | None = utc_column(nullable=False)
+    sent_at: datetime | None = utc_column()
+    provider: str | None = Field(default=None, max_length=32)
+    provider_id: str | None = Field(default=None, max_length=128)
+    error: str | None = None
+    created_at: datetime | None = utc_column(nullable=False)
+
+
+class HumanTask(SQLModel, table=True):
+    """A judgment call for a person. Decided only by a conditional write on (id, open, version)."""
+
+    __table_args__ = (sa.Index("ix_humantask_status_kind", "status", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    payload: dict[str, Any] = json_column()
+    role_needed: str = Field(max_length=32)
+    requested_by: str = Field(max_length=64)
+    assignee: str | None = Field(default=None, max_length=64)
+    due_at: datetime | None = utc_column()
+    status: str = Field(default="open", max_length=16, description="open, approved, rejected")
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = utc_column()
+    reason: str | None = None
+    version: int = 0
+    created_at: datetime | None = utc_column(nullable=False)
+
+
+class Offer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    kind: str = Field(default="installment", max_length=32)
+    status: str = Field(default="open", max_length=16, description="open, accepted, expired")
+    total_minor: int
+    installments: int
+    first_due_date: date
+    created_on: date
+    expires_on: date
+    accepted_at: datetime | None = utc_column()
+    accepted_via: str | None = Field(default=None, max_length=32)
+    accepted_by: str | None = Field(default=None, max_length=64)
+
+
+class PaymentPlan(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_paymentplan_status", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    offer_id: int | None = Field(default=None, foreign_key="offer.id")
+    status: str = Field(default="active", max_length=16, description="active, kept, broken")
+    total_minor: int
+    grace_days: int
+    created_on: date
+    ended_on: date | None = None
+
+
+class Installment(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("plan_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="paymentplan.id", index=True)
+    seq: int
+    due_date: date
+    amount_minor: int
+    paid_minor: int = 0
+
+
+class Payment(SQLModel, table=True):
+    """A payment as the provider reported it; its id is unique so a re-import changes nothing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_ref: str = Field(unique=True, max_length=128)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    amount_minor: int
+    currency: str = Field(max_length=3)
+    received_on: date
+    source: str = Field(max_length=16, description="import, sim, webhook")
+    to_fees_minor: int = 0
+    to_interest_minor: int = 0
+    to_principal_minor: int = 0
+    unapplied_minor: int = 0
+    created_at: datetime | None = utc_column(nullable=False)
+
+
+class LegalCase(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    task_id: int = Field(foreign_key="humantask.id", unique=True)
+    status: str = Field(default="approved", max_length=24)
+    balance_minor: int
+    opened_on: date
+    approved_by: str = Field(max_length=64)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: the application inserts and never updates or deletes."""
+
+    __table_args__ = (
+        sa.Index("ix_auditevent_account_ts", "account_id", "ts"),
+        sa.Index("ix_auditevent_kind_ts", "kind", "ts"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ts: datetime | None = utc_column(nullable=False)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    actor: str = Field(max_length=64)
+    kind: str = Field(max_length=48)
+    data: dict[str, Any] = json_column()

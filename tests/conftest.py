@@ -1,0 +1,95 @@
+"""Shared fixtures. Components a test needs (PostgreSQL, Prefect, chromium) skip loudly on a laptop
+without them and fail under CI=true, so a green CI run always means they really ran."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from overdue.store.migrate import upgrade
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("OVERDUE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def require(available: bool, component: str, reason: str) -> None:
+    """Skip (loudly) without a component; under CI=true a missing component is a failure."""
+    if available:
+        return
+    message = f"{component} NOT AVAILABLE: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: components are required)")
+    pytest.skip(message)
+
+
+def _pg_engine(database: str = "") -> sa.Engine:
+    url = sa.engine.make_url(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    if database:
+        url = url.set(database=database)
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated template database; each test gets a fast copy of it."""
+    try:
+        admin = _pg_engine()
+        with admin.connect() as connection:
+            connection.execute(sa.text("select 1"))
+    except Exception as exc:
+        require(False, "PostgreSQL", f"{PG_ADMIN_URL}: {exc.__class__.__name__}: {exc}")
+    name = f"overdue_tmpl_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = _pg_engine(name).url.render_as_string(hide_password=False)
+    upgrade(url)
+    from overdue.store.db import get_engine
+
+    get_engine(url).dispose()
+    yield name
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database: SQLite file or PostgreSQL database."""
+    if request.param == "sqlite":
+        target = tmp_path / "overdue.db"
+        target.write_bytes(request.getfixturevalue("sqlite_template").read_bytes())
+        yield f"sqlite:///{target}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"overdue_t_{uuid.uuid4().hex[:10]}"
+    admin = _pg_engine()
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    url = _pg_engine(name).url.render_as_string(hide_password=False)
+    yield url
+    from overdue.store.db import get_engine
+
+    get_engine(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """SQLite only: for tests about behaviour rather than storage."""
+    target = tmp_path / "overdue.db"
+    target.write_bytes(sqlite_template.read_bytes())
+    return f"sqlite:///{target}"

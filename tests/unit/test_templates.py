@@ -1,0 +1,172 @@
+"""Every message template renders with the documented context and stays within the content rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from overdue.channels.templates import Rendered, TemplateRenderer
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "configs" / "templates"
+LOCALES = ("en-US", "zh-CN")
+TEMPLATE_FILES = sorted(TEMPLATES_DIR.glob("*/*.j2"))
+OPT_OUT = {"en-US": "Reply STOP to opt out.", "zh-CN": "回复TD退订"}
+
+REQUIRED = {
+    "pre_due.sms.j2",
+    "pre_due.email.j2",
+    "reminder_early.sms.j2",
+    "reminder_early.email.j2",
+    "reminder_firm.sms.j2",
+    "reminder_firm.email.j2",
+    "reminder_call.voice.j2",
+    "reminder_letter.letter.j2",
+    "offer.email.j2",
+    "offer.sms.j2",
+    "offer.letter.j2",
+    "installment_due.sms.j2",
+    "installment_late.sms.j2",
+}
+VOICE_BANNED = ("debt", "overdue", "owe", "balance", "payment", "欠款", "逾期", "还款")
+FORBIDDEN = (
+    "arrest",
+    "police",
+    "criminal",
+    "jail",
+    "prison",
+    "warrant",
+    "逮捕",
+    "警察",
+    "公安",
+    "通缉",
+    "坐牢",
+    "刑事",
+    "borrow",
+    "借钱",
+)
+
+
+def parts(path: Path) -> tuple[str, str, str]:
+    """(locale, template, channel) for configs/templates/{locale}/{template}.{channel}.j2."""
+    template, channel, _ = path.name.split(".")
+    return path.parent.name, template, channel
+
+
+@pytest.fixture
+def context() -> dict[str, Any]:
+    return {
+        "customer_name": "Alex Morgan",
+        "business_name": "Northwind Bank",
+        "account_ref": "••••1234",
+        "balance": "$1,234.56",
+        "principal": "$1,100.00",
+        "interest": "$94.56",
+        "fees": "$40.00",
+        "due_date": "June 1, 2025",
+        "dpd": 14,
+        "callback_phone": "1-800-555-0100",
+        "opt_out": OPT_OUT["en-US"],
+        "offer": SimpleNamespace(
+            installments=6,
+            installment_amount="$205.76",
+            total="$1,234.56",
+            first_due_date="June 22, 2025",
+            expires_on="June 29, 2025",
+        ),
+        "installment": SimpleNamespace(seq=2, count=6, amount="$205.76", due_date="July 22, 2025"),
+    }
+
+
+@pytest.fixture
+def renderer() -> TemplateRenderer:
+    return TemplateRenderer(TEMPLATES_DIR)
+
+
+def render(renderer: TemplateRenderer, path: Path, context: dict[str, Any]) -> Rendered:
+    locale, template, channel = parts(path)
+    # offer.* / installment.* belong only to their own templates: elsewhere they are None, so any
+    # stray reference fails under StrictUndefined.
+    ctx = {
+        **context,
+        "opt_out": OPT_OUT[locale],
+        "offer": context["offer"] if template == "offer" else None,
+        "installment": context["installment"] if template.startswith("installment") else None,
+    }
+    return renderer.render(template, channel, locale, ctx)
+
+
+def over(paths: list[Path]) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("path", paths, ids=[str(p.relative_to(TEMPLATES_DIR)) for p in paths])
+
+
+by_file = over(TEMPLATE_FILES)
+by_sms_or_email = over([p for p in TEMPLATE_FILES if parts(p)[2] in ("sms", "email")])
+by_email = over([p for p in TEMPLATE_FILES if parts(p)[2] == "email"])
+
+
+def test_locales_have_the_same_required_templates() -> None:
+    names = {locale: {p.name for p in (TEMPLATES_DIR / locale).glob("*.j2")} for locale in LOCALES}
+    assert names["en-US"] == names["zh-CN"]
+    assert names["en-US"] >= REQUIRED
+
+
+@by_file
+def test_renders_with_non_empty_body(renderer: TemplateRenderer, path: Path, context: dict[str, Any]) -> None:
+    out = render(renderer, path, context)
+    assert out.body.strip()
+    assert out.body == out.body.strip()
+
+
+@pytest.mark.parametrize("dpd", [-3, 0])
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_pre_due_renders_before_and_on_due_date(
+    renderer: TemplateRenderer, context: dict[str, Any], locale: str, channel: str, dpd: int
+) -> None:
+    path = TEMPLATES_DIR / locale / f"pre_due.{channel}.j2"
+    assert context["due_date"] in render(renderer, path, {**context, "dpd": dpd}).body
+
+
+@by_sms_or_email
+def test_sms_and_email_carry_opt_out(renderer: TemplateRenderer, path: Path, context: dict[str, Any]) -> None:
+    assert OPT_OUT[parts(path)[0]] in render(renderer, path, context).body
+
+
+@by_email
+def test_email_has_subject(renderer: TemplateRenderer, path: Path, context: dict[str, Any]) -> None:
+    subject = render(renderer, path, context).subject
+    assert subject and subject.strip()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_voice_is_a_limited_content_message(renderer: TemplateRenderer, context: dict[str, Any], locale: str) -> None:
+    body = render(renderer, TEMPLATES_DIR / locale / "reminder_call.voice.j2", context).body
+    assert not [word for word in VOICE_BANNED if word in body.lower()]
+    assert context["callback_phone"] in body
+    assert context["business_name"] in body
+    if locale == "en-US":
+        assert len(body.split()) < 60
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("template", ["reminder_letter", "offer"])
+def test_letters_state_amounts_and_contact(
+    renderer: TemplateRenderer, context: dict[str, Any], locale: str, template: str
+) -> None:
+    body = render(renderer, TEMPLATES_DIR / locale / f"{template}.letter.j2", context).body
+    assert context["customer_name"] in body
+    assert context["callback_phone"] in body
+    if template == "reminder_letter":
+        for key in ("balance", "principal", "interest", "fees", "due_date"):
+            assert context[key] in body, key
+
+
+@by_file
+def test_no_forbidden_words(renderer: TemplateRenderer, path: Path, context: dict[str, Any]) -> None:
+    out = render(renderer, path, context)
+    # Check the source too, so text in branches the sample context does not take is covered.
+    text = "\n".join([path.read_text(encoding="utf-8"), out.subject or "", out.body]).lower()
+    assert not [word for word in FORBIDDEN if word in text]
