@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-from sqlmodel import select
+from sqlmodel import col, select
 
 from flows.daily_cycle import daily_cycle
 from overdue.runtime import Runtime
@@ -54,7 +54,7 @@ def run_simulation(
     model = model or BehaviourModel()
     url = runtime.database_url
     with session_scope(url) as session:
-        if session.exec(select(Account.id).limit(1)).first() is not None:
+        if session.exec(select(col(Account.id)).limit(1)).first() is not None:
             raise RuntimeError(
                 "the database already holds accounts; simulate into an empty database (overdue demo --fresh)"
             )

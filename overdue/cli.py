@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import make_url
+from sqlmodel import col
 
 from overdue.config import ConfigError
 from overdue.domain.masking import mask_address
@@ -275,13 +276,13 @@ def outbox_list(
 
     from overdue.store.tables import OutreachMessage
 
-    query = sa.select(OutreachMessage).order_by(OutreachMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
+    query = sa.select(OutreachMessage).order_by(col(OutreachMessage.id).desc()).limit(limit)
     if status:
-        query = query.where(OutreachMessage.status == status)
+        query = query.where(col(OutreachMessage.status) == status)
     if channel:
-        query = query.where(OutreachMessage.channel == channel)
+        query = query.where(col(OutreachMessage.channel) == channel)
     if account:
-        query = query.where(OutreachMessage.account_id == account)
+        query = query.where(col(OutreachMessage.account_id) == account)
     table = Table("id", "account", "channel", "to", "template", "locale", "status", "send at (UTC)")
     with session_scope(runtime(database_url).database_url) as session:
         for m in session.scalars(query):
@@ -309,7 +310,8 @@ def outbox_show(message_id: int, database_url: DatabaseOption = None) -> None:
         if m is None:
             raise fail(f"No message {message_id}.")
         console.print(
-            f"[bold]#{m.id}[/bold] {m.channel} to {mask_address(m.address, m.channel)} · {m.status} · key {m.idempotency_key}"
+            f"[bold]#{m.id}[/bold] {m.channel} to {mask_address(m.address, m.channel)} · {m.status}",
+            f"· key {m.idempotency_key}",
         )
         if m.subject:
             console.print(f"[bold]Subject:[/bold] {m.subject}", markup=True)
@@ -339,7 +341,7 @@ def tasks_list(status: str = "open", limit: int = 50, database_url: DatabaseOpti
 
     table = Table("id", "kind", "account", "role", "created (UTC)", "due (UTC)", "status", "version")
     with session_scope(runtime(database_url).database_url) as session:
-        query = sa.select(HumanTask).where(HumanTask.status == status).order_by(HumanTask.id).limit(limit)  # type: ignore[arg-type]
+        query = sa.select(HumanTask).where(col(HumanTask.status) == status).order_by(col(HumanTask.id)).limit(limit)
         for t in session.scalars(query):
             created = t.created_at.strftime("%Y-%m-%d %H:%M") if t.created_at else ""
             due = t.due_at.strftime("%Y-%m-%d %H:%M") if t.due_at else ""

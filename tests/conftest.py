@@ -60,7 +60,11 @@ def pg_template() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
-    upgrade(f"sqlite:///{path}")
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    from overdue.store.db import get_engine
+
+    get_engine(url).dispose()  # closing the last connection checkpoints the WAL into the file we copy
     return path
 
 
@@ -93,3 +97,18 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     target = tmp_path / "overdue.db"
     target.write_bytes(sqlite_template.read_bytes())
     return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole session (it takes ~15 s to start)."""
+    import flows  # noqa: F401  (sets offline Prefect defaults before Prefect loads)
+    from prefect.testing.utilities import prefect_test_harness
+
+    try:
+        harness = prefect_test_harness(server_startup_timeout=120)
+        harness.__enter__()
+    except Exception as exc:  # noqa: BLE001 - report any start-up failure as the component missing
+        require(False, "Prefect test harness", f"{exc.__class__.__name__}: {exc}")
+    yield
+    harness.__exit__(None, None, None)

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from overdue.config import Configuration
 from overdue.domain import stages
@@ -26,7 +26,7 @@ from overdue.store.bulk import update_by_id
 from overdue.store.tables import Account, Customer, HumanTask, Installment, LegalCase, Offer, PaymentPlan
 
 LEGAL_ESCALATION = "legal_escalation"
-BALANCE = Account.principal_minor + Account.interest_minor + Account.fees_minor
+BALANCE = col(Account.principal_minor) + col(Account.interest_minor) + col(Account.fees_minor)
 
 
 @dataclass
@@ -39,7 +39,7 @@ class StageChanges:
 
 
 def _has_active_plan() -> sa.ColumnElement[bool]:
-    return sa.exists().where(PaymentPlan.account_id == Account.id, PaymentPlan.status == "active")
+    return sa.exists().where(col(PaymentPlan.account_id) == col(Account.id), col(PaymentPlan.status) == "active")
 
 
 def classify_accounts(
@@ -49,15 +49,15 @@ def classify_accounts(
     result = StageChanges()
     rows = session.execute(
         sa.select(
-            Account.id,
-            Account.stage,
-            Account.due_date,
-            Account.dpd,
+            col(Account.id),
+            col(Account.stage),
+            col(Account.due_date),
+            col(Account.dpd),
             BALANCE,
-            Account.currency,
-            Account.broken_plans,
+            col(Account.currency),
+            col(Account.broken_plans),
             _has_active_plan(),
-        ).where(Account.id.between(*shard), Account.stage != stages.CLOSED)  # type: ignore[union-attr]
+        ).where(col(Account.id).between(*shard), col(Account.stage) != stages.CLOSED)
     ).all()
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
@@ -100,16 +100,14 @@ def monitor_plans(
     results = PlanResults()
     plans = session.scalars(
         sa.select(PaymentPlan).where(
-            PaymentPlan.status == "active",
-            PaymentPlan.account_id.between(*shard),  # type: ignore[attr-defined]
+            col(PaymentPlan.status) == "active",
+            col(PaymentPlan.account_id).between(*shard),
         )
     ).all()
     if not plans:
         return results
     schedule: dict[int, list[InstallmentState]] = defaultdict(list)
-    for item in session.scalars(
-        sa.select(Installment).where(Installment.plan_id.in_([p.id for p in plans]))  # type: ignore[attr-defined]
-    ):
+    for item in session.scalars(sa.select(Installment).where(col(Installment.plan_id).in_([p.id for p in plans]))):
         schedule[item.plan_id].append(InstallmentState(item.seq, item.due_date, item.amount_minor, item.paid_minor))
     audits: list[dict[str, Any]] = []
     for plan in plans:
@@ -120,7 +118,9 @@ def monitor_plans(
         elif status == BROKEN:
             results.broken += 1
             session.execute(
-                sa.update(Account).where(Account.id == plan.account_id).values(broken_plans=Account.broken_plans + 1)
+                sa.update(Account)
+                .where(col(Account.id) == plan.account_id)
+                .values(broken_plans=col(Account.broken_plans) + 1)
             )
         else:
             continue
@@ -147,20 +147,20 @@ def make_offers(
     """Lapse stale offers, then offer an installment plan within bounds to every negotiation account
     that has no open offer."""
     results = OfferResults()
-    in_shard = Offer.account_id.between(*shard)  # type: ignore[attr-defined]
+    in_shard = col(Offer.account_id).between(*shard)
     expired = session.scalars(
-        sa.select(Offer.id).where(in_shard, Offer.status == "open", Offer.expires_on < as_of)  # type: ignore[operator]
+        sa.select(col(Offer.id)).where(in_shard, col(Offer.status) == "open", col(Offer.expires_on) < as_of)
     ).all()
     if expired:
-        session.execute(sa.update(Offer).where(Offer.id.in_(expired)).values(status="expired"))  # type: ignore[union-attr]
+        session.execute(sa.update(Offer).where(col(Offer.id).in_(expired)).values(status="expired"))
         results.expired = len(expired)
-    open_offer = sa.exists().where(Offer.account_id == Account.id, Offer.status == "open")
+    open_offer = sa.exists().where(col(Offer.account_id) == col(Account.id), col(Offer.status) == "open")
     rows = session.execute(
-        sa.select(Account.id, BALANCE, Account.currency, Customer.jurisdiction)
-        .join(Customer, Customer.id == Account.customer_id)  # type: ignore[arg-type]
+        sa.select(col(Account.id), BALANCE, col(Account.currency), col(Customer.jurisdiction))
+        .join(Customer, col(Customer.id) == col(Account.customer_id))
         .where(
-            Account.id.between(*shard),  # type: ignore[union-attr]
-            Account.stage == stages.NEGOTIATION,
+            col(Account.id).between(*shard),
+            col(Account.stage) == stages.NEGOTIATION,
             ~open_offer,
             ~active_hold(as_of),
         )
@@ -205,15 +205,22 @@ def propose_escalations(
     escalation = config.strategy.escalation
     cooldown_start = now - timedelta(days=escalation.review_cooldown_days)
     recent_or_open_task = sa.exists().where(
-        HumanTask.account_id == Account.id,
-        HumanTask.kind == LEGAL_ESCALATION,
-        sa.or_(HumanTask.status == "open", HumanTask.decided_at >= cooldown_start),  # type: ignore[operator]
+        col(HumanTask.account_id) == col(Account.id),
+        col(HumanTask.kind) == LEGAL_ESCALATION,
+        sa.or_(col(HumanTask.status) == "open", col(HumanTask.decided_at) >= cooldown_start),
     )
-    has_case = sa.exists().where(LegalCase.account_id == Account.id)
+    has_case = sa.exists().where(col(LegalCase.account_id) == col(Account.id))
     rows = session.execute(
-        sa.select(Account.id, Account.stage, Account.dpd, BALANCE, Account.currency, Account.broken_plans).where(
-            Account.id.between(*shard),  # type: ignore[union-attr]
-            Account.stage.in_([stages.NEGOTIATION, stages.REMINDER]),  # type: ignore[attr-defined]
+        sa.select(
+            col(Account.id),
+            col(Account.stage),
+            col(Account.dpd),
+            BALANCE,
+            col(Account.currency),
+            col(Account.broken_plans),
+        ).where(
+            col(Account.id).between(*shard),
+            col(Account.stage).in_([stages.NEGOTIATION, stages.REMINDER]),
             ~recent_or_open_task,
             ~has_case,
             ~active_hold(as_of),

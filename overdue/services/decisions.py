@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from overdue.domain import stages
 from overdue.services.audit import record
@@ -38,8 +38,12 @@ def decide_task(
     status = DECISIONS[decision]
     result = session.execute(
         sa.update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.status == "open", HumanTask.version == expected_version)  # type: ignore[arg-type]
-        .values(status=status, decided_by=user, decided_at=now, reason=reason.strip(), version=HumanTask.version + 1)
+        .where(
+            col(HumanTask.id) == task_id, col(HumanTask.status) == "open", col(HumanTask.version) == expected_version
+        )
+        .values(
+            status=status, decided_by=user, decided_at=now, reason=reason.strip(), version=col(HumanTask.version) + 1
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]

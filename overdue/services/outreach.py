@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from overdue.channels.base import ChannelSender, OutgoingMessage
 from overdue.channels.context import Sender, message_context
@@ -51,9 +51,9 @@ class OutreachCounts:
 def active_hold(as_of: date) -> sa.ColumnElement[bool]:
     """EXISTS an active hold for the account in the enclosing query."""
     return sa.exists().where(
-        Hold.account_id == Account.id,
-        Hold.starts_on <= as_of,
-        sa.or_(Hold.ends_on.is_(None), Hold.ends_on >= as_of),  # type: ignore[union-attr]
+        col(Hold.account_id) == col(Account.id),
+        col(Hold.starts_on) <= as_of,
+        sa.or_(col(Hold.ends_on).is_(None), col(Hold.ends_on) >= as_of),
     )
 
 
@@ -78,11 +78,11 @@ def plan_outreach(
         return counts
     rows = session.execute(
         sa.select(Account, Customer)
-        .join(Customer, Customer.id == Account.customer_id)  # type: ignore[arg-type]
+        .join(Customer, col(Customer.id) == col(Account.customer_id))
         .where(
-            Account.id.between(*shard),  # type: ignore[union-attr]
-            Account.stage == stage,
-            Account.next_action_on <= as_of,  # type: ignore[operator]
+            col(Account.id).between(*shard),
+            col(Account.stage) == stage,
+            col(Account.next_action_on) <= as_of,
             ~active_hold(as_of),
         )
     ).all()
@@ -158,8 +158,8 @@ def plan_outreach(
 
     existing = set(
         session.scalars(
-            sa.select(OutreachMessage.idempotency_key).where(
-                OutreachMessage.idempotency_key.in_([key for key, _ in planned])  # type: ignore[attr-defined]
+            sa.select(col(OutreachMessage.idempotency_key)).where(
+                col(OutreachMessage.idempotency_key).in_([key for key, _ in planned])
             )
         )
     )
@@ -195,13 +195,13 @@ def _anchor(stage: str, account: Account, schedule: list[InstallmentState] | Non
 
 def _usable_addresses(session: Session, customer_ids: list[int]) -> dict[tuple[int, str], str]:
     rows = session.execute(
-        sa.select(ContactPoint.customer_id, ContactPoint.channel, ContactPoint.address)
+        sa.select(col(ContactPoint.customer_id), col(ContactPoint.channel), col(ContactPoint.address))
         .where(
-            ContactPoint.customer_id.in_(customer_ids),  # type: ignore[attr-defined]
-            ContactPoint.opted_out_at.is_(None),  # type: ignore[union-attr]
-            ContactPoint.invalid_at.is_(None),  # type: ignore[union-attr]
+            col(ContactPoint.customer_id).in_(customer_ids),
+            col(ContactPoint.opted_out_at).is_(None),
+            col(ContactPoint.invalid_at).is_(None),
         )
-        .order_by(ContactPoint.id)
+        .order_by(col(ContactPoint.id))
     ).all()
     found: dict[tuple[int, str], str] = {}
     for customer_id, channel, address in rows:
@@ -211,7 +211,7 @@ def _usable_addresses(session: Session, customer_ids: list[int]) -> dict[tuple[i
 
 def _open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str, Any]]:
     offers = session.scalars(
-        sa.select(Offer).where(Offer.account_id.in_(account_ids), Offer.status == "open")  # type: ignore[attr-defined]
+        sa.select(Offer).where(col(Offer.account_id).in_(account_ids), col(Offer.status) == "open")
     ).all()
     return {
         offer.account_id: {
@@ -227,9 +227,9 @@ def _open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str
 
 def _active_schedules(session: Session, account_ids: list[int]) -> dict[int, list[InstallmentState]]:
     rows = session.execute(
-        sa.select(PaymentPlan.account_id, Installment)
-        .join(Installment, Installment.plan_id == PaymentPlan.id)  # type: ignore[arg-type]
-        .where(PaymentPlan.account_id.in_(account_ids), PaymentPlan.status == "active")  # type: ignore[attr-defined]
+        sa.select(col(PaymentPlan.account_id), Installment)
+        .join(Installment, col(Installment.plan_id) == col(PaymentPlan.id))
+        .where(col(PaymentPlan.account_id).in_(account_ids), col(PaymentPlan.status) == "active")
     ).all()
     schedules: dict[int, list[InstallmentState]] = defaultdict(list)
     for account_id, item in rows:
@@ -255,11 +255,17 @@ def dispatch_due(
     inside the customer's window, account still collectable, no hold. Outside the window: deferred."""
     counts = DispatchCounts()
     rows = session.execute(
-        sa.select(OutreachMessage, Customer.time_zone, Customer.jurisdiction, Account.stage, active_hold(now.date()))
-        .join(Customer, Customer.id == OutreachMessage.customer_id)  # type: ignore[arg-type]
-        .join(Account, Account.id == OutreachMessage.account_id)  # type: ignore[arg-type]
-        .where(OutreachMessage.status == "queued", OutreachMessage.send_at <= now)  # type: ignore[operator]
-        .order_by(OutreachMessage.send_at)
+        sa.select(
+            OutreachMessage,
+            col(Customer.time_zone),
+            col(Customer.jurisdiction),
+            col(Account.stage),
+            active_hold(now.date()),
+        )
+        .join(Customer, col(Customer.id) == col(OutreachMessage.customer_id))
+        .join(Account, col(Account.id) == col(OutreachMessage.account_id))
+        .where(col(OutreachMessage.status) == "queued", col(OutreachMessage.send_at) <= now)
+        .order_by(col(OutreachMessage.send_at))
         .limit(limit)
     ).all()
     updates: list[dict[str, Any]] = []
@@ -317,7 +323,7 @@ def cancel_queued(session: Session, account_id: int, reason: str, actor: str, no
     """Stop every queued message to an account at once (paid, escalated, on hold)."""
     result = session.execute(
         sa.update(OutreachMessage)
-        .where(OutreachMessage.account_id == account_id, OutreachMessage.status == "queued")
+        .where(col(OutreachMessage.account_id) == account_id, col(OutreachMessage.status) == "queued")
         .values(status="cancelled", error=reason)
     )
     cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from overdue.config import Configuration
 from overdue.domain import stages
@@ -47,7 +47,7 @@ def record_payments(
     """Idempotent by payment reference: one already recorded is counted as a duplicate and left alone."""
     results = PaymentResults()
     refs = [p.payment_ref for p in payments]
-    known = set(session.scalars(sa.select(Payment.payment_ref).where(Payment.payment_ref.in_(refs))))  # type: ignore[attr-defined]
+    known = set(session.scalars(sa.select(col(Payment.payment_ref)).where(col(Payment.payment_ref).in_(refs))))
     for payment in payments:
         if payment.payment_ref in known:
             results.duplicates += 1
@@ -119,11 +119,15 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
 
 def _apply_to_plan(session: Session, account: Account, amount_minor: int) -> None:
     plan_id = session.scalar(
-        sa.select(PaymentPlan.id).where(PaymentPlan.account_id == account.id, PaymentPlan.status == "active")
+        sa.select(col(PaymentPlan.id)).where(
+            col(PaymentPlan.account_id) == account.id, col(PaymentPlan.status) == "active"
+        )
     )
     if plan_id is None:
         return
-    rows = session.scalars(sa.select(Installment).where(Installment.plan_id == plan_id).order_by(Installment.seq)).all()
+    rows = session.scalars(
+        sa.select(Installment).where(col(Installment.plan_id) == plan_id).order_by(col(Installment.seq))
+    ).all()
     states = [InstallmentState(r.seq, r.due_date, r.amount_minor, r.paid_minor) for r in rows]
     for row, state in zip(rows, apply_to_installments(states, amount_minor), strict=True):
         if row.paid_minor != state.paid_minor:

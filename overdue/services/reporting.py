@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col
 
 from overdue.store.tables import Account, HumanTask, LegalCase, Offer, OutreachMessage, Payment, PaymentPlan
 
@@ -22,24 +24,27 @@ class PortfolioSummary:
     offers_by_status: dict[str, int]
 
 
-def _grouped(session: Session, *columns: sa.ColumnElement[object] | sa.orm.InstrumentedAttribute[object]) -> dict:  # type: ignore[type-arg]
+def _grouped(session: Session, *columns: Mapped[str]) -> dict[Any, int]:
+    """Row counts per value of the columns (a tuple key for several columns)."""
     rows = session.execute(sa.select(*columns, sa.func.count()).group_by(*columns)).all()
     return {(tuple(row[:-1]) if len(columns) > 1 else row[0]): row[-1] for row in rows}
 
 
 def portfolio_summary(session: Session) -> PortfolioSummary:
-    balance = Account.principal_minor + Account.interest_minor + Account.fees_minor
+    balance = col(Account.principal_minor) + col(Account.interest_minor) + col(Account.fees_minor)
     collected = session.execute(
-        sa.select(Payment.currency, sa.func.sum(Payment.amount_minor)).group_by(Payment.currency)
+        sa.select(col(Payment.currency), sa.func.sum(col(Payment.amount_minor))).group_by(col(Payment.currency))
     ).all()
-    outstanding = session.execute(sa.select(Account.currency, sa.func.sum(balance)).group_by(Account.currency)).all()
+    outstanding = session.execute(
+        sa.select(col(Account.currency), sa.func.sum(balance)).group_by(col(Account.currency))
+    ).all()
     return PortfolioSummary(
-        accounts_by_stage=_grouped(session, Account.stage),
-        messages_by_channel=_grouped(session, OutreachMessage.channel, OutreachMessage.status),
+        accounts_by_stage=_grouped(session, col(Account.stage)),
+        messages_by_channel=_grouped(session, col(OutreachMessage.channel), col(OutreachMessage.status)),
         collected_minor={currency: int(total or 0) for currency, total in collected},
         outstanding_minor={currency: int(total or 0) for currency, total in outstanding},
-        pending_approvals=session.scalar(sa.select(sa.func.count()).where(HumanTask.status == "open")) or 0,
+        pending_approvals=session.scalar(sa.select(sa.func.count()).where(col(HumanTask.status) == "open")) or 0,
         legal_cases=session.scalar(sa.select(sa.func.count()).select_from(LegalCase)) or 0,
-        plans_by_status=_grouped(session, PaymentPlan.status),
-        offers_by_status=_grouped(session, Offer.status),
+        plans_by_status=_grouped(session, col(PaymentPlan.status)),
+        offers_by_status=_grouped(session, col(Offer.status)),
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from overdue.domain import stages
 from overdue.runtime import Runtime
@@ -22,7 +22,7 @@ from overdue.services.payments import PaymentIn, record_payments
 from overdue.sim.portfolio import segment_of
 from overdue.store.tables import Account, HumanTask, Installment, Offer, OutreachMessage, PaymentPlan
 
-BALANCE = Account.principal_minor + Account.interest_minor + Account.fees_minor
+BALANCE = col(Account.principal_minor) + col(Account.interest_minor) + col(Account.fees_minor)
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,10 @@ def _contacted_on(session: Session, day: date) -> set[int]:
     start = datetime.combine(day, time(), tzinfo=UTC)
     return set(
         session.scalars(
-            sa.select(OutreachMessage.account_id).where(
-                OutreachMessage.status == "sent",
-                OutreachMessage.sent_at >= start,  # type: ignore[operator]
-                OutreachMessage.sent_at < start + timedelta(days=1),  # type: ignore[operator]
+            sa.select(col(OutreachMessage.account_id)).where(
+                col(OutreachMessage.status) == "sent",
+                col(OutreachMessage.sent_at) >= start,
+                col(OutreachMessage.sent_at) < start + timedelta(days=1),
             )
         )
     )
@@ -95,8 +95,8 @@ def _customer_payments(
     session: Session, model: BehaviourModel, seed: int, day: date, contacted: set[int]
 ) -> list[PaymentIn]:
     rows = session.execute(
-        sa.select(Account.id, Account.external_ref, BALANCE, Account.currency).where(
-            Account.stage.in_([stages.REMINDER, stages.NEGOTIATION])  # type: ignore[attr-defined]
+        sa.select(col(Account.id), col(Account.external_ref), BALANCE, col(Account.currency)).where(
+            col(Account.stage).in_([stages.REMINDER, stages.NEGOTIATION])
         )
     ).all()
     payments = []
@@ -117,19 +117,19 @@ def _installment_payments(session: Session, model: BehaviourModel, seed: int, da
     """Customers on a plan pay on the due date, or a couple of days late, or not at all."""
     rows = session.execute(
         sa.select(
-            Account.id,
-            Account.external_ref,
-            Account.currency,
-            Installment.due_date,
-            Installment.amount_minor,
-            Installment.paid_minor,
+            col(Account.id),
+            col(Account.external_ref),
+            col(Account.currency),
+            col(Installment.due_date),
+            col(Installment.amount_minor),
+            col(Installment.paid_minor),
         )
-        .join(PaymentPlan, PaymentPlan.account_id == Account.id)  # type: ignore[arg-type]
-        .join(Installment, Installment.plan_id == PaymentPlan.id)  # type: ignore[arg-type]
+        .join(PaymentPlan, col(PaymentPlan.account_id) == col(Account.id))
+        .join(Installment, col(Installment.plan_id) == col(PaymentPlan.id))
         .where(
-            PaymentPlan.status == "active",
-            Installment.paid_minor < Installment.amount_minor,
-            Installment.due_date.in_([day, day - timedelta(days=2)]),  # type: ignore[attr-defined]
+            col(PaymentPlan.status) == "active",
+            col(Installment.paid_minor) < col(Installment.amount_minor),
+            col(Installment.due_date).in_([day, day - timedelta(days=2)]),
         )
     ).all()
     payments = []
@@ -147,9 +147,9 @@ def _accept_offers(
     session: Session, runtime: Runtime, model: BehaviourModel, seed: int, day: date, contacted: set[int], now: datetime
 ) -> int:
     rows = session.execute(
-        sa.select(Offer.id, Account.id, Account.external_ref)
-        .join(Account, Account.id == Offer.account_id)  # type: ignore[arg-type]
-        .where(Offer.status == "open", Account.stage == stages.NEGOTIATION, Offer.expires_on >= day)  # type: ignore[operator]
+        sa.select(col(Offer.id), col(Account.id), col(Account.external_ref))
+        .join(Account, col(Account.id) == col(Offer.account_id))
+        .where(col(Offer.status) == "open", col(Account.stage) == stages.NEGOTIATION, col(Offer.expires_on) >= day)
     ).all()
     accepted = 0
     for offer_id, account_id, ref in rows:
@@ -164,8 +164,8 @@ def _accept_offers(
 
 def _ops_decisions(session: Session, model: BehaviourModel, seed: int, day: date, now: datetime) -> int:
     tasks = session.execute(
-        sa.select(HumanTask.id, HumanTask.version, HumanTask.created_at).where(
-            HumanTask.status == "open", HumanTask.kind == LEGAL_ESCALATION
+        sa.select(col(HumanTask.id), col(HumanTask.version), col(HumanTask.created_at)).where(
+            col(HumanTask.status) == "open", col(HumanTask.kind) == LEGAL_ESCALATION
         )
     ).all()
     decided = 0

@@ -53,7 +53,9 @@ def segment_of(external_ref: str, seed: int) -> str:
 def generate_portfolio(session: Session, spec: PortfolioSpec) -> int:
     rng = random.Random(spec.seed)
     now = datetime.combine(spec.start, datetime.min.time(), tzinfo=UTC)
-    customers, accounts, contacts = [], [], []
+    customers: list[dict[str, Any]] = []
+    accounts: list[dict[str, Any]] = []
+    contacts: list[list[dict[str, Any]]] = []
     for n in range(1, spec.accounts + 1):
         customer, account, points = _one(rng, n, spec.start, now)
         customers.append(customer)
@@ -61,7 +63,7 @@ def generate_portfolio(session: Session, spec: PortfolioSpec) -> int:
         contacts.append(points)
     for batch in chunked(list(range(len(customers))), 1000):
         ids = _insert_returning_ids(session, Customer, [customers[i] for i in batch])
-        rows = []
+        rows: list[dict[str, Any]] = []
         for customer_id, i in zip(ids, batch, strict=True):
             accounts[i]["customer_id"] = customer_id
             rows.extend({**point, "customer_id": customer_id} for point in contacts[i])
@@ -94,7 +96,7 @@ def _one(
         address = f"朝阳区建国路{rng.randint(1, 300)}号, 北京市"
     ref = f"{jurisdiction}{n:08d}"
     due = start + timedelta(days=rng.randint(-45, 20))
-    customer = {
+    customer: dict[str, Any] = {
         "external_ref": f"C-{ref}",
         "full_name": name,
         "time_zone": zone,
@@ -103,7 +105,7 @@ def _one(
         "vulnerability": ["elderly"] if rng.random() < 0.03 else [],
         "created_at": now,
     }
-    account = {
+    account: dict[str, Any] = {
         "external_ref": f"A-{ref}",
         "product": rng.choice(("credit_card", "credit_card", "personal_loan")),
         "currency": currency,

@@ -138,7 +138,8 @@ def test_sms_and_email_carry_opt_out(renderer: TemplateRenderer, path: Path, con
 @by_email
 def test_email_has_subject(renderer: TemplateRenderer, path: Path, context: dict[str, Any]) -> None:
     subject = render(renderer, path, context).subject
-    assert subject and subject.strip()
+    assert subject
+    assert subject.strip()
 
 
 @pytest.mark.parametrize("locale", LOCALES)

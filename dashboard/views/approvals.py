@@ -1,0 +1,170 @@
+"""Pending approvals: people approve or reject legal escalations, one form per task.
+
+Each form's buttons carry the task id and the version that was on screen into their click callback, so a
+click decides the task the person looked at even if the list has changed since (a table row selection is a
+position and has hit the wrong row). The conditional write in `decide_task` turns a double click or a
+colleague's earlier decision into a message instead of a second decision.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import streamlit as st
+
+from dashboard import queries
+from dashboard.identity import current_user
+from overdue.domain.money import format_money
+from overdue.services.cycle import LEGAL_ESCALATION
+from overdue.services.decisions import DecisionError, decide_task
+from overdue.store.db import session_scope
+
+PAGE_SIZE = 20
+RECENT = 10
+LOCALE = "en-US"
+FLASH_KEY = "approvals_flash"
+
+Level = Literal["success", "warning", "error"]
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def render() -> None:
+    now = datetime.now(UTC)
+    st.title("Pending approvals")
+    st.caption("Legal escalations waiting for a person, oldest first. Every decision needs a reason.")
+    _show_flash()
+    user = current_user()
+    if not user:
+        st.info("Enter your user id in the sidebar to approve or reject.", icon=":material/person:")
+
+    url = queries.database_url()
+    with session_scope(url) as session:
+        counts = queries.count_open_tasks(session, LEGAL_ESCALATION, now)
+    total_col, sla_col = st.columns(2)
+    total_col.metric("Open escalations", counts.total)
+    sla_col.metric("Past SLA", counts.past_sla)
+
+    pages = max(1, math.ceil(counts.total / PAGE_SIZE))
+    page = st.pagination(pages, key="approvals_page") if pages > 1 else 1
+    with session_scope(url) as session:
+        tasks = queries.open_tasks(session, LEGAL_ESCALATION, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        recent = queries.recently_decided(session, LEGAL_ESCALATION, limit=RECENT)
+
+    if not tasks:
+        st.success("Nothing waiting for a decision.", icon=":material/done_all:")
+    for task in tasks:
+        _task_form(task, user, now)
+    _recent_table(recent)
+
+
+def _task_form(task: queries.PendingTask, user: str, now: datetime) -> None:
+    money = format_money(task.balance_minor, task.currency, LOCALE)
+    with st.form(key=f"task-{task.id}", enter_to_submit=False):
+        st.markdown(
+            f"**Task {task.id}** · account {_md(task.account_ref)} · {_md(task.customer_name)} · "
+            f"{_md(task.jurisdiction)}"
+        )
+        st.markdown(
+            f"Stage **{_md(task.stage)}** · **{task.dpd}** days past due · balance **{_md(money)}** · "
+            f"rule **{_md(task.rule)}**"
+        )
+        st.markdown(_timing(task, now))
+        st.text_area(
+            "Reason",
+            key=f"reason-{task.id}",
+            max_chars=1000,
+            height=68,
+            placeholder="Why approve or reject? Kept in the audit trail.",
+        )
+        buttons = st.container(horizontal=True)
+        for decision, label, kind in (("approve", "Approve", "primary"), ("reject", "Reject", "secondary")):
+            buttons.form_submit_button(
+                label,
+                key=f"{decision}-{task.id}",
+                type=kind,  # type: ignore[arg-type]
+                disabled=not user,
+                on_click=_decide,
+                args=(task.id, task.version, decision),
+            )
+
+
+def _timing(task: queries.PendingTask, now: datetime) -> str:
+    text = f"Waiting {_duration(now - task.created_at)}"
+    if task.due_at is None:
+        return text + " · no SLA"
+    due = task.due_at.strftime("%Y-%m-%d %H:%M UTC")
+    if task.due_at < now:
+        return text + f" · SLA due {due} :red-badge[:material/alarm: overdue SLA by {_duration(now - task.due_at)}]"
+    return text + f" · SLA due {due} (in {_duration(task.due_at - now)})"
+
+
+def _decide(task_id: int, version: int, decision: str) -> None:
+    """Click callback: runs before the rerun the click causes, with the id and version that were displayed."""
+    user = current_user()
+    reason = str(st.session_state.get(f"reason-{task_id}", "")).strip()
+    if not user:
+        _flash("error", f"Task {task_id}: enter your user id in the sidebar first. Nothing was recorded.")
+        return
+    if not reason:
+        _flash("error", f"Task {task_id}: a reason is required to {decision}. Nothing was recorded.")
+        return
+    try:
+        with session_scope(queries.database_url()) as session:
+            task = decide_task(session, task_id, version, decision, reason, user, datetime.now(UTC))
+    except DecisionError as exc:
+        message = str(exc)
+        _flash("warning", message[:1].upper() + message[1:])
+        return
+    follow_up = " A legal case is open and queued messages are cancelled." if task.status == "approved" else ""
+    _flash("success", f"Task {task_id} {task.status} by {user}.{follow_up}")
+
+
+def _flash(level: Level, message: str) -> None:
+    """Keep a callback's outcome for the run that follows it; a double click leaves both outcomes."""
+    st.session_state.setdefault(FLASH_KEY, []).append((level, message))
+
+
+def _show_flash() -> None:
+    shown = {"success": st.success, "warning": st.warning, "error": st.error}
+    for level, message in st.session_state.pop(FLASH_KEY, []):
+        shown[level](message)
+
+
+def _recent_table(recent: list[queries.DecidedTask]) -> None:
+    st.subheader("Recently decided")
+    if not recent:
+        st.caption("No decisions yet.")
+        return
+    st.table(
+        [
+            {
+                "Task": task.id,
+                "Account": task.account_ref,
+                "Decision": task.decision,
+                "Decided by": task.decided_by,
+                "Reason": task.reason,
+                "When": task.decided_at.strftime("%Y-%m-%d %H:%M UTC"),
+            }
+            for task in recent
+        ],
+        hide_index=True,
+    )
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def _md(text: str) -> str:
+    """Data is shown as text, never interpreted: `****7890` must not turn bold, a name must not become a link."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

@@ -1,0 +1,297 @@
+"""The four stages end to end through the cycle services, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from overdue.runtime import Runtime
+from overdue.services import cycle, outreach
+from overdue.services.decisions import DecisionError, decide_task
+from overdue.services.offers import OfferError, accept_offer
+from overdue.services.payments import PaymentIn, record_payments
+from overdue.store.db import session_scope
+from overdue.store.tables import (
+    Account,
+    AuditEvent,
+    HumanTask,
+    Installment,
+    LegalCase,
+    Offer,
+    OutreachMessage,
+    PaymentPlan,
+)
+from tests.support import add_account, make_runtime
+
+SHARD = (1, 10_000)
+
+
+@pytest.fixture
+def runtime(database_url: str) -> Runtime:
+    return make_runtime(database_url)
+
+
+@pytest.fixture
+def session(runtime: Runtime) -> Iterator[Session]:
+    with session_scope(runtime.database_url) as session:
+        yield session
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def run_day(session: Session, runtime: Runtime, day: date) -> None:
+    """The daily cycle's steps in the order the flow runs them, without Prefect."""
+    now = midnight(day)
+    cycle.monitor_plans(session, runtime.config, day, now, SHARD)
+    cycle.classify_accounts(session, runtime.config, day, now, SHARD)
+    for stage in ("reminder", "plan"):
+        outreach.plan_outreach(session, runtime.config, runtime.renderer, runtime.sender, stage, day, now, SHARD)
+    cycle.make_offers(session, runtime.config, day, now, SHARD)
+    outreach.plan_outreach(session, runtime.config, runtime.renderer, runtime.sender, "negotiation", day, now, SHARD)
+    cycle.propose_escalations(session, runtime.config, day, now, SHARD)
+
+
+def messages(session: Session, account_id: int) -> list[OutreachMessage]:
+    query = select(OutreachMessage).where(OutreachMessage.account_id == account_id).order_by(col(OutreachMessage.id))
+    return list(session.exec(query))
+
+
+def audit_kinds(session: Session, account_id: int) -> list[str]:
+    query = select(AuditEvent.kind).where(AuditEvent.account_id == account_id).order_by(col(AuditEvent.id))
+    return list(session.exec(query))
+
+
+def test_pre_due_reminder_is_queued_in_the_customers_window_and_only_once(session: Session, runtime: Runtime) -> None:
+    account = add_account(
+        session,
+        "shanghai",
+        due_date=date(2026, 3, 10),
+        jurisdiction="CN",
+        currency="CNY",
+        locale="zh-CN",
+        time_zone="Asia/Shanghai",
+    )
+    run_day(session, runtime, date(2026, 3, 7))
+    run_day(session, runtime, date(2026, 3, 7))  # a rerun of the same day queues nothing new
+    queued = messages(session, account.id)  # type: ignore[arg-type]
+    assert [m.step for m in queued] == ["pre_due_sms"]
+    message = queued[0]
+    assert message.locale == "zh-CN"
+    assert "回复TD退订" in message.body
+    assert message.send_at == datetime(2026, 3, 7, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    assert account.stage == "reminder"
+    assert audit_kinds(session, account.id) == ["stage.changed", "message.queued"]  # type: ignore[arg-type]
+
+
+def test_dispatch_sends_inside_the_window_and_defers_outside(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "ny", due_date=date(2026, 2, 13))
+    run_day(session, runtime, date(2026, 2, 10))
+    [message] = messages(session, account.id)  # type: ignore[arg-type]
+    assert message.send_at == datetime(2026, 2, 10, 15, 0, tzinfo=UTC)  # 10:00 EST
+
+    night = datetime(2026, 2, 11, 3, 0, tzinfo=UTC)  # 22:00 in New York
+    counts = outreach.dispatch_due(session, runtime.config, runtime.channel, night)
+    assert counts.deferred == 1
+    session.refresh(message)
+    assert message.status == "queued"
+    assert message.send_at == datetime(2026, 2, 11, 13, 0, tzinfo=UTC)  # next 08:00 local
+
+    morning = datetime(2026, 2, 11, 14, 0, tzinfo=UTC)
+    assert outreach.dispatch_due(session, runtime.config, runtime.channel, morning).sent == 1
+    session.refresh(message)
+    assert message.status == "sent"
+    assert message.provider == "dry-run"
+    assert message.provider_id
+    assert outreach.dispatch_due(session, runtime.config, runtime.channel, morning).sent == 0  # never twice
+
+
+def test_payment_in_full_closes_the_account_and_cancels_queued_reminders(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "payer", due_date=date(2026, 3, 10))
+    run_day(session, runtime, date(2026, 3, 12))
+    assert [m.status for m in messages(session, account.id)] == ["queued"]  # type: ignore[arg-type]
+
+    payment = PaymentIn("pay-1", account.id, account.balance_minor, "USD", date(2026, 3, 12), "test")  # type: ignore[arg-type]
+    result = record_payments(session, runtime.config, [payment, payment], "test", midnight(date(2026, 3, 12)))
+    assert (result.recorded, result.duplicates, result.closed_accounts) == (1, 1, 1)
+    session.refresh(account)
+    assert account.stage == "closed"
+    assert account.balance_minor == 0
+    assert [m.status for m in messages(session, account.id)] == ["cancelled"]  # type: ignore[arg-type]
+    assert "payment.received" in audit_kinds(session, account.id)  # type: ignore[arg-type]
+
+
+def test_partial_payment_is_allocated_by_the_jurisdictions_order(session: Session, runtime: Runtime) -> None:
+    us = add_account(
+        session, "us", due_date=date(2026, 3, 1), principal_minor=10_000, interest_minor=1_000, fees_minor=500
+    )
+    cn = add_account(
+        session,
+        "cn",
+        due_date=date(2026, 3, 1),
+        principal_minor=10_000,
+        interest_minor=1_000,
+        fees_minor=500,
+        jurisdiction="CN",
+        currency="CNY",
+        locale="zh-CN",
+        time_zone="Asia/Shanghai",
+    )
+    now = midnight(date(2026, 3, 20))
+    record_payments(
+        session,
+        runtime.config,
+        [
+            PaymentIn("p-us", us.id, 1_200, "USD", now.date(), "test"),  # type: ignore[arg-type]
+            PaymentIn("p-cn", cn.id, 1_200, "CNY", now.date(), "test"),  # type: ignore[arg-type]
+        ],
+        "test",
+        now,
+    )
+    session.refresh(us)
+    session.refresh(cn)
+    assert (us.fees_minor, us.interest_minor, us.principal_minor) == (0, 300, 10_000)  # fees first (US policy)
+    assert (cn.fees_minor, cn.interest_minor, cn.principal_minor) == (300, 0, 10_000)  # interest first (CN policy)
+
+
+def test_negotiation_offer_plan_broken_then_escalation_needs_a_person(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "journey", due_date=date(2026, 1, 1), principal_minor=120_000)
+    account_id: int = account.id  # type: ignore[assignment]
+
+    # Negotiation: at 31 days past due an offer within bounds is made and sent.
+    run_day(session, runtime, date(2026, 2, 1))
+    session.refresh(account)
+    assert account.stage == "negotiation"
+    offer = session.exec(select(Offer).where(Offer.account_id == account_id)).one()
+    assert offer.installments == 6
+    assert offer.total_minor == account.balance_minor
+    assert any(m.template == "offer" for m in messages(session, account_id))
+
+    # Acceptance creates a plan whose installments sum exactly to the total.
+    now = midnight(date(2026, 2, 2))
+    plan = accept_offer(session, runtime.config, offer.id, "phone", "agent.li", date(2026, 2, 2), now)  # type: ignore[arg-type]
+    installments = list(session.exec(select(Installment).where(Installment.plan_id == plan.id)))
+    assert sum(i.amount_minor for i in installments) == offer.total_minor
+    with pytest.raises(OfferError, match="accepted"):
+        accept_offer(session, runtime.config, offer.id, "phone", "agent.li", date(2026, 2, 2), now)  # type: ignore[arg-type]
+    session.refresh(account)
+    assert account.stage == "plan"
+
+    # Plan monitoring: the first installment is missed; after the grace days the plan is broken.
+    first_due = min(i.due_date for i in installments)
+    run_day(session, runtime, first_due + timedelta(days=5))
+    session.refresh(plan)
+    assert plan.status == "active"
+    run_day(session, runtime, first_due + timedelta(days=6))
+    session.refresh(plan)
+    session.refresh(account)
+    assert plan.status == "broken"
+    assert account.broken_plans == 1
+    assert account.stage == "negotiation"
+
+    # Legal escalation: the criteria open an approval task; the account does not escalate by itself.
+    day = first_due + timedelta(days=7)
+    while not session.exec(select(HumanTask).where(HumanTask.account_id == account_id)).first():
+        day += timedelta(days=1)
+        run_day(session, runtime, day)
+        assert day < date(2026, 6, 1), "no escalation task was proposed"
+    task = session.exec(select(HumanTask).where(HumanTask.account_id == account_id)).one()
+    assert task.payload["rule"] == "broken_plan"
+    run_day(session, runtime, day + timedelta(days=1))
+    session.refresh(account)
+    assert account.stage == "negotiation"
+    assert len(list(session.exec(select(HumanTask).where(HumanTask.account_id == account_id)))) == 1
+
+    # A person approves; the case opens at once and a second decision is refused.
+    decided = decide_task(session, task.id, task.version, "approve", "Plan broken, criteria met", "legal.chen", now)  # type: ignore[arg-type]
+    assert decided.status == "approved"
+    session.refresh(account)
+    assert account.stage == "legal"
+    assert session.exec(select(LegalCase).where(LegalCase.account_id == account_id)).one().approved_by == "legal.chen"
+    assert all(m.status != "queued" for m in messages(session, account_id))
+    with pytest.raises(DecisionError, match="already approved by legal.chen"):
+        decide_task(session, task.id, task.version, "reject", "no", "ops.bo", now)  # type: ignore[arg-type]
+
+    kinds = audit_kinds(session, account_id)
+    for kind in (
+        "offer.made",
+        "offer.accepted",
+        "plan.created",
+        "plan.broken",
+        "task.created",
+        "task.decided",
+        "legal_case.opened",
+    ):
+        assert kind in kinds
+
+
+def test_decisions_need_a_reason_and_another_person(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "decide", due_date=date(2026, 1, 1))
+    now = midnight(date(2026, 4, 1))
+    task = HumanTask(
+        kind="legal_escalation",
+        account_id=account.id,
+        payload={},
+        role_needed="legal",  # type: ignore[arg-type]
+        requested_by="ops.alice",
+        created_at=now,
+    )
+    session.add(task)
+    session.flush()
+    with pytest.raises(DecisionError, match="reason is required"):
+        decide_task(session, task.id, 0, "approve", "  ", "legal.chen", now)  # type: ignore[arg-type]
+    with pytest.raises(DecisionError, match="another person must decide"):
+        decide_task(session, task.id, 0, "approve", "ok", "ops.alice", now)  # type: ignore[arg-type]
+    with pytest.raises(DecisionError, match="changed while you were looking"):
+        decide_task(session, task.id, 7, "approve", "ok", "legal.chen", now)  # type: ignore[arg-type]
+    session.refresh(task)
+    assert task.status == "open"
+    rejected = decide_task(session, task.id, 0, "reject", "Customer engaging", "legal.chen", now)  # type: ignore[arg-type]
+    assert rejected.status == "rejected"
+    assert rejected.version == 1
+    session.refresh(account)
+    assert account.stage != "legal"
+
+
+def test_two_people_deciding_at_once_end_with_exactly_one_decision(runtime: Runtime) -> None:
+    now = midnight(date(2026, 4, 1))
+    with session_scope(runtime.database_url) as setup:
+        account = add_account(setup, "race", due_date=date(2026, 1, 1))
+        task = HumanTask(
+            kind="legal_escalation",
+            account_id=account.id,
+            payload={},
+            role_needed="legal",  # type: ignore[arg-type]
+            requested_by="system:cycle",
+            created_at=now,
+        )
+        setup.add(task)
+        setup.flush()
+        task_id: int = task.id  # type: ignore[assignment]
+    outcomes = []
+    for user in ("legal.chen", "legal.wu"):  # both saw version 0 on their screens
+        try:
+            with session_scope(runtime.database_url) as session:
+                decide_task(session, task_id, 0, "approve", "criteria met", user, now)
+            outcomes.append("decided")
+        except DecisionError as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == "decided"
+    assert "already approved by legal.chen" in outcomes[1]
+    with session_scope(runtime.database_url) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(LegalCase)) == 1
+        kept = session.scalar(sa.select(sa.func.count()).select_from(PaymentPlan))
+        assert kept == 0
+        assert session.get(Account, account.id).stage == "legal"  # type: ignore[union-attr]
+
+
+def test_opted_out_channel_is_skipped_and_recorded(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "nosms", due_date=date(2026, 3, 10), channels=("email", "letter"))
+    run_day(session, runtime, date(2026, 3, 7))
+    assert messages(session, account.id) == []  # type: ignore[arg-type]
+    assert "message.skipped" in audit_kinds(session, account.id)  # type: ignore[arg-type]
