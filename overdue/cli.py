@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time as clock
@@ -185,6 +186,7 @@ def simulate(
 
 
 def _simulate(rt: Runtime, accounts: int, days: int, seed: int, start: date) -> None:
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")  # the progress bar speaks instead
     from flows.simulation import run_simulation
     from overdue.store.migrate import upgrade
 
@@ -240,7 +242,7 @@ def print_summary(rt: Runtime) -> None:
     stages.add_column("accounts", justify="right")
     for stage in ("current", "reminder", "negotiation", "plan", "legal", "closed"):
         stages.add_row(stage, str(summary.accounts_by_stage.get(stage, 0)))
-    messages = Table(title="Messages per channel (dry-run outbox)")
+    messages = Table(title="Messages (dry-run outbox)")
     statuses = sorted({status for _, status in summary.messages_by_channel})
     messages.add_column("channel")
     for status in statuses:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from zoneinfo import available_timezones
@@ -22,7 +22,15 @@ from zoneinfo import available_timezones
 import phonenumbers
 import sqlalchemy as sa
 from babel.numbers import is_currency
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlmodel import Session, col
 
 from overdue.config import Configuration
@@ -36,7 +44,7 @@ from overdue.store.tables import Account, ContactPoint, Customer, Payment
 LOCALES = ("en-US", "zh-CN")
 MAX_MINOR = 2**31 - 1  # money columns are 32-bit integers on PostgreSQL
 LOOKUP_CHUNK = 5_000  # bound parameters per IN (...) query stay well under SQLite's and PostgreSQL's limits
-BATCH = 1_000  # rows per INSERT statement and per record_payments call
+PAYMENT_BATCH = 1_000  # payments per record_payments call, whose own look-up is one IN (...) query
 REPORT_LIMIT = 1_000  # problems listed in the report; all of them stay in ImportRejected.problems
 PHONE_REGIONS = {"UK": "GB"}  # jurisdiction codes that differ from the phone-number region code
 
@@ -104,6 +112,10 @@ class ImportResult:
 def _show(value: str) -> str:
     """Echo a cell in a message, cut short so one bad cell cannot flood the report."""
     return repr(value if len(value) <= 40 else value[:37] + "...")
+
+
+def _describe(value: object) -> str:
+    return "no value" if value is None else _show(str(value))
 
 
 def _text(max_length: int, *, required: bool = True) -> BeforeValidator:
@@ -210,6 +222,17 @@ def _amount(value: str, currency: str | None, *, positive: bool) -> int:
     return minor
 
 
+@lru_cache(maxsize=4096)  # a customer with several accounts repeats the number, and parsing is slow
+def _e164(value: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(value, region if region in phonenumbers.SUPPORTED_REGIONS else None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def _error_message(error: Any) -> str:
     if error["type"] == "value_error":
         return str(error["ctx"]["error"])
@@ -253,14 +276,16 @@ class AccountRow(_Row):
         if not value:
             return None
         jurisdiction = info.data.get("jurisdiction", "")
-        region = PHONE_REGIONS.get(jurisdiction, jurisdiction)
-        try:
-            number = phonenumbers.parse(value, region if region in phonenumbers.SUPPORTED_REGIONS else None)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
+        normalized = _e164(value, PHONE_REGIONS.get(jurisdiction, jurisdiction))
+        if normalized is None:
             raise ValueError(f"{_show(value)} is not a valid phone number (write it as +<country code> <number>)")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return normalized
+
+    @model_validator(mode="after")
+    def _fits(self) -> AccountRow:
+        if self.balance > MAX_MINOR:
+            raise ValueError("principal + interest + fees is too large")
+        return self
 
     @property
     def balance(self) -> int:
@@ -340,7 +365,7 @@ def _header_problems(names: Sequence[str], required: Sequence[str], optional: Se
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            problems.append(ImportProblem(1, name, "column appears more than once"))
+            problems.append(ImportProblem(1, name or "(blank)", "column appears more than once"))
         elif name not in required and name not in optional:
             problems.append(ImportProblem(1, name or "(blank)", "unknown column"))
         seen.add(name)
@@ -409,7 +434,7 @@ def _file_consistency(rows: Sequence[tuple[int, AccountRow]]) -> list[ImportProb
             ImportProblem(
                 line,
                 name,
-                f"customer {_show(row.customer_ref)} has {_show(str(getattr(first, name)))} on line {first_line}; "
+                f"customer {_show(row.customer_ref)} has {_describe(getattr(first, name))} on line {first_line}; "
                 "a customer's details must agree on every line",
             )
             for name in CUSTOMER_FIELDS
@@ -438,7 +463,7 @@ def _record_consistency(rows: Sequence[tuple[int, AccountRow]], customers: dict[
             ImportProblem(
                 line,
                 name,
-                f"customer {_show(row.customer_ref)} is on record with {_show(getattr(customer, name))}; "
+                f"customer {_show(row.customer_ref)} is on record with {_describe(getattr(customer, name))}; "
                 "an import does not change a customer on record",
             )
             for name in RECORDED_CUSTOMER_FIELDS
@@ -450,31 +475,44 @@ def _record_consistency(rows: Sequence[tuple[int, AccountRow]], customers: dict[
 def _write_accounts(
     session: Session, rows: Sequence[AccountRow], known: dict[str, Customer], actor: str, now: datetime
 ) -> None:
-    """Set-based inserts: customers first (for their ids), then their contact points, accounts and audit rows."""
-    customer_ids = {ref: customer.id for ref, customer in known.items() if customer.id is not None}
-    firsts = {row.customer_ref: row for row in rows if row.customer_ref not in customer_ids}
-    for batch in chunked(list(firsts.values()), BATCH):
-        customer_rows = [_customer(row, now) for row in batch]
-        result = session.execute(
-            sa.insert(Customer).returning(col(Customer.id), col(Customer.external_ref)), customer_rows
-        )
-        new_ids = {ref: customer_id for customer_id, ref in result}
-        customer_ids.update(new_ids)
-        contacts = [point | {"customer_id": new_ids[row.customer_ref]} for row in batch for point in _contacts(row)]
-        if contacts:
-            session.execute(sa.insert(ContactPoint), contacts)
+    """Set-based inserts: customers, their contact points, accounts, audit rows. New ids are read back by
+    reference afterwards, which is cheaper than INSERT ... RETURNING on PostgreSQL."""
+    firsts: dict[str, AccountRow] = {}
+    for row in rows:
+        if row.customer_ref not in known:
+            firsts.setdefault(row.customer_ref, row)
+    if firsts:
+        session.execute(sa.insert(Customer), [_customer(row, now) for row in firsts.values()])
+    customer_ids = _ids(session, Customer, sorted({row.customer_ref for row in rows}))
+    contacts = [point | {"customer_id": customer_ids[ref]} for ref, row in firsts.items() for point in _contacts(row)]
+    if contacts:
+        session.execute(sa.insert(ContactPoint), contacts)
     today = now.date()
-    for batch in chunked(list(rows), BATCH):
-        accounts = [_account(row, customer_ids[row.customer_ref], today) for row in batch]
-        result = session.execute(sa.insert(Account).returning(col(Account.id), col(Account.external_ref)), accounts)
-        by_ref = {row.account_ref: row for row in batch}
-        record_many(
-            session,
-            (
-                audit_row("account.imported", actor, now, account_id, ref=ref, customer_ref=by_ref[ref].customer_ref)
-                for account_id, ref in result
-            ),
-        )
+    if rows:
+        session.execute(sa.insert(Account), [_account(row, customer_ids[row.customer_ref], today) for row in rows])
+    account_ids = _ids(session, Account, [row.account_ref for row in rows])
+    record_many(
+        session,
+        (
+            audit_row(
+                "account.imported",
+                actor,
+                now,
+                account_ids[row.account_ref],
+                ref=row.account_ref,
+                customer_ref=row.customer_ref,
+            )
+            for row in rows
+        ),
+    )
+
+
+def _ids(session: Session, table: type[Customer | Account], refs: Sequence[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    query = sa.select(col(table.external_ref), col(table.id))
+    for batch in chunked(refs, LOOKUP_CHUNK):
+        ids.update(session.execute(query.where(col(table.external_ref).in_(batch))).tuples().all())
+    return ids
 
 
 def _customer(row: AccountRow, now: datetime) -> dict[str, Any]:
@@ -551,7 +589,7 @@ def import_payments(session: Session, config: Configuration, path: Path, now: da
         for _, row in rows
         if row.payment_ref not in recorded
     ]
-    for batch in chunked(new, BATCH):
+    for batch in chunked(new, PAYMENT_BATCH):
         record_payments(session, config, batch, _actor(path), now)
     return ImportResult(created=len(new), already_present=len(rows) - len(new))
 

@@ -110,6 +110,7 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
         account.stage, account.stage_entered_on, account.next_action_on = stages.CLOSED, payment.received_on, None
         record(session, "stage.changed", actor, now, account.id, **{"from": previous, "to": stages.CLOSED})
         cancel_queued(session, account.id, "paid in full", actor, now)  # type: ignore[arg-type]
+        _close_plan_as_kept(session, account.id, payment.received_on, actor, now)  # type: ignore[arg-type]
     elif account.stage == stages.PLAN:
         account.next_action_on = payment.received_on  # re-anchor the plan cadence on the next unpaid installment
     session.add(account)
@@ -133,3 +134,15 @@ def _apply_to_plan(session: Session, account: Account, amount_minor: int) -> Non
         if row.paid_minor != state.paid_minor:
             row.paid_minor = state.paid_minor
             session.add(row)
+
+
+def _close_plan_as_kept(session: Session, account_id: int, day: date, actor: str, now: datetime) -> None:
+    """Paid in full means the plan is kept today, not at the next cycle."""
+    active = sa.select(PaymentPlan).where(
+        col(PaymentPlan.account_id) == account_id, col(PaymentPlan.status) == "active"
+    )
+    plan = session.scalars(active).first()
+    if plan is not None:
+        plan.status, plan.ended_on = "kept", day
+        session.add(plan)
+        record(session, "plan.kept", actor, now, account_id, plan_id=plan.id)

@@ -1,0 +1,1 @@
+"""Reproducible measurements: `make bench` (or `python -m benchmarks --help`)."""
