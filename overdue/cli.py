@@ -33,6 +33,9 @@ cycle_app = typer.Typer(help="The daily collection cycle.", no_args_is_help=True
 outbox_app = typer.Typer(help="The outbox: every message the system has queued or sent.", no_args_is_help=True)
 tasks_app = typer.Typer(help="Human tasks: approvals that need a person.", no_args_is_help=True)
 offers_app = typer.Typer(help="Offers made in negotiation.", no_args_is_help=True)
+holds_app = typer.Typer(
+    help="Holds: stop collection contact for a reason (dispute, hardship, ...).", no_args_is_help=True
+)
 config_app = typer.Typer(help="Strategy, policies, offer bounds and templates under configs/.", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
@@ -41,6 +44,7 @@ for sub, name in (
     (outbox_app, "outbox"),
     (tasks_app, "tasks"),
     (offers_app, "offers"),
+    (holds_app, "holds"),
     (config_app, "config"),
 ):
     app.add_typer(sub, name=name)
@@ -394,6 +398,63 @@ def offers_accept(
         except OfferError as exc:
             raise fail(str(exc)) from None
     console.print(f"Offer {offer_id} accepted; plan {plan.id} created.")
+
+
+# --- holds ----------------------------------------------------------------------------------------
+
+
+@holds_app.command("add")
+def holds_add(
+    account_id: int,
+    kind: Annotated[str, typer.Option(help="dispute, complaint, hardship, breathing_space, bankruptcy, deceased, ...")],
+    reason: Annotated[str, typer.Option(help="Why; recorded in the audit trail.")],
+    user: Annotated[str, typer.Option("--as", help="Who places the hold.")],
+    until: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last held day (default: open-ended).")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Place a hold: queued messages are cancelled now and the cycle leaves the account alone."""
+    from overdue.services.holds import HoldError, place_hold
+
+    now = utcnow()
+    with session_scope(runtime(database_url).database_url) as session:
+        try:
+            hold = place_hold(session, account_id, kind, reason, user, now.date(), now, until.date() if until else None)
+        except HoldError as exc:
+            raise fail(str(exc)) from None
+    console.print(f"Hold {hold.id} ({kind}) placed on account {account_id}.")
+
+
+@holds_app.command("release")
+def holds_release(
+    hold_id: int,
+    reason: Annotated[str, typer.Option(help="Why; recorded in the audit trail.")],
+    user: Annotated[str, typer.Option("--as", help="Who releases the hold.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """End a hold today; collection contact may resume."""
+    from overdue.services.holds import HoldError, release_hold
+
+    now = utcnow()
+    with session_scope(runtime(database_url).database_url) as session:
+        try:
+            release_hold(session, hold_id, reason, user, now.date(), now)
+        except HoldError as exc:
+            raise fail(str(exc)) from None
+    console.print(f"Hold {hold_id} released.")
+
+
+@holds_app.command("list")
+def holds_list(account_id: int, database_url: DatabaseOption = None) -> None:
+    """List an account's holds."""
+    from overdue.services.holds import holds_of
+
+    table = Table("id", "kind", "starts", "ends", "by", "reason")
+    with session_scope(runtime(database_url).database_url) as session:
+        for h in holds_of(session, account_id):
+            table.add_row(str(h.id), h.kind, str(h.starts_on), str(h.ends_on or "open"), h.created_by, h.reason)
+    console.print(table)
 
 
 # --- dashboard ------------------------------------------------------------------------------------

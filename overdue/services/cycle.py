@@ -148,11 +148,17 @@ def make_offers(
     that has no open offer."""
     results = OfferResults()
     in_shard = col(Offer.account_id).between(*shard)
-    expired = session.scalars(
-        sa.select(col(Offer.id)).where(in_shard, col(Offer.status) == "open", col(Offer.expires_on) < as_of)
+    expired = session.execute(
+        sa.select(col(Offer.id), col(Offer.account_id)).where(
+            in_shard, col(Offer.status) == "open", col(Offer.expires_on) < as_of
+        )
     ).all()
     if expired:
-        session.execute(sa.update(Offer).where(col(Offer.id).in_(expired)).values(status="expired"))
+        offer_ids = [offer_id for offer_id, _ in expired]
+        session.execute(sa.update(Offer).where(col(Offer.id).in_(offer_ids)).values(status="expired"))
+        record_many(
+            session, (audit_row("offer.expired", SYSTEM, now, account, offer_id=offer) for offer, account in expired)
+        )
         results.expired = len(expired)
     open_offer = sa.exists().where(col(Offer.account_id) == col(Account.id), col(Offer.status) == "open")
     rows = session.execute(

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from overdue.runtime import Runtime
 from overdue.services import cycle, outreach
 from overdue.services.decisions import DecisionError, decide_task
+from overdue.services.holds import HoldError, place_hold, release_hold
 from overdue.services.offers import OfferError, accept_offer
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.store.db import session_scope
@@ -295,3 +296,22 @@ def test_opted_out_channel_is_skipped_and_recorded(session: Session, runtime: Ru
     run_day(session, runtime, date(2026, 3, 7))
     assert messages(session, account.id) == []  # type: ignore[arg-type]
     assert "message.skipped" in audit_kinds(session, account.id)  # type: ignore[arg-type]
+
+
+def test_a_hold_stops_contact_at_once_and_release_resumes_it(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "held", due_date=date(2026, 3, 10))
+    account_id: int = account.id  # type: ignore[assignment]
+    run_day(session, runtime, date(2026, 3, 7))
+    now = midnight(date(2026, 3, 7))
+    with pytest.raises(HoldError, match="reason is required"):
+        place_hold(session, account_id, "dispute", " ", "ops.bo", now.date(), now)
+    hold = place_hold(session, account_id, "dispute", "Customer disputes the fee", "ops.bo", now.date(), now)
+    assert [m.status for m in messages(session, account_id)] == ["cancelled"]
+
+    run_day(session, runtime, date(2026, 3, 10))
+    assert len(messages(session, account_id)) == 1  # nothing new while held
+
+    release_hold(session, hold.id, "Verified and answered", "ops.bo", date(2026, 3, 12), midnight(date(2026, 3, 12)))  # type: ignore[arg-type]
+    run_day(session, runtime, date(2026, 3, 12))
+    assert [m.step for m in messages(session, account_id)][-1] == "early_sms"
+    assert {"hold.placed", "hold.released"} <= set(audit_kinds(session, account_id))

@@ -1,0 +1,69 @@
+"""Holds stop collection contact, offers and escalation while active (dispute, hardship, bankruptcy, ...).
+
+Placing a hold cancels the account's queued messages at once; the cycle skips held accounts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from overdue.services.audit import record
+from overdue.services.outreach import cancel_queued
+from overdue.store.tables import Account, Hold
+
+HOLD_KINDS = ("dispute", "complaint", "hardship", "breathing_space", "bankruptcy", "deceased", "attorney", "cease")
+
+
+class HoldError(ValueError):
+    pass
+
+
+def place_hold(
+    session: Session,
+    account_id: int,
+    kind: str,
+    reason: str,
+    user: str,
+    starts_on: date,
+    now: datetime,
+    ends_on: date | None = None,
+) -> Hold:
+    if kind not in HOLD_KINDS:
+        raise HoldError(f"unknown hold kind '{kind}' (one of {', '.join(HOLD_KINDS)})")
+    if not reason.strip():
+        raise HoldError("a reason is required")
+    if ends_on is not None and ends_on < starts_on:
+        raise HoldError("a hold cannot end before it starts")
+    if session.get(Account, account_id) is None:
+        raise HoldError(f"account {account_id} does not exist")
+    hold = Hold(
+        account_id=account_id, kind=kind, reason=reason.strip(), starts_on=starts_on, ends_on=ends_on, created_by=user
+    )
+    session.add(hold)
+    session.flush()
+    record(session, "hold.placed", user, now, account_id, hold_id=hold.id, hold_kind=kind, reason=hold.reason)
+    if starts_on <= now.date():
+        cancel_queued(session, account_id, f"{kind} hold", user, now)
+    return hold
+
+
+def release_hold(session: Session, hold_id: int, reason: str, user: str, today: date, now: datetime) -> Hold:
+    hold = session.get(Hold, hold_id)
+    if hold is None:
+        raise HoldError(f"hold {hold_id} does not exist")
+    if hold.ends_on is not None and hold.ends_on < today:
+        raise HoldError(f"hold {hold_id} already ended on {hold.ends_on}")
+    if not reason.strip():
+        raise HoldError("a reason is required")
+    hold.ends_on = today - timedelta(days=1)  # ends_on is the last held day: contact may resume today
+    session.add(hold)
+    record(session, "hold.released", user, now, hold.account_id, hold_id=hold.id, reason=reason.strip())
+    return hold
+
+
+def holds_of(session: Session, account_id: int) -> list[Hold]:
+    query = sa.select(Hold).where(col(Hold.account_id) == account_id).order_by(col(Hold.id))
+    return list(session.scalars(query))
