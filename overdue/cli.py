@@ -53,12 +53,19 @@ console = Console()
 DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="Overrides OVERDUE_DATABASE_URL.")]
 
 
-def runtime(database_url: str | None = None) -> Runtime:
+def runtime(database_url: str | None = None, *, needs_schema: bool = True) -> Runtime:
+    """Settings, configs and channels; by default also insists the database schema is up to date."""
     try:
-        return build_runtime(get_settings(), database_url)
+        rt = build_runtime(get_settings(), database_url)
     except ConfigError as exc:
         console.print(f"[red]Configuration error:[/red] {exc}")
         raise typer.Exit(2) from None
+    if needs_schema:
+        from overdue.store.migrate import schema_is_current
+
+        if not schema_is_current(rt.database_url):
+            raise fail("The database schema is missing or out of date: run `overdue db upgrade` first.", 2)
+    return rt
 
 
 def utcnow() -> datetime:
@@ -78,7 +85,7 @@ def db_upgrade(database_url: DatabaseOption = None, revision: str = "head") -> N
     """Create or migrate the schema to the latest revision."""
     from overdue.store.migrate import upgrade
 
-    url = runtime(database_url).database_url
+    url = runtime(database_url, needs_schema=False).database_url
     upgrade(url, revision)
     console.print(f"Database at [bold]{make_url(url).render_as_string(hide_password=True)}[/bold] is at {revision}.")
 
@@ -88,7 +95,10 @@ def db_current(database_url: DatabaseOption = None) -> None:
     """Show the schema revision the database is at."""
     from overdue.store.migrate import current_revision
 
-    console.print(current_revision(runtime(database_url).database_url) or "(empty database: run `overdue db upgrade`)")
+    console.print(
+        current_revision(runtime(database_url, needs_schema=False).database_url)
+        or "(empty database: run `overdue db upgrade`)"
+    )
 
 
 # --- config ---------------------------------------------------------------------------------------
@@ -99,7 +109,7 @@ def config_check() -> None:
     """Load and validate every config file and render every template the strategy uses, in every locale."""
     from overdue.channels.templates import TemplateRenderer
 
-    rt = runtime()
+    rt = runtime(needs_schema=False)
     renderer: TemplateRenderer = rt.renderer
     needed = {(step.template, step.channel) for steps in rt.config.strategy.cadence.values() for step in steps}
     missing = [
@@ -127,9 +137,9 @@ def import_accounts_cmd(file: Path, database_url: DatabaseOption = None) -> None
     rt = runtime(database_url)
     try:
         with session_scope(rt.database_url) as session:
-            result = import_accounts(session, file, utcnow())
+            result = import_accounts(session, rt.config, file, utcnow())
     except ImportRejected as exc:
-        console.print(str(exc), markup=False)
+        console.print(str(exc), markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"Imported {result.created} accounts; {result.already_present} were already present.")
 
@@ -144,7 +154,7 @@ def import_payments_cmd(file: Path, database_url: DatabaseOption = None) -> None
         with session_scope(rt.database_url) as session:
             result = import_payments(session, rt.config, file, utcnow())
     except ImportRejected as exc:
-        console.print(str(exc), markup=False)
+        console.print(str(exc), markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"Recorded {result.created} payments; {result.already_present} were already recorded.")
 
@@ -184,7 +194,7 @@ def simulate(
     database_url: DatabaseOption = None,
 ) -> None:
     """Generate a synthetic portfolio and run it day by day through the real Prefect flows."""
-    rt = runtime(database_url)
+    rt = runtime(database_url, needs_schema=False)
     _simulate(rt, accounts, days, seed, start.date() if start else utcnow().date() - timedelta(days=days))
     print_summary(rt)
 
@@ -216,7 +226,7 @@ def demo(
     seed: int = 7,
 ) -> None:
     """The main job on embedded defaults: SQLite, dry-run outbox, no credentials. Ends with a summary."""
-    rt = runtime()
+    rt = runtime(needs_schema=False)
     url = make_url(rt.database_url)
     if fresh:
         if url.get_backend_name() != "sqlite":

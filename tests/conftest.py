@@ -102,13 +102,14 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """One temporary Prefect server for the whole session (it takes ~15 s to start)."""
-    import flows  # noqa: F401  (sets offline Prefect defaults before Prefect loads)
     from prefect.testing.utilities import prefect_test_harness
+
+    import flows  # noqa: F401  (sets offline Prefect defaults before Prefect loads)
 
     try:
         harness = prefect_test_harness(server_startup_timeout=120)
         harness.__enter__()
-    except Exception as exc:  # noqa: BLE001 - report any start-up failure as the component missing
+    except Exception as exc:  # any start-up failure means the component is missing
         require(False, "Prefect test harness", f"{exc.__class__.__name__}: {exc}")
     yield
     harness.__exit__(None, None, None)

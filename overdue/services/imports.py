@@ -42,7 +42,7 @@ from overdue.store.bulk import chunked
 from overdue.store.tables import Account, ContactPoint, Customer, Payment
 
 LOCALES = ("en-US", "zh-CN")
-MAX_MINOR = 2**31 - 1  # money columns are 32-bit integers on PostgreSQL
+MAX_MINOR = 2**63 - 1  # money columns are 64-bit integers
 LOOKUP_CHUNK = 5_000  # bound parameters per IN (...) query stay well under SQLite's and PostgreSQL's limits
 PAYMENT_BATCH = 1_000  # payments per record_payments call, whose own look-up is one IN (...) query
 REPORT_LIMIT = 1_000  # problems listed in the report; all of them stay in ImportRejected.problems
@@ -399,12 +399,19 @@ def _actor(path: Path) -> str:
 # --- accounts -------------------------------------------------------------------------------------
 
 
-def import_accounts(session: Session, path: Path, now: datetime) -> ImportResult:
+def import_accounts(session: Session, config: Configuration, path: Path, now: datetime) -> ImportResult:
     """Create customers, contact points and accounts from a CSV file; see docs/csv-formats.md."""
     parsed = _read(path, ACCOUNT_REQUIRED, ACCOUNT_OPTIONAL)
     problems = list(parsed.problems)
     rows = _validate(AccountRow, parsed, problems)
     problems += _file_consistency(rows)
+    problems += [
+        ImportProblem(
+            line, "jurisdiction", f"{row.jurisdiction} has no policy in configs/policies ({', '.join(config.policies)})"
+        )
+        for line, row in rows
+        if row.jurisdiction not in config.policies
+    ]
     present = _existing(session, col(Account.external_ref), [row.account_ref for _, row in rows])
     new = [(line, row) for line, row in rows if row.account_ref not in present]
     known_customers = _recorded_customers(session, [row.customer_ref for _, row in new])

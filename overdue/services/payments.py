@@ -16,6 +16,7 @@ from overdue.domain.allocation import allocate
 from overdue.domain.plans import InstallmentState, apply_to_installments
 from overdue.services.audit import record
 from overdue.services.outreach import cancel_queued
+from overdue.store.bulk import chunked
 from overdue.store.tables import Account, Customer, Installment, Payment, PaymentPlan
 
 
@@ -46,8 +47,9 @@ def record_payments(
 ) -> PaymentResults:
     """Idempotent by payment reference: one already recorded is counted as a duplicate and left alone."""
     results = PaymentResults()
-    refs = [p.payment_ref for p in payments]
-    known = set(session.scalars(sa.select(col(Payment.payment_ref)).where(col(Payment.payment_ref).in_(refs))))
+    known: set[str] = set()
+    for refs in chunked([p.payment_ref for p in payments], 1000):
+        known.update(session.scalars(sa.select(col(Payment.payment_ref)).where(col(Payment.payment_ref).in_(refs))))
     for payment in payments:
         if payment.payment_ref in known:
             results.duplicates += 1
@@ -104,7 +106,7 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
         **split.parts,
     )
     _apply_to_plan(session, account, payment.amount_minor)
-    closed = account.balance_minor == 0
+    closed = account.balance_minor == 0 and account.stage != stages.CLOSED  # a late overpayment only adds credit
     if closed:
         previous = account.stage
         account.stage, account.stage_entered_on, account.next_action_on = stages.CLOSED, payment.received_on, None

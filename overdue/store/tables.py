@@ -1,6 +1,6 @@
 """The system of record: every account, contact, decision and payment lives here.
 
-Money is integer minor units beside an ISO currency; instants are stored in UTC.
+Money is integer minor units (64-bit) beside an ISO currency; instants are stored in UTC.
 Indexes follow the queries the daily cycle and the dashboard make.
 """
 
@@ -73,10 +73,12 @@ class Account(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id", index=True)
     product: str = Field(max_length=32)
     currency: str = Field(max_length=3)
-    principal_minor: int = 0
-    interest_minor: int = 0
-    fees_minor: int = 0
-    placed_balance_minor: int = Field(default=0, description="Balance when placed for collection")
+    principal_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    interest_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    fees_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    placed_balance_minor: int = Field(
+        default=0, sa_type=sa.BigInteger, description="Balance when placed for collection"
+    )
     due_date: date
     dpd: int = Field(default=0, description="Days past due as of the last cycle (negative before due)")
     stage: str = Field(default="current", max_length=16)
@@ -153,7 +155,7 @@ class Offer(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     kind: str = Field(default="installment", max_length=32)
     status: str = Field(default="open", max_length=16, description="open, accepted, expired")
-    total_minor: int
+    total_minor: int = Field(sa_type=sa.BigInteger)
     installments: int
     first_due_date: date
     created_on: date
@@ -169,7 +171,7 @@ class PaymentPlan(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     offer_id: int | None = Field(default=None, foreign_key="offer.id")
     status: str = Field(default="active", max_length=16, description="active, kept, broken")
-    total_minor: int
+    total_minor: int = Field(sa_type=sa.BigInteger)
     grace_days: int
     created_on: date
     ended_on: date | None = None
@@ -181,8 +183,8 @@ class Installment(SQLModel, table=True):
     plan_id: int = Field(foreign_key="paymentplan.id", index=True)
     seq: int
     due_date: date
-    amount_minor: int
-    paid_minor: int = 0
+    amount_minor: int = Field(sa_type=sa.BigInteger)
+    paid_minor: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class Payment(SQLModel, table=True):
@@ -191,14 +193,14 @@ class Payment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     payment_ref: str = Field(unique=True, max_length=128)
     account_id: int = Field(foreign_key="account.id", index=True)
-    amount_minor: int
+    amount_minor: int = Field(sa_type=sa.BigInteger)
     currency: str = Field(max_length=3)
     received_on: date
     source: str = Field(max_length=16, description="import, sim, webhook")
-    to_fees_minor: int = 0
-    to_interest_minor: int = 0
-    to_principal_minor: int = 0
-    unapplied_minor: int = 0
+    to_fees_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    to_interest_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    to_principal_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    unapplied_minor: int = Field(default=0, sa_type=sa.BigInteger)
     created_at: datetime | None = utc_column(nullable=False)
 
 
@@ -207,7 +209,7 @@ class LegalCase(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     task_id: int = Field(foreign_key="humantask.id", unique=True)
     status: str = Field(default="approved", max_length=24)
-    balance_minor: int
+    balance_minor: int = Field(sa_type=sa.BigInteger)
     opened_on: date
     approved_by: str = Field(max_length=64)
 

@@ -73,7 +73,7 @@ def test_cadence_for_an_unknown_stage_is_refused(config_dir: Path) -> None:
 
 
 def test_missing_strategy_file(config_dir: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.yaml: file not found"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml: file not found"):
         load_configuration(config_dir, "nope")
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 11:33:34.445819
+Create Date: 2026-11-22
 """
 
 from collections.abc import Sequence
@@ -39,10 +39,10 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('product', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('principal_minor', sa.Integer(), nullable=False),
-    sa.Column('interest_minor', sa.Integer(), nullable=False),
-    sa.Column('fees_minor', sa.Integer(), nullable=False),
-    sa.Column('placed_balance_minor', sa.Integer(), nullable=False),
+    sa.Column('principal_minor', sa.BigInteger(), nullable=False),
+    sa.Column('interest_minor', sa.BigInteger(), nullable=False),
+    sa.Column('fees_minor', sa.BigInteger(), nullable=False),
+    sa.Column('placed_balance_minor', sa.BigInteger(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('dpd', sa.Integer(), nullable=False),
     sa.Column('stage', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -130,7 +130,7 @@ def upgrade() -> None:
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('total_minor', sa.Integer(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
     sa.Column('installments', sa.Integer(), nullable=False),
     sa.Column('first_due_date', sa.Date(), nullable=False),
     sa.Column('created_on', sa.Date(), nullable=False),
@@ -177,14 +177,14 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('payment_ref', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
-    sa.Column('amount_minor', sa.Integer(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('received_on', sa.Date(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('to_fees_minor', sa.Integer(), nullable=False),
-    sa.Column('to_interest_minor', sa.Integer(), nullable=False),
-    sa.Column('to_principal_minor', sa.Integer(), nullable=False),
-    sa.Column('unapplied_minor', sa.Integer(), nullable=False),
+    sa.Column('to_fees_minor', sa.BigInteger(), nullable=False),
+    sa.Column('to_interest_minor', sa.BigInteger(), nullable=False),
+    sa.Column('to_principal_minor', sa.BigInteger(), nullable=False),
+    sa.Column('unapplied_minor', sa.BigInteger(), nullable=False),
     sa.Column('created_at', overdue.store.tables.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -198,7 +198,7 @@ def upgrade() -> None:
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('task_id', sa.Integer(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
-    sa.Column('balance_minor', sa.Integer(), nullable=False),
+    sa.Column('balance_minor', sa.BigInteger(), nullable=False),
     sa.Column('opened_on', sa.Date(), nullable=False),
     sa.Column('approved_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
@@ -214,7 +214,7 @@ def upgrade() -> None:
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('offer_id', sa.Integer(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('total_minor', sa.Integer(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
     sa.Column('grace_days', sa.Integer(), nullable=False),
     sa.Column('created_on', sa.Date(), nullable=False),
     sa.Column('ended_on', sa.Date(), nullable=True),
@@ -231,8 +231,8 @@ def upgrade() -> None:
     sa.Column('plan_id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=False),
-    sa.Column('amount_minor', sa.Integer(), nullable=False),
-    sa.Column('paid_minor', sa.Integer(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('paid_minor', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['plan_id'], ['paymentplan.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('plan_id', 'seq')

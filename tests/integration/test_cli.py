@@ -1,0 +1,216 @@
+"""The command line as ops use it, through Typer's runner against a SQLite database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import typer.core
+import typer.main
+from sqlmodel import SQLModel, select
+from typer.testing import CliRunner, Result
+
+from overdue.cli import app
+from overdue.store.db import session_scope
+from overdue.store.tables import Account, HumanTask, Installment, LegalCase, Offer, PaymentPlan
+from tests.support import add_account
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def invoke(*args: str) -> Result:
+    """A wide console, so rich does not wrap a long file path in the middle of an assertion."""
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "1000"})
+
+
+def row_counts(url: str) -> dict[str, int]:
+    with session_scope(url) as session:
+        return {
+            table.name: session.scalar(sa.select(sa.func.count()).select_from(table)) or 0
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
+def command_paths(command: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and group, walked from the app itself so a new command cannot miss its --help test."""
+    paths = [prefix]
+    if isinstance(command, typer.core.TyperGroup):
+        for name, sub in sorted(command.commands.items()):
+            paths += command_paths(sub, (*prefix, name))
+    return paths
+
+
+def test_db_upgrade_and_current_from_an_empty_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert "empty database" in invoke("db", "current", "--database-url", url).output
+    upgraded = invoke("db", "upgrade", "--database-url", url)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "is at head" in upgraded.output
+    current = invoke("db", "current", "--database-url", url)
+    assert current.exit_code == 0, current.output
+    assert current.output.strip() == "0001"
+
+
+def test_db_upgrade_is_a_no_op_on_a_current_database(sqlite_url: str) -> None:
+    upgraded = invoke("db", "upgrade", "--database-url", sqlite_url)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert invoke("db", "current", "--database-url", sqlite_url).output.strip() == "0001"
+
+
+def test_config_check_passes_on_the_shipped_configs() -> None:
+    result = invoke("config", "check")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK: strategy")
+
+
+@pytest.mark.parametrize(
+    "path", command_paths(typer.main.get_command(app)), ids=lambda path: " ".join(path) or "overdue"
+)
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = invoke(*path, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_import_accounts_good_and_bad_files(sqlite_url: str, tmp_path: Path) -> None:
+    good = invoke("import", "accounts", str(EXAMPLES / "accounts.csv"), "--database-url", sqlite_url)
+    assert good.exit_code == 0, good.output
+    assert "Imported 6 accounts; 0 were already present." in good.output
+
+    before = row_counts(sqlite_url)
+    bad = tmp_path / "bad.csv"
+    lines = (EXAMPLES / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    bad.write_text(
+        "\n".join([lines[0], lines[1].replace("A-US-1001", "A-US-7001"), lines[2].replace(",USD,", ",US$,")])
+    )
+    rejected = invoke("import", "accounts", str(bad), "--database-url", sqlite_url)
+    assert rejected.exit_code == 1, rejected.output
+    assert f"{bad}: 1 problem(s); nothing was imported." in rejected.output
+    assert f"{bad}:3: field 'currency': 'US$' is not an ISO 4217 currency code" in rejected.output
+    assert row_counts(sqlite_url) == before
+
+
+def test_import_payments_then_again(sqlite_url: str) -> None:
+    invoke("import", "accounts", str(EXAMPLES / "accounts.csv"), "--database-url", sqlite_url)
+    first = invoke("import", "payments", str(EXAMPLES / "payments.csv"), "--database-url", sqlite_url)
+    assert first.exit_code == 0, first.output
+    assert "Recorded 3 payments; 0 were already recorded." in first.output
+    again = invoke("import", "payments", str(EXAMPLES / "payments.csv"), "--database-url", sqlite_url)
+    assert again.exit_code == 0, again.output
+    assert "Recorded 0 payments; 3 were already recorded." in again.output
+
+
+@pytest.mark.parametrize("group", ["tasks", "outbox"])
+def test_lists_run_on_an_empty_database(sqlite_url: str, group: str) -> None:
+    result = invoke(group, "list", "--database-url", sqlite_url)
+    assert result.exit_code == 0, result.output
+    assert "status" in result.output
+
+
+def test_tasks_decide_approves_an_escalation_exactly_once(sqlite_url: str) -> None:
+    now = datetime.now(UTC)
+    with session_scope(sqlite_url) as session:
+        account = add_account(session, "legal", due_date=now.date() - timedelta(days=120))
+        task = HumanTask(
+            kind="legal_escalation",
+            account_id=account.id,  # type: ignore[arg-type]
+            role_needed="legal",
+            requested_by="system:cycle",
+            created_at=now,
+        )
+        session.add(task)
+        session.flush()
+        task_id, account_id = task.id, account.id
+    decide = ("tasks", "decide", str(task_id), "--approve", "--reason", "Balance verified", "--as", "ops.test")
+
+    approved = invoke(*decide, "--database-url", sqlite_url)
+    assert approved.exit_code == 0, approved.output
+    assert f"Task {task_id} approved by ops.test." in approved.output
+    with session_scope(sqlite_url) as session:
+        assert session.get(Account, account_id).stage == "legal"  # type: ignore[union-attr]
+        [case] = session.exec(select(LegalCase).where(LegalCase.account_id == account_id))
+        assert (case.task_id, case.approved_by) == (task_id, "ops.test")
+
+    again = invoke(*decide, "--database-url", sqlite_url)
+    assert again.exit_code != 0
+    assert "already approved" in again.output
+
+
+def test_offers_accept_creates_the_plan(sqlite_url: str) -> None:
+    today = datetime.now(UTC).date()
+    with session_scope(sqlite_url) as session:
+        account = add_account(session, "offer", due_date=today - timedelta(days=40))
+        offer = Offer(
+            account_id=account.id,  # type: ignore[arg-type]
+            total_minor=107_500,
+            installments=5,
+            first_due_date=today + timedelta(days=7),
+            created_on=today,
+            expires_on=today + timedelta(days=14),
+        )
+        session.add(offer)
+        session.flush()
+        offer_id, account_id = offer.id, account.id
+
+    result = invoke(
+        "offers", "accept", str(offer_id), "--via", "phone", "--by", "agent.kim", "--database-url", sqlite_url
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Offer {offer_id} accepted" in result.output
+    with session_scope(sqlite_url) as session:
+        [plan] = session.exec(select(PaymentPlan).where(PaymentPlan.offer_id == offer_id))
+        amounts = session.exec(select(Installment.amount_minor).where(Installment.plan_id == plan.id))
+        assert sum(amounts) == plan.total_minor == 107_500
+        assert session.get(Account, account_id).stage == "plan"  # type: ignore[union-attr]
+        assert session.get(Offer, offer_id).status == "accepted"  # type: ignore[union-attr]
+
+
+def test_commands_on_an_unmigrated_database_say_how_to_fix_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    for args in (("outbox", "list"), ("tasks", "list"), ("import", "accounts", str(EXAMPLES / "accounts.csv"))):
+        result = invoke(*args, "--database-url", url)
+        assert result.exit_code == 2, result.output
+        assert "run `overdue db upgrade` first" in result.output
+
+
+def test_holds_stop_contact_and_are_listed(sqlite_url: str) -> None:
+    with session_scope(sqlite_url) as session:
+        account_id = add_account(session, "hold-cli", due_date=datetime.now(UTC).date()).id
+    placed = invoke(
+        "holds",
+        "add",
+        str(account_id),
+        "--kind",
+        "hardship",
+        "--reason",
+        "Lost job",
+        "--as",
+        "ops.bo",
+        "--database-url",
+        sqlite_url,
+    )
+    assert placed.exit_code == 0, placed.output
+    listed = invoke("holds", "list", str(account_id), "--database-url", sqlite_url)
+    assert "hardship" in listed.output
+    assert "Lost job" in listed.output
+    wrong = invoke(
+        "holds",
+        "add",
+        str(account_id),
+        "--kind",
+        "holiday",
+        "--reason",
+        "x",
+        "--as",
+        "ops.bo",
+        "--database-url",
+        sqlite_url,
+    )
+    assert wrong.exit_code == 1
+    assert "unknown hold kind" in wrong.output
+    released = invoke(
+        "holds", "release", "1", "--reason", "Back at work", "--as", "ops.bo", "--database-url", sqlite_url
+    )
+    assert released.exit_code == 0, released.output
