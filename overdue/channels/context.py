@@ -11,6 +11,7 @@ from babel.dates import format_date
 
 from overdue.domain.masking import mask_tail
 from overdue.domain.money import format_money
+from overdue.store.tables import Account, Customer
 
 OPT_OUT = {"en-US": "Reply STOP to opt out.", "zh-CN": "回复TD退订"}
 
@@ -26,34 +27,28 @@ def fmt_date(day: date, locale: str) -> str:
 
 
 def message_context(
-    *,
     sender: Sender,
-    locale: str,
-    full_name: str,
-    account_ref: str,
-    currency: str,
-    principal_minor: int,
-    interest_minor: int,
-    fees_minor: int,
-    due_date: date,
-    dpd: int,
+    customer: Customer,
+    account: Account,
     offer: dict[str, Any] | None = None,
     installment: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    locale, currency = customer.locale, account.currency
+
     def money(minor: int) -> str:
         return format_money(minor, currency, locale)
 
     return {
-        "customer_name": full_name,
+        "customer_name": customer.full_name,
         "business_name": sender.business_name,
         "callback_phone": sender.callback_phone,
-        "account_ref": mask_tail(account_ref),
-        "balance": money(principal_minor + interest_minor + fees_minor),
-        "principal": money(principal_minor),
-        "interest": money(interest_minor),
-        "fees": money(fees_minor),
-        "due_date": fmt_date(due_date, locale),
-        "dpd": dpd,
+        "account_ref": mask_tail(account.external_ref),
+        "balance": money(account.balance_minor),
+        "principal": money(account.principal_minor),
+        "interest": money(account.interest_minor),
+        "fees": money(account.fees_minor),
+        "due_date": fmt_date(account.due_date, locale),
+        "dpd": account.dpd,
         "opt_out": OPT_OUT.get(locale, OPT_OUT["en-US"]),
         "offer": _offer(offer, money, locale),
         "installment": _installment(installment, money, locale),

@@ -117,20 +117,7 @@ def plan_outreach(
             audits.append(audit_row("message.skipped", SYSTEM, now, account.id, step=step.id, reason=reason))
             continue
         assert address is not None
-        context = message_context(
-            sender=sender,
-            locale=customer.locale,
-            full_name=customer.full_name,
-            account_ref=account.external_ref,
-            currency=account.currency,
-            principal_minor=account.principal_minor,
-            interest_minor=account.interest_minor,
-            fees_minor=account.fees_minor,
-            due_date=account.due_date,
-            dpd=account.dpd,
-            offer=offer,
-            installment=installment,
-        )
+        context = message_context(sender, customer, account, offer, installment)
         rendered = renderer.render(step.template, step.channel, customer.locale, context)
         window = config.policy(customer.jurisdiction).contact_window
         key = message_key(stage, account.id, anchor, step)  # type: ignore[arg-type]
