@@ -473,6 +473,7 @@ def holds_list(account_id: int, database_url: DatabaseOption = None) -> None:
 @app.command()
 def dashboard(port: int = 8501, headless: bool = False) -> None:
     """Open the Streamlit dashboard (pending approvals)."""
+    runtime()  # a missing schema is reported here with its fix, not as a stack trace in the browser
     command = [
         sys.executable,
         "-m",

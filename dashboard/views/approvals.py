@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -25,9 +26,13 @@ from overdue.store.db import session_scope
 PAGE_SIZE = 20
 RECENT = 10
 LOCALE = "en-US"
-FLASH_KEY = "approvals_flash"
+OUTCOMES_KEY = "approvals_outcomes"
 
 Level = Literal["success", "warning", "error"]
+BUTTONS: tuple[tuple[str, str, Literal["primary", "secondary"]], ...] = (
+    ("approve", "Approve", "primary"),
+    ("reject", "Reject", "secondary"),
+)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -35,7 +40,7 @@ def render() -> None:
     now = datetime.now(UTC)
     st.title("Pending approvals")
     st.caption("Legal escalations waiting for a person, oldest first. Every decision needs a reason.")
-    _show_flash()
+    _show_outcomes()
     user = current_user()
     if not user:
         st.info("Enter your user id in the sidebar to approve or reject.", icon=":material/person:")
@@ -80,11 +85,11 @@ def _task_form(task: queries.PendingTask, user: str, now: datetime) -> None:
             placeholder="Why approve or reject? Kept in the audit trail.",
         )
         buttons = st.container(horizontal=True)
-        for decision, label, kind in (("approve", "Approve", "primary"), ("reject", "Reject", "secondary")):
+        for decision, label, kind in BUTTONS:
             buttons.form_submit_button(
                 label,
                 key=f"{decision}-{task.id}",
-                type=kind,  # type: ignore[arg-type]
+                type=kind,
                 disabled=not user,
                 on_click=_decide,
                 args=(task.id, task.version, decision),
@@ -102,35 +107,73 @@ def _timing(task: queries.PendingTask, now: datetime) -> str:
 
 
 def _decide(task_id: int, version: int, decision: str) -> None:
-    """Click callback: runs before the rerun the click causes, with the id and version that were displayed."""
+    """Click callback: runs before the rerun the click causes, with the id and version that were displayed.
+
+    Every `st` access can be interrupted by the next click (a double click), so all of them happen before the
+    write; after the commit only plain Python runs, and the outcome cannot be lost.
+    """
+    outcomes = _outcomes()
     user = current_user()
     reason = str(st.session_state.get(f"reason-{task_id}", "")).strip()
     if not user:
-        _flash("error", f"Task {task_id}: enter your user id in the sidebar first. Nothing was recorded.")
+        outcomes.add(
+            task_id, "error", f"Task {task_id}: enter your user id in the sidebar first. Nothing was recorded."
+        )
         return
     if not reason:
-        _flash("error", f"Task {task_id}: a reason is required to {decision}. Nothing was recorded.")
+        outcomes.add(task_id, "error", f"Task {task_id}: a reason is required to {decision}. Nothing was recorded.")
         return
     try:
         with session_scope(queries.database_url()) as session:
             task = decide_task(session, task_id, version, decision, reason, user, datetime.now(UTC))
     except DecisionError as exc:
         message = str(exc)
-        _flash("warning", message[:1].upper() + message[1:])
+        outcomes.add(task_id, "warning", message[:1].upper() + message[1:])
         return
     follow_up = " A legal case is open and queued messages are cancelled." if task.status == "approved" else ""
-    _flash("success", f"Task {task_id} {task.status} by {user}.{follow_up}")
+    outcomes.add(task_id, "success", f"Task {task_id} {task.status} by {user}.{follow_up}")
 
 
-def _flash(level: Level, message: str) -> None:
-    """Keep a callback's outcome for the run that follows it; a double click leaves both outcomes."""
-    st.session_state.setdefault(FLASH_KEY, []).append((level, message))
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    task_id: int
+    level: Level
+    message: str
 
 
-def _show_flash() -> None:
-    shown = {"success": st.success, "warning": st.warning, "error": st.error}
-    for level, message in st.session_state.pop(FLASH_KEY, []):
-        shown[level](message)
+@dataclass
+class Outcomes:
+    """What the last clicks did, kept in the session (mutated in place) for the run those clicks cause."""
+
+    items: list[Outcome] = field(default_factory=list)
+    fresh: bool = False
+
+    def add(self, task_id: int, level: Level, message: str) -> None:
+        """Earlier outcomes go, except a recorded decision on the same task: after a double click the person
+        sees both the decision and the refused repeat."""
+        kept = [o for o in self.items if o.task_id == task_id and o.level == "success"]
+        self.items = [*kept, Outcome(task_id, level, message)]
+        self.fresh = True
+
+    def to_show(self) -> list[Outcome]:
+        """Outcomes show in the run their click caused; any other interaction (paging, a new user id) clears them."""
+        if not self.fresh:
+            self.items = []
+        self.fresh = False
+        return list(self.items)
+
+
+def _outcomes() -> Outcomes:
+    outcomes = st.session_state.get(OUTCOMES_KEY)
+    if not isinstance(outcomes, Outcomes):  # first run, or the module was reloaded during development
+        outcomes = st.session_state[OUTCOMES_KEY] = Outcomes()
+    return outcomes
+
+
+def _show_outcomes() -> None:
+    show = {"success": st.success, "warning": st.warning, "error": st.error}
+    for outcome in _outcomes().to_show():
+        show[outcome.level](outcome.message)
 
 
 def _recent_table(recent: list[queries.DecidedTask]) -> None:

@@ -28,7 +28,8 @@ def decide_task(
         raise DecisionError(f"unknown decision '{decision}' (use approve or reject)")
     if not reason.strip():
         raise DecisionError("a reason is required")
-    if not user.strip():
+    user = user.strip()
+    if not user:
         raise DecisionError("the person deciding must be named")
     task = session.get(HumanTask, task_id)
     if task is None:

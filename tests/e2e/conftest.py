@@ -26,7 +26,7 @@ from tests.conftest import require
 from tests.support import add_account
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
@@ -42,6 +42,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_SECONDS = 60
+TIMEOUT_MS = 15_000
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,11 @@ def dashboard_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: 
                 server.wait()
 
 
+def wait_idle(page: Page) -> None:
+    """Streamlit marks the app root while a script run is in flight; wait until none is."""
+    page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     require(CHROMIUM.exists(), "chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
@@ -170,3 +177,15 @@ def chromium() -> Iterator[Browser]:
             require(False, "chromium", f"{CHROMIUM} did not start: {exc}")
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def dashboard_page(dashboard_server: DashboardServer, chromium: Browser) -> Iterator[Page]:
+    """The app in a fresh browser context (no cookies, no session), loaded and idle."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1400})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(dashboard_server.base_url)
+    wait_idle(page)
+    yield page
+    context.close()

@@ -47,6 +47,12 @@ def task(url: str, task_id: int) -> HumanTask:
         return found
 
 
+def decisions_audited(url: str, actor: str) -> int:
+    with session_scope(url) as session:
+        query = sa.select(sa.func.count()).where(col(AuditEvent.actor) == actor, col(AuditEvent.kind) == "task.decided")
+        return int(session.scalar(query) or 0)
+
+
 def legal_cases(url: str) -> int:
     with session_scope(url) as session:
         return len(session.exec(select(LegalCase)).all())
@@ -56,17 +62,21 @@ def test_lists_open_tasks_oldest_first_masked(dashboard_db: Seeded) -> None:
     app = open_app()
     text = page_text(app)
 
-    assert [m for m in app.metric if m.label == "Open escalations"][0].value == "3"
-    assert [m for m in app.metric if m.label == "Past SLA"][0].value == "1"
+    assert next(m for m in app.metric if m.label == "Open escalations").value == "3"
+    assert next(m for m in app.metric if m.label == "Past SLA").value == "1"
     assert [f.key for f in app.form] == [f"task-{i}" for i in dashboard_db.task_ids]
     first = next(m.value for m in app.markdown if m.value.startswith(f"**Task {dashboard_db.task_ids[0]}**"))
-    assert r"\*\*\*\*0000" in first and "Test Person" in first and "US" in first
+    assert r"\*\*\*\*0000" in first
+    assert "Test Person" in first
+    assert "US" in first
     assert (
         "Stage **negotiation** · **95** days past due · balance **\\$1,075\\.00** · rule **long\\_delinquent**" in text
     )
     assert text.count("overdue SLA") == 1
-    assert "A-E2E0000" not in text and "E2E0000" not in text
-    assert "5550123" not in text and "@" not in text
+    assert "A-E2E0000" not in text
+    assert "E2E0000" not in text
+    assert "5550123" not in text
+    assert "@" not in text
     assert "Enter your user id" in text
     assert all(button.disabled for button in app.button)
 
@@ -84,14 +94,17 @@ def test_approve_opens_legal_case(dashboard_db: Seeded) -> None:
     assert (decided.status, decided.decided_by, decided.reason, decided.version) == ("approved", "alice", REASON, 1)
     with session_scope(dashboard_db.url) as session:
         account = session.get(Account, account_id)
-        assert account is not None and account.stage == "legal"
+        assert account is not None
+        assert account.stage == "legal"
         case = session.exec(select(LegalCase).where(col(LegalCase.task_id) == task_id)).one()
         assert case.approved_by == "alice"
     assert f"task-{task_id}" not in [f.key for f in app.form]
     assert [m.value for m in app.metric if m.label == "Open escalations"] == ["2"]
     recent = app.table[0].value
-    assert recent.iloc[0]["Task"] == task_id and recent.iloc[0]["Decision"] == "approved"
-    assert recent.iloc[0]["Decided by"] == "alice" and recent.iloc[0]["Reason"] == REASON
+    assert recent.iloc[0]["Task"] == task_id
+    assert recent.iloc[0]["Decision"] == "approved"
+    assert recent.iloc[0]["Decided by"] == "alice"
+    assert recent.iloc[0]["Reason"] == REASON
 
 
 def test_reject_keeps_account_out_of_legal(dashboard_db: Seeded) -> None:
@@ -175,8 +188,10 @@ def test_change_after_render_is_reported_not_overwritten(dashboard_db: Seeded, s
     assert (after.status, after.decided_by, after.version) == (status, "bob" if status != "open" else None, 1)
     with session_scope(dashboard_db.url) as session:
         account = session.get(Account, account_id)
-        assert account is not None and account.stage == "negotiation"
+        assert account is not None
+        assert account.stage == "negotiation"
     assert legal_cases(dashboard_db.url) == 0
+    assert decisions_audited(dashboard_db.url, "alice") == 0
 
 
 def test_two_people_deciding_the_same_task_record_one_decision(dashboard_db: Seeded) -> None:
@@ -186,11 +201,13 @@ def test_two_people_deciding_the_same_task_record_one_decision(dashboard_db: See
     click(alice, task_id, "approve", REASON)
     click(bob, task_id, "reject", "Customer called, disputes the debt")
 
-    assert alice.success and not alice.warning
+    assert alice.success
+    assert not alice.warning
     assert [w.value for w in bob.warning] == [f"Task {task_id} was already approved by alice; nothing changed"]
     decided = task(dashboard_db.url, task_id)
     assert (decided.status, decided.decided_by, decided.version) == ("approved", "alice", 1)
     assert legal_cases(dashboard_db.url) == 1
+    assert (decisions_audited(dashboard_db.url, "alice"), decisions_audited(dashboard_db.url, "bob")) == (1, 0)
 
 
 def test_pages_through_a_long_queue(app_database: str) -> None:
