@@ -484,6 +484,7 @@ def dashboard(port: int = 8501, headless: bool = False) -> None:
         str(port),
     ]
     command += ["--server.headless", "true" if headless else "false", "--browser.gatherUsageStats", "false"]
+    command += ["--client.toolbarMode", "minimal"]
     raise typer.Exit(subprocess.call(command))
 
 

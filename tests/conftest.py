@@ -12,19 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from overdue.store.migrate import upgrade
+from tests.support import require
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("OVERDUE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def require(available: bool, component: str, reason: str) -> None:
-    """Skip (loudly) without a component; under CI=true a missing component is a failure."""
-    if available:
-        return
-    message = f"{component} NOT AVAILABLE: {reason}"
-    if IN_CI:
-        pytest.fail(message + " (CI=true: components are required)")
-    pytest.skip(message)
 
 
 def _pg_engine(database: str = "") -> sa.Engine:

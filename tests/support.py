@@ -1,16 +1,29 @@
-"""Small builders shared by tests: a runtime for a database, and a customer with an account."""
+"""Small builders shared by tests: a runtime for a database, a customer with an account, a task."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import os
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlmodel import Session
 
 from overdue.runtime import Runtime, build_runtime
 from overdue.settings import Settings
-from overdue.store.tables import Account, ContactPoint, Customer
+from overdue.store.tables import Account, ContactPoint, Customer, HumanTask
 
 NOW = datetime(2026, 3, 10, 0, 0, tzinfo=UTC)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(available: bool, component: str, reason: str) -> None:
+    """Skip (loudly) without a component; under CI=true a missing component is a failure."""
+    if available:
+        return
+    message = f"{component} NOT AVAILABLE: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: components are required)")
+    pytest.skip(message)
 
 
 def make_runtime(url: str) -> Runtime:
@@ -58,3 +71,32 @@ def add_account(
     session.add(account)
     session.flush()
     return account
+
+
+def add_escalation_task(
+    session: Session,
+    account: Account,
+    *,
+    created_at: datetime = NOW,
+    requested_by: str = "system:cycle",
+    sla: timedelta = timedelta(hours=72),
+) -> HumanTask:
+    """An open legal-escalation approval task, as the daily cycle writes one."""
+    task = HumanTask(
+        kind="legal_escalation",
+        account_id=account.id,  # type: ignore[arg-type]
+        payload={
+            "rule": "long_delinquent",
+            "dpd": account.dpd,
+            "balance_minor": account.balance_minor,
+            "currency": account.currency,
+            "broken_plans": account.broken_plans,
+        },
+        role_needed="legal",
+        requested_by=requested_by,
+        created_at=created_at,
+        due_at=created_at + sla,
+    )
+    session.add(task)
+    session.flush()
+    return task

@@ -17,13 +17,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from overdue.services.audit import SYSTEM
-from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.settings import get_settings
 from overdue.store.db import get_engine, session_scope
-from overdue.store.tables import HumanTask
-from tests.conftest import require
-from tests.support import add_account
+from tests.support import add_account, add_escalation_task, require
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -65,25 +61,8 @@ def seed_escalations(url: str, count: int) -> Seeded:
             account = add_account(session, f"E2E{n:04d}", due_date=date(2025, 12, 5))
             account.stage, account.dpd = "negotiation", 95
             created = now - timedelta(hours=30) if n == 0 else now - timedelta(hours=2, minutes=count - n)
-            task = HumanTask(
-                kind=LEGAL_ESCALATION,
-                account_id=account.id,  # type: ignore[arg-type]
-                payload={
-                    "rule": "long_delinquent",
-                    "dpd": 95,
-                    "balance_minor": account.balance_minor,
-                    "currency": "USD",
-                    "broken_plans": 0,
-                },
-                role_needed="legal",
-                requested_by=SYSTEM,
-                status="open",
-                version=0,
-                created_at=created,
-                due_at=created + timedelta(hours=24),
-            )
-            session.add_all([account, task])
-            session.flush()
+            session.add(account)
+            task = add_escalation_task(session, account, created_at=created, sla=timedelta(hours=24))
             task_ids.append(task.id)  # type: ignore[arg-type]
             account_ids.append(account.id)  # type: ignore[arg-type]
     return Seeded(url, task_ids, account_ids)

@@ -14,8 +14,8 @@ from typer.testing import CliRunner, Result
 
 from overdue.cli import app
 from overdue.store.db import session_scope
-from overdue.store.tables import Account, HumanTask, Installment, LegalCase, Offer, PaymentPlan
-from tests.support import add_account
+from overdue.store.tables import Account, Installment, LegalCase, Offer, PaymentPlan
+from tests.support import add_account, add_escalation_task
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -113,15 +113,7 @@ def test_tasks_decide_approves_an_escalation_exactly_once(sqlite_url: str) -> No
     now = datetime.now(UTC)
     with session_scope(sqlite_url) as session:
         account = add_account(session, "legal", due_date=now.date() - timedelta(days=120))
-        task = HumanTask(
-            kind="legal_escalation",
-            account_id=account.id,  # type: ignore[arg-type]
-            role_needed="legal",
-            requested_by="system:cycle",
-            created_at=now,
-        )
-        session.add(task)
-        session.flush()
+        task = add_escalation_task(session, account, created_at=now)
         task_id, account_id = task.id, account.id
     decide = ("tasks", "decide", str(task_id), "--approve", "--reason", "Balance verified", "--as", "ops.test")
 

@@ -26,7 +26,7 @@ from overdue.store.tables import (
     OutreachMessage,
     PaymentPlan,
 )
-from tests.support import add_account, make_runtime
+from tests.support import add_account, add_escalation_task, make_runtime
 
 SHARD = (1, 10_000)
 
@@ -234,16 +234,7 @@ def test_negotiation_offer_plan_broken_then_escalation_needs_a_person(session: S
 def test_decisions_need_a_reason_and_another_person(session: Session, runtime: Runtime) -> None:
     account = add_account(session, "decide", due_date=date(2026, 1, 1))
     now = midnight(date(2026, 4, 1))
-    task = HumanTask(
-        kind="legal_escalation",
-        account_id=account.id,
-        payload={},
-        role_needed="legal",  # type: ignore[arg-type]
-        requested_by="ops.alice",
-        created_at=now,
-    )
-    session.add(task)
-    session.flush()
+    task = add_escalation_task(session, account, created_at=now, requested_by="ops.alice")
     with pytest.raises(DecisionError, match="reason is required"):
         decide_task(session, task.id, 0, "approve", "  ", "legal.chen", now)  # type: ignore[arg-type]
     with pytest.raises(DecisionError, match="another person must decide"):
@@ -263,16 +254,7 @@ def test_two_people_deciding_at_once_end_with_exactly_one_decision(runtime: Runt
     now = midnight(date(2026, 4, 1))
     with session_scope(runtime.database_url) as setup:
         account = add_account(setup, "race", due_date=date(2026, 1, 1))
-        task = HumanTask(
-            kind="legal_escalation",
-            account_id=account.id,
-            payload={},
-            role_needed="legal",  # type: ignore[arg-type]
-            requested_by="system:cycle",
-            created_at=now,
-        )
-        setup.add(task)
-        setup.flush()
+        task = add_escalation_task(setup, account, created_at=now)
         task_id: int = task.id  # type: ignore[assignment]
     outcomes = []
     for user in ("legal.chen", "legal.wu"):  # both saw version 0 on their screens

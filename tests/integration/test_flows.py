@@ -90,11 +90,11 @@ def test_the_same_seed_generates_the_same_portfolio(tmp_path_factory: pytest.Tem
         with session_scope(url) as session:
             rows = session.execute(
                 sa.select(
-                    Customer.full_name,
-                    Customer.time_zone,
-                    Account.external_ref,
-                    Account.principal_minor,
-                    Account.due_date,
+                    col(Customer.full_name),
+                    col(Customer.time_zone),
+                    col(Account.external_ref),
+                    col(Account.principal_minor),
+                    col(Account.due_date),
                 )
                 .join(Account, col(Account.customer_id) == col(Customer.id))
                 .order_by(col(Account.external_ref))
