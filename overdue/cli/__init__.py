@@ -1,0 +1,24 @@
+"""`overdue ...`: the command line for engineers and ops. Every command has --help."""
+
+from __future__ import annotations
+
+import typer
+
+from overdue.cli import casework, data, demo, outreach, setup
+
+app = typer.Typer(help="overdue: collections for overdue accounts, compliant by construction.", no_args_is_help=True)
+for command in (demo.simulate, demo.demo, demo.dashboard):
+    app.command()(command)
+for sub, name in (
+    (setup.db_app, "db"),
+    (data.import_app, "import"),
+    (outreach.cycle_app, "cycle"),
+    (outreach.outbox_app, "outbox"),
+    (casework.tasks_app, "tasks"),
+    (casework.offers_app, "offers"),
+    (casework.holds_app, "holds"),
+    (setup.config_app, "config"),
+):
+    app.add_typer(sub, name=name)
+
+__all__ = ["app"]

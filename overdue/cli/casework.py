@@ -1,0 +1,141 @@
+"""Case work: human tasks, offers and holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import col
+
+from overdue.cli.common import DatabaseOption, console, fail, runtime, utcnow
+from overdue.store.db import session_scope
+
+tasks_app = typer.Typer(help="Human tasks: approvals that need a person.", no_args_is_help=True)
+offers_app = typer.Typer(help="Offers made in negotiation.", no_args_is_help=True)
+holds_app = typer.Typer(
+    help="Holds: stop collection contact for a reason (dispute, hardship, ...).", no_args_is_help=True
+)
+
+
+# --- tasks and offers -----------------------------------------------------------------------------
+
+
+@tasks_app.command("list")
+def tasks_list(status: str = "open", limit: int = 50, database_url: DatabaseOption = None) -> None:
+    """List human tasks (default: open ones, oldest first)."""
+    import sqlalchemy as sa
+
+    from overdue.store.tables import HumanTask
+
+    table = Table("id", "kind", "account", "role", "created (UTC)", "due (UTC)", "status", "version")
+    with session_scope(runtime(database_url).database_url) as session:
+        query = sa.select(HumanTask).where(col(HumanTask.status) == status).order_by(col(HumanTask.id)).limit(limit)
+        for t in session.scalars(query):
+            created = t.created_at.strftime("%Y-%m-%d %H:%M") if t.created_at else ""
+            due = t.due_at.strftime("%Y-%m-%d %H:%M") if t.due_at else ""
+            table.add_row(str(t.id), t.kind, str(t.account_id), t.role_needed, created, due, t.status, str(t.version))
+    console.print(table)
+
+
+@tasks_app.command("decide")
+def tasks_decide(
+    task_id: int,
+    reason: Annotated[str, typer.Option(help="Why; required and recorded in the audit trail.")],
+    user: Annotated[str, typer.Option("--as", help="Who decides.")],
+    approve: Annotated[bool, typer.Option("--approve/--reject", help="Approve or reject.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Approve or reject a task. Refused if someone else decided it first."""
+    from overdue.services.decisions import DecisionError, decide_task
+    from overdue.store.tables import HumanTask
+
+    with session_scope(runtime(database_url).database_url) as session:
+        task = session.get(HumanTask, task_id)
+        if task is None:
+            raise fail(f"No task {task_id}.")
+        try:
+            decided = decide_task(
+                session, task_id, task.version, "approve" if approve else "reject", reason, user, utcnow()
+            )
+        except DecisionError as exc:
+            raise fail(str(exc)) from None
+    console.print(f"Task {task_id} {decided.status} by {user}.")
+
+
+@offers_app.command("accept")
+def offers_accept(
+    offer_id: int,
+    via: Annotated[str, typer.Option(help="phone, sms, email, in_person or self_service")],
+    user: Annotated[str, typer.Option("--by", help="Agent recording the acceptance.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Record a customer's acceptance of an offer; the plan and its installments are created."""
+    from overdue.services.offers import OfferError, accept_offer
+
+    rt = runtime(database_url)
+    now = utcnow()
+    with session_scope(rt.database_url) as session:
+        try:
+            plan = accept_offer(session, rt.config, offer_id, via, user, now.date(), now)
+        except OfferError as exc:
+            raise fail(str(exc)) from None
+    console.print(f"Offer {offer_id} accepted; plan {plan.id} created.")
+
+
+# --- holds ----------------------------------------------------------------------------------------
+
+
+@holds_app.command("add")
+def holds_add(
+    account_id: int,
+    kind: Annotated[str, typer.Option(help="dispute, complaint, hardship, breathing_space, bankruptcy, deceased, ...")],
+    reason: Annotated[str, typer.Option(help="Why; recorded in the audit trail.")],
+    user: Annotated[str, typer.Option("--as", help="Who places the hold.")],
+    until: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last held day (default: open-ended).")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Place a hold: queued messages are cancelled now and the cycle leaves the account alone."""
+    from overdue.services.holds import HoldError, place_hold
+
+    now = utcnow()
+    with session_scope(runtime(database_url).database_url) as session:
+        try:
+            hold = place_hold(session, account_id, kind, reason, user, now.date(), now, until.date() if until else None)
+        except HoldError as exc:
+            raise fail(str(exc)) from None
+    console.print(f"Hold {hold.id} ({kind}) placed on account {account_id}.")
+
+
+@holds_app.command("release")
+def holds_release(
+    hold_id: int,
+    reason: Annotated[str, typer.Option(help="Why; recorded in the audit trail.")],
+    user: Annotated[str, typer.Option("--as", help="Who releases the hold.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """End a hold today; collection contact may resume."""
+    from overdue.services.holds import HoldError, release_hold
+
+    now = utcnow()
+    with session_scope(runtime(database_url).database_url) as session:
+        try:
+            release_hold(session, hold_id, reason, user, now.date(), now)
+        except HoldError as exc:
+            raise fail(str(exc)) from None
+    console.print(f"Hold {hold_id} released.")
+
+
+@holds_app.command("list")
+def holds_list(account_id: int, database_url: DatabaseOption = None) -> None:
+    """List an account's holds."""
+    from overdue.services.holds import holds_of
+
+    table = Table("id", "kind", "starts", "ends", "by", "reason")
+    with session_scope(runtime(database_url).database_url) as session:
+        for h in holds_of(session, account_id):
+            table.add_row(str(h.id), h.kind, str(h.starts_on), str(h.ends_on or "open"), h.created_by, h.reason)
+    console.print(table)

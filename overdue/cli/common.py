@@ -1,0 +1,40 @@
+"""Shared by every command: the console, the runtime (with a schema check) and clean failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from overdue.config import ConfigError
+from overdue.runtime import Runtime, build_runtime
+from overdue.settings import get_settings
+
+console = Console()
+DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="Overrides OVERDUE_DATABASE_URL.")]
+
+
+def runtime(database_url: str | None = None, *, needs_schema: bool = True) -> Runtime:
+    """Settings, configs and channels; by default also insists the database schema is up to date."""
+    try:
+        rt = build_runtime(get_settings(), database_url)
+    except ConfigError as exc:
+        console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if needs_schema:
+        from overdue.store.migrate import schema_is_current
+
+        if not schema_is_current(rt.database_url):
+            raise fail("The database schema is missing or out of date: run `overdue db upgrade` first.", 2)
+    return rt
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]{message}[/red]")
+    return typer.Exit(code)

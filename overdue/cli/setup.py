@@ -1,0 +1,60 @@
+"""Setting up: the database schema and the configuration under configs/."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy.engine import make_url
+
+from overdue.cli.common import DatabaseOption, console, fail, runtime
+
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+config_app = typer.Typer(help="Strategy, policies, offer bounds and templates under configs/.", no_args_is_help=True)
+
+
+# --- db -------------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseOption = None, revision: str = "head") -> None:
+    """Create or migrate the schema to the latest revision."""
+    from overdue.store.migrate import upgrade
+
+    url = runtime(database_url, needs_schema=False).database_url
+    upgrade(url, revision)
+    console.print(f"Database at [bold]{make_url(url).render_as_string(hide_password=True)}[/bold] is at {revision}.")
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseOption = None) -> None:
+    """Show the schema revision the database is at."""
+    from overdue.store.migrate import current_revision
+
+    console.print(
+        current_revision(runtime(database_url, needs_schema=False).database_url)
+        or "(empty database: run `overdue db upgrade`)"
+    )
+
+
+# --- config ---------------------------------------------------------------------------------------
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Load and validate every config file and render every template the strategy uses, in every locale."""
+    from overdue.channels.templates import TemplateRenderer
+
+    rt = runtime(needs_schema=False)
+    renderer: TemplateRenderer = rt.renderer
+    needed = {(step.template, step.channel) for steps in rt.config.strategy.cadence.values() for step in steps}
+    missing = [
+        renderer.name(template, channel, locale)
+        for template, channel in sorted(needed)
+        for locale in ("en-US", "zh-CN")
+        if renderer.name(template, channel, locale) not in renderer.available()
+    ]
+    if missing:
+        raise fail("Missing templates: " + ", ".join(missing), 2)
+    console.print(
+        f"OK: strategy '{rt.config.strategy.name}', policies {sorted(rt.config.policies)}, "
+        f"{len(renderer.available())} templates."
+    )
