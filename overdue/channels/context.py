@@ -76,3 +76,30 @@ def _installment(item: dict[str, Any] | None, money: Any, locale: str) -> Simple
         amount=money(item["amount_minor"]),
         due_date=fmt_date(item["due_date"], locale),
     )
+
+
+def sample_context(sender: Sender, locale: str) -> dict[str, Any]:
+    """A complete context with made-up values, to render any template without a database."""
+    customer = Customer(
+        external_ref="C-SAMPLE", full_name="Sample Customer", time_zone="UTC", locale=locale, jurisdiction="US"
+    )
+    account = Account(
+        external_ref="A-SAMPLE-0001",
+        customer_id=0,
+        product="credit_card",
+        currency="CNY" if locale == "zh-CN" else "USD",
+        principal_minor=123_400,
+        interest_minor=5_600,
+        fees_minor=2_500,
+        due_date=date(2026, 1, 15),
+        dpd=12,
+    )
+    offer = {
+        "installments": 6,
+        "installment_minor": 21_917,
+        "total_minor": 131_500,
+        "first_due_date": date(2026, 2, 1),
+        "expires_on": date(2026, 1, 29),
+    }
+    installment = {"seq": 2, "count": 6, "amount_minor": 21_917, "due_date": date(2026, 3, 1)}
+    return message_context(sender, customer, account, offer, installment)

@@ -40,21 +40,27 @@ def db_current(database_url: DatabaseOption = None) -> None:
 
 @config_app.command("check")
 def config_check() -> None:
-    """Load and validate every config file and render every template the strategy uses, in every locale."""
-    from overdue.channels.templates import TemplateRenderer
+    """Load and validate every config file, and render every template the strategy uses in every locale."""
+    import jinja2
+
+    from overdue.channels.context import sample_context
 
     rt = runtime(needs_schema=False)
-    renderer: TemplateRenderer = rt.renderer
     needed = {(step.template, step.channel) for steps in rt.config.strategy.cadence.values() for step in steps}
-    missing = [
-        renderer.name(template, channel, locale)
-        for template, channel in sorted(needed)
-        for locale in ("en-US", "zh-CN")
-        if renderer.name(template, channel, locale) not in renderer.available()
-    ]
-    if missing:
-        raise fail("Missing templates: " + ", ".join(missing), 2)
+    problems = []
+    for locale in ("en-US", "zh-CN"):
+        context = sample_context(rt.sender, locale)
+        for template, channel in sorted(needed):
+            name = rt.renderer.name(template, channel, locale)
+            try:
+                rt.renderer.render(template, channel, locale, context)
+            except jinja2.TemplateNotFound:
+                problems.append(f"{name}: missing")
+            except jinja2.TemplateError as exc:
+                problems.append(f"{name}: {exc}")
+    if problems:
+        raise fail("Template problems:\n  " + "\n  ".join(problems), 2)
     console.print(
         f"OK: strategy '{rt.config.strategy.name}', policies {sorted(rt.config.policies)}, "
-        f"{len(renderer.available())} templates."
+        f"{len(needed) * 2} templates render."
     )

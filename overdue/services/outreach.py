@@ -24,7 +24,7 @@ from overdue.domain.cadence import next_step_date, step_due
 from overdue.domain.contact_window import in_window, next_window_opening, planned_send_at
 from overdue.domain.plans import InstallmentState, next_unpaid
 from overdue.services.audit import SYSTEM, audit_row, record_many
-from overdue.store.bulk import insert_ignoring_conflicts, update_by_id
+from overdue.store.bulk import chunked, insert_ignoring_conflicts, update_by_id
 from overdue.store.tables import (
     Account,
     ContactPoint,
@@ -93,7 +93,7 @@ def plan_outreach(
     offers = _open_offers(session, account_ids) if stage == stages.NEGOTIATION else {}
     schedules = _active_schedules(session, account_ids) if stage == stages.PLAN else {}
 
-    planned: list[tuple[str, dict[str, Any]]] = []
+    planned: list[dict[str, Any]] = []
     next_actions: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     for account, customer in rows:
@@ -117,49 +117,56 @@ def plan_outreach(
             audits.append(audit_row("message.skipped", SYSTEM, now, account.id, step=step.id, reason=reason))
             continue
         assert address is not None
-        context = message_context(sender, customer, account, offer, installment)
-        rendered = renderer.render(step.template, step.channel, customer.locale, context)
+        rendered = renderer.render(
+            step.template, step.channel, customer.locale, message_context(sender, customer, account, offer, installment)
+        )
         window = config.policy(customer.jurisdiction).contact_window
-        key = message_key(stage, account.id, anchor, step)  # type: ignore[arg-type]
         planned.append(
-            (
-                key,
-                {
-                    "idempotency_key": key,
-                    "account_id": account.id,
-                    "customer_id": customer.id,
-                    "channel": step.channel,
-                    "address": address,
-                    "template": step.template,
-                    "locale": customer.locale,
-                    "stage": stage,
-                    "step": step.id,
-                    "subject": rendered.subject,
-                    "body": rendered.body,
-                    "status": "queued",
-                    "send_at": planned_send_at(as_of, step.local_time, customer.time_zone, window),
-                    "created_at": now,
-                },
-            )
+            {
+                "idempotency_key": message_key(stage, account.id, anchor, step),  # type: ignore[arg-type]
+                "account_id": account.id,
+                "customer_id": customer.id,
+                "channel": step.channel,
+                "address": address,
+                "template": step.template,
+                "locale": customer.locale,
+                "stage": stage,
+                "step": step.id,
+                "subject": rendered.subject,
+                "body": rendered.body,
+                "status": "queued",
+                "send_at": planned_send_at(as_of, step.local_time, customer.time_zone, window),
+                "created_at": now,
+            }
         )
 
-    existing = set(
-        session.scalars(
-            sa.select(col(OutreachMessage.idempotency_key)).where(
-                col(OutreachMessage.idempotency_key).in_([key for key, _ in planned])
-            )
-        )
-    )
-    fresh = [row for key, row in planned if key not in existing]
-    insert_ignoring_conflicts(session, OutreachMessage, fresh, ["idempotency_key"])
-    audits.extend(
-        audit_row("message.queued", SYSTEM, now, row["account_id"], key=row["idempotency_key"], channel=row["channel"])
-        for row in fresh
-    )
+    counts.queued = _queue_new(session, planned, now)
     record_many(session, audits)
     update_by_id(session, Account, next_actions)
-    counts.queued = len(fresh)
     return counts
+
+
+def _queue_new(session: Session, planned: list[dict[str, Any]], now: datetime) -> int:
+    """Insert the messages whose key is new (a rerun of the same day queues nothing) and audit each."""
+    existing: set[str] = set()
+    for keys in chunked([row["idempotency_key"] for row in planned], 1000):
+        existing.update(
+            session.scalars(
+                sa.select(col(OutreachMessage.idempotency_key)).where(col(OutreachMessage.idempotency_key).in_(keys))
+            )
+        )
+    fresh = [row for row in planned if row["idempotency_key"] not in existing]
+    insert_ignoring_conflicts(session, OutreachMessage, fresh, ["idempotency_key"])
+    record_many(
+        session,
+        (
+            audit_row(
+                "message.queued", SYSTEM, now, row["account_id"], key=row["idempotency_key"], channel=row["channel"]
+            )
+            for row in fresh
+        ),
+    )
+    return len(fresh)
 
 
 def _anchor(stage: str, account: Account, schedule: list[InstallmentState] | None) -> tuple[date | None, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -206,3 +207,20 @@ def test_holds_stop_contact_and_are_listed(sqlite_url: str) -> None:
         "holds", "release", "1", "--reason", "Back at work", "--as", "ops.bo", "--database-url", sqlite_url
     )
     assert released.exit_code == 0, released.output
+
+
+def test_config_check_names_a_broken_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from overdue.settings import PROJECT_ROOT, get_settings
+
+    configs = tmp_path / "configs"
+    shutil.copytree(PROJECT_ROOT / "configs", configs)
+    template = configs / "templates" / "zh-CN" / "reminder_early.sms.j2"
+    template.write_text(template.read_text(encoding="utf-8") + "{{ customer_nmae }}", encoding="utf-8")
+    monkeypatch.setenv("OVERDUE_CONFIG_DIR", str(configs))
+    get_settings.cache_clear()
+    try:
+        result = invoke("config", "check")
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert "zh-CN/reminder_early.sms.j2: 'customer_nmae' is undefined" in result.output
