@@ -64,6 +64,44 @@ def tasks_decide(
     console.print(f"Task {task_id} {decided.status} by {user}.")
 
 
+@offers_app.command("list")
+def offers_list(
+    status: str = "open",
+    account: Annotated[int | None, typer.Option(help="Account id.")] = None,
+    limit: int = 50,
+    database_url: DatabaseOption = None,
+) -> None:
+    """List offers (default: open ones), with the terms a customer is accepting."""
+    import sqlalchemy as sa
+
+    from overdue.domain.money import format_money
+    from overdue.store.tables import Account, Offer
+
+    query = (
+        sa.select(Offer, col(Account.currency))
+        .join(Account, col(Account.id) == col(Offer.account_id))
+        .where(col(Offer.status) == status)
+        .order_by(col(Offer.id))
+        .limit(limit)
+    )
+    if account:
+        query = query.where(col(Offer.account_id) == account)
+    table = Table("id", "account", "kind", "total", "installments", "first due", "expires", "status")
+    with session_scope(runtime(database_url).database_url) as session:
+        for offer, currency in session.execute(query):
+            table.add_row(
+                str(offer.id),
+                str(offer.account_id),
+                offer.kind,
+                format_money(offer.total_minor, currency, "en-US"),
+                str(offer.installments),
+                str(offer.first_due_date),
+                str(offer.expires_on),
+                offer.status,
+            )
+    console.print(table)
+
+
 @offers_app.command("accept")
 def offers_accept(
     offer_id: int,

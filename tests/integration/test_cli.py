@@ -147,6 +147,9 @@ def test_offers_accept_creates_the_plan(sqlite_url: str) -> None:
         session.flush()
         offer_id, account_id = offer.id, account.id
 
+    listed = invoke("offers", "list", "--database-url", sqlite_url)
+    assert listed.exit_code == 0, listed.output
+    assert "$1,075.00" in listed.output
     result = invoke(
         "offers", "accept", str(offer_id), "--via", "phone", "--by", "agent.kim", "--database-url", sqlite_url
     )
