@@ -31,7 +31,7 @@ dashboard: $(STAMP)
 	$(BIN)/overdue dashboard
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks demo --runs 3
 
 # Re-resolve the lock after editing pyproject.toml (needs uv: `pip install uv`).
 lock:
