@@ -81,7 +81,9 @@ def add_escalation_task(
     requested_by: str = "system:cycle",
     sla: timedelta = timedelta(hours=72),
 ) -> HumanTask:
-    """An open legal-escalation approval task, as the daily cycle writes one."""
+    """An open legal-escalation approval task, as the daily cycle writes one (for an account in negotiation)."""
+    account.stage = "negotiation"
+    session.add(account)
     task = HumanTask(
         kind="legal_escalation",
         account_id=account.id,  # type: ignore[arg-type]

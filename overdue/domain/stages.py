@@ -8,6 +8,7 @@ from datetime import date
 from overdue.config.models import Condition, Strategy
 
 CLOSED, CURRENT, REMINDER, NEGOTIATION, PLAN, LEGAL = "closed", "current", "reminder", "negotiation", "plan", "legal"
+ESCALABLE = (NEGOTIATION, REMINDER)  # stages from which a person may approve legal escalation
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,7 +226,7 @@ def propose_escalations(
             col(Account.broken_plans),
         ).where(
             col(Account.id).between(*shard),
-            col(Account.stage).in_([stages.NEGOTIATION, stages.REMINDER]),
+            col(Account.stage).in_(stages.ESCALABLE),
             ~recent_or_open_task,
             ~has_case,
             ~active_hold(as_of),

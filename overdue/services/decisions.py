@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 from overdue.domain import stages
 from overdue.services.audit import record
 from overdue.services.cycle import LEGAL_ESCALATION
-from overdue.services.outreach import cancel_queued
+from overdue.services.outreach import active_hold, cancel_queued
 from overdue.store.tables import Account, HumanTask, LegalCase
 
 DECISIONS = {"approve": "approved", "reject": "rejected"}
@@ -36,7 +36,11 @@ def decide_task(
         raise DecisionError(f"task {task_id} does not exist")
     if task.requested_by == user:
         raise DecisionError(f"task {task_id} was requested by {user}; another person must decide it")
+    if task.status != "open":
+        raise DecisionError(_already(task))
     status = DECISIONS[decision]
+    if task.kind == LEGAL_ESCALATION and status == "approved":
+        _still_escalable(session, task, now)
     result = session.execute(
         sa.update(HumanTask)
         .where(
@@ -50,7 +54,7 @@ def decide_task(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(task)
         if task.status != "open":
-            raise DecisionError(f"task {task_id} was already {task.status} by {task.decided_by}; nothing changed")
+            raise DecisionError(_already(task))
         raise DecisionError(f"task {task_id} changed while you were looking at it; reload and decide again")
     session.refresh(task)
     record(
@@ -67,6 +71,45 @@ def decide_task(
     if task.kind == LEGAL_ESCALATION and status == "approved":
         open_legal_case(session, task, user, now)
     return task
+
+
+def withdraw_open_escalations(session: Session, account_id: int, reason: str, actor: str, now: datetime) -> int:
+    """An account that left negotiation (a plan was accepted, it was paid, it went on hold) no longer needs
+    the escalation a person has not decided yet: the task is withdrawn, so nobody approves a stale one."""
+    open_tasks = list(
+        session.scalars(
+            sa.select(col(HumanTask.id)).where(
+                col(HumanTask.account_id) == account_id,
+                col(HumanTask.kind) == LEGAL_ESCALATION,
+                col(HumanTask.status) == "open",
+            )
+        )
+    )
+    if not open_tasks:
+        return 0
+    session.execute(
+        sa.update(HumanTask)
+        .where(col(HumanTask.id).in_(open_tasks), col(HumanTask.status) == "open")
+        .values(status="withdrawn", decided_by=actor, decided_at=now, reason=reason, version=col(HumanTask.version) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    for task_id in open_tasks:
+        record(session, "task.withdrawn", actor, now, account_id, task_id=task_id, reason=reason)
+    return len(open_tasks)
+
+
+def _already(task: HumanTask) -> str:
+    return f"task {task.id} was already {task.status} by {task.decided_by}; nothing changed"
+
+
+def _still_escalable(session: Session, task: HumanTask, now: datetime) -> None:
+    """Defence in depth behind withdrawal: never escalate an account that has moved on since the task."""
+    account = session.get(Account, task.account_id)
+    assert account is not None
+    if account.stage not in stages.ESCALABLE:
+        raise DecisionError(f"account {account.id} is now in stage '{account.stage}'; escalation no longer applies")
+    if session.scalar(sa.select(active_hold(now.date())).where(col(Account.id) == account.id)):
+        raise DecisionError(f"account {account.id} is on hold; escalation no longer applies")
 
 
 def open_legal_case(session: Session, task: HumanTask, user: str, now: datetime) -> LegalCase:

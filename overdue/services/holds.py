@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from overdue.services.audit import record
+from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import cancel_queued
 from overdue.store.tables import Account, Hold
 
@@ -47,6 +48,7 @@ def place_hold(
     record(session, "hold.placed", user, now, account_id, hold_id=hold.id, hold_kind=kind, reason=hold.reason)
     if starts_on <= now.date():
         cancel_queued(session, account_id, f"{kind} hold", user, now)
+        withdraw_open_escalations(session, account_id, f"{kind} hold", user, now)
     return hold
 
 

@@ -11,6 +11,7 @@ from overdue.domain import stages
 from overdue.domain.money import split_evenly
 from overdue.domain.offers import installment_dates
 from overdue.services.audit import record
+from overdue.services.decisions import withdraw_open_escalations
 from overdue.store.tables import Account, Customer, Installment, Offer, PaymentPlan
 
 ACCEPTANCE_CHANNELS = ("phone", "sms", "email", "in_person", "self_service")
@@ -54,6 +55,7 @@ def accept_offer(
     account.stage, account.stage_entered_on, account.next_action_on = stages.PLAN, today, today
     account.version += 1
     session.add(account)
+    withdraw_open_escalations(session, account.id, "a payment plan was accepted", actor, now)  # type: ignore[arg-type]
     record(session, "offer.accepted", actor, now, account.id, offer_id=offer.id, via=via)
     record(
         session,

@@ -15,6 +15,7 @@ from overdue.domain import stages
 from overdue.domain.allocation import allocate
 from overdue.domain.plans import InstallmentState, apply_to_installments
 from overdue.services.audit import record
+from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import cancel_queued
 from overdue.store.bulk import chunked
 from overdue.store.tables import Account, Customer, Installment, Payment, PaymentPlan
@@ -113,6 +114,7 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
         record(session, "stage.changed", actor, now, account.id, **{"from": previous, "to": stages.CLOSED})
         cancel_queued(session, account.id, "paid in full", actor, now)  # type: ignore[arg-type]
         _close_plan_as_kept(session, account.id, payment.received_on, actor, now)  # type: ignore[arg-type]
+        withdraw_open_escalations(session, account.id, "paid in full", actor, now)  # type: ignore[arg-type]
     elif account.stage == stages.PLAN:
         account.next_action_on = payment.received_on  # re-anchor the plan cadence on the next unpaid installment
     session.add(account)

@@ -297,3 +297,35 @@ def test_a_hold_stops_contact_at_once_and_release_resumes_it(session: Session, r
     run_day(session, runtime, date(2026, 3, 12))
     assert [m.step for m in messages(session, account_id)][-1] == "early_sms"
     assert {"hold.placed", "hold.released"} <= set(audit_kinds(session, account_id))
+
+
+def test_an_undecided_escalation_is_withdrawn_when_the_account_moves_on(session: Session, runtime: Runtime) -> None:
+    """Found in the demo: a customer accepted a plan while the approval waited, and the approval then sent a
+    paying customer to legal. Accepting a plan (or paying, or a hold) now withdraws the open task."""
+    account = add_account(session, "moved-on", due_date=date(2026, 1, 1))
+    now = midnight(date(2026, 4, 2))
+    task = add_escalation_task(session, account, created_at=now)
+    stale = add_escalation_task(session, add_account(session, "stale", due_date=date(2026, 1, 1)), created_at=now)
+    offer = Offer(
+        account_id=account.id,
+        total_minor=account.balance_minor,
+        installments=6,  # type: ignore[arg-type]
+        first_due_date=date(2026, 4, 9),
+        created_on=now.date(),
+        expires_on=date(2026, 4, 16),
+    )
+    session.add(offer)
+    session.flush()
+
+    accept_offer(session, runtime.config, offer.id, "sms", "sim:customer", now.date(), now)  # type: ignore[arg-type]
+    session.refresh(task)
+    assert (task.status, task.reason) == ("withdrawn", "a payment plan was accepted")
+    with pytest.raises(DecisionError, match="already withdrawn"):
+        decide_task(session, task.id, 0, "approve", "criteria met", "legal.chen", now)  # type: ignore[arg-type]
+
+    stale_account = session.get(Account, stale.account_id)
+    assert stale_account is not None
+    stale_account.stage = "plan"  # moved on by a path that did not withdraw: the approval itself refuses
+    with pytest.raises(DecisionError, match="now in stage 'plan'"):
+        decide_task(session, stale.id, 0, "approve", "criteria met", "legal.chen", now)  # type: ignore[arg-type]
+    assert session.scalar(sa.select(sa.func.count()).select_from(LegalCase)) == 0
