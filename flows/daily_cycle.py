@@ -37,11 +37,13 @@ def daily_cycle(as_of: date, now: datetime | None = None, database_url: str | No
 
 
 def summary_markdown(summary: dict[str, Any]) -> str:
+    """What an engineer reads on the run's page in the Prefect UI."""
     transitions = summary["stages"].get("transitions", {})
+    steps = ("plan_monitoring", "reminder", "negotiation", "legal", "dispatch")
     lines = [
         f"# Daily cycle {summary['as_of']}",
         "",
-        f"Accounts evaluated: **{summary['stages'].get('evaluated', 0)}** in {summary['shards']} shards",
+        f"Accounts evaluated: **{summary['stages'].get('evaluated', 0)}** in {summary['shards']} shard(s)",
         "",
         "| transition | accounts |",
         "|---|---|",
@@ -49,10 +51,21 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         "",
         "| step | counts |",
         "|---|---|",
-        f"| plan monitoring | {summary['plan_monitoring']} |",
-        f"| reminder | {summary['reminder']} |",
-        f"| negotiation | {summary['negotiation']} |",
-        f"| legal escalation | {summary['legal']} |",
-        f"| outbox dispatch | {summary['dispatch']} |",
+        *(f"| {step.replace('_', ' ')} | {describe_counts(summary[step])} |" for step in steps),
     ]
     return "\n".join(lines)
+
+
+def describe_counts(counts: Any) -> str:
+    """{'offers': {'made': 2}, 'outreach': {'queued': 3}} -> 'offers: made 2; outreach: queued 3'."""
+    if not isinstance(counts, dict):
+        return str(counts)
+    if not counts:
+        return "none"
+    parts = [
+        f"{key.replace('_', ' ')}: {describe_counts(value)}"
+        if isinstance(value, dict)
+        else f"{key.replace('_', ' ')} {value}"
+        for key, value in counts.items()
+    ]
+    return ("; " if any(isinstance(value, dict) for value in counts.values()) else ", ").join(parts)
