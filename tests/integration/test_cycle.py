@@ -307,9 +307,9 @@ def test_an_undecided_escalation_is_withdrawn_when_the_account_moves_on(session:
     task = add_escalation_task(session, account, created_at=now)
     stale = add_escalation_task(session, add_account(session, "stale", due_date=date(2026, 1, 1)), created_at=now)
     offer = Offer(
-        account_id=account.id,
+        account_id=account.id,  # type: ignore[arg-type]
         total_minor=account.balance_minor,
-        installments=6,  # type: ignore[arg-type]
+        installments=6,
         first_due_date=date(2026, 4, 9),
         created_on=now.date(),
         expires_on=date(2026, 4, 16),
