@@ -13,16 +13,15 @@ from flows.negotiation import negotiation_stage
 from flows.plan_monitoring import plan_monitoring
 from flows.reminder import reminder_stage
 from flows.summary import merge_counts
-from overdue.runtime import get_runtime
-from tasks.cycle_steps import classify_accounts, dispatch_outbox, list_shards
+from tasks.cycle_steps import DatabaseUrl, classify_accounts, dispatch_outbox, list_shards
 
 
 @flow(name="daily-cycle", flow_run_name="cycle-{as_of}")
-def daily_cycle(as_of: date, now: datetime | None = None, database_url: str | None = None) -> dict[str, Any]:
+def daily_cycle(as_of: date, now: datetime | None = None, database_url: DatabaseUrl = None) -> dict[str, Any]:
     """Plans are judged first (a broken plan changes the stage), then every account is classified,
     each stage does its work, and the outbox sends what is due inside contact windows."""
     now = now or datetime.combine(as_of, time(), tzinfo=UTC)
-    shards = list_shards(database_url, get_runtime(database_url).settings.shard_size)
+    shards = list_shards(database_url)
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(shards)}
     summary["plan_monitoring"] = plan_monitoring(database_url, as_of, now, shards)
     summary["stages"] = merge_counts(classify_accounts(database_url, as_of, now, shard) for shard in shards)

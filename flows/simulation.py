@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from pydantic import SecretStr
 from sqlmodel import col, select
 
 from flows.daily_cycle import daily_cycle
@@ -63,7 +64,7 @@ def run_simulation(
     with in_process_flows():
         for offset in range(days):
             day = start + timedelta(days=offset)
-            daily_cycle(as_of=day, now=datetime.combine(day, time(), tzinfo=UTC), database_url=url)
+            daily_cycle(as_of=day, now=datetime.combine(day, time(), tzinfo=UTC), database_url=SecretStr(url))
             with session_scope(url) as session:
                 for hour in DISPATCH_HOURS:
                     dispatch_due(

@@ -28,13 +28,15 @@ def cycle_run(
     database_url: DatabaseOption = None,
 ) -> None:
     """Run the daily cycle once, through Prefect (a temporary local server unless PREFECT_API_URL is set)."""
+    from pydantic import SecretStr
+
     from flows.daily_cycle import daily_cycle
     from flows.simulation import in_process_flows
 
     rt = runtime(database_url)
     business_date = as_of.date() if as_of else utcnow().date()
     with in_process_flows():
-        summary = daily_cycle(as_of=business_date, now=utcnow(), database_url=rt.database_url)
+        summary = daily_cycle(as_of=business_date, now=utcnow(), database_url=SecretStr(rt.database_url))
     console.print_json(data=summary)
 
 

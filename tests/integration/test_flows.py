@@ -6,6 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from pydantic import SecretStr
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
@@ -27,7 +30,9 @@ def test_daily_cycle_flow_moves_accounts_and_queues_messages(sqlite_url: str) ->
         add_account(session, "late", due_date=date(2026, 2, 1))
         add_account(session, "fine", due_date=date(2026, 4, 30))
     with in_process_flows():
-        summary = daily_cycle(as_of=date(2026, 3, 7), now=datetime(2026, 3, 7, tzinfo=UTC), database_url=sqlite_url)
+        summary = daily_cycle(
+            as_of=date(2026, 3, 7), now=datetime(2026, 3, 7, tzinfo=UTC), database_url=SecretStr(sqlite_url)
+        )
     assert summary["stages"]["evaluated"] == 3
     assert summary["stages"]["transitions"] == {"current->reminder": 1, "current->negotiation": 1}
     assert summary["negotiation"]["offers"]["made"] == 1
@@ -35,6 +40,9 @@ def test_daily_cycle_flow_moves_accounts_and_queues_messages(sqlite_url: str) ->
     with session_scope(sqlite_url) as session:
         steps = set(session.exec(select(OutreachMessage.step)))
     assert steps == {"pre_due_sms", "offer_email"}
+    with get_client(sync_client=True) as client:
+        [run] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["cycle-2026-03-07"])))
+    assert run.parameters["database_url"] == "**********"  # a URL may carry a password: never stored in Prefect
 
 
 @pytest.mark.slow
