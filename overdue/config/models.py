@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -103,7 +103,6 @@ class Strategy(Strict):
 class ContactWindow(Strict):
     start: time
     end: time
-    source: str = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> ContactWindow:
@@ -112,12 +111,114 @@ class ContactWindow(Strict):
         return self
 
 
+class Rule(Strict):
+    """Every rule names itself, says what it does and where it comes from."""
+
+    id: str = Field(pattern=r"^[a-z]{2}\.[a-z0-9_]+$")
+    description: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
+class WindowRule(Rule, ContactWindow):
+    """No contact outside [start, end) in the customer's local time, on the listed channels."""
+
+    kind: Literal["contact_window"]
+    channels: tuple[Channel, ...] = ("sms", "email", "voice")
+    latest_end: time | None = Field(default=None, description="A legal ceiling the configured end may not pass")
+
+    @model_validator(mode="after")
+    def _within_ceiling(self) -> WindowRule:
+        if self.latest_end is not None and self.end > self.latest_end:
+            raise ValueError(f"end {self.end} is later than the legal ceiling {self.latest_end}")
+        return self
+
+
+class FrequencyRule(Rule):
+    """At most `max_attempts` on `channel` within `days` consecutive local days, per account or per customer."""
+
+    kind: Literal["frequency"]
+    channel: Channel
+    max_attempts: int = Field(gt=0)
+    days: int = Field(gt=0)
+    scope: Literal["account", "customer"]
+
+
+class ConversationCooloffRule(Rule):
+    """No attempt on `channel` within `days` after a conversation about the debt (its day counts as day 1)."""
+
+    kind: Literal["conversation_cooloff"]
+    channel: Channel = "voice"
+    days: int = Field(gt=0)
+
+
+class Cap(Strict):
+    per_day: int | None = Field(default=None, gt=0)
+    per_week: int | None = Field(default=None, gt=0)
+
+
+class ChannelCapsRule(Rule):
+    """Per-customer caps per channel and local day / rolling week, across all the customer's accounts."""
+
+    kind: Literal["channel_caps"]
+    caps: dict[Channel, Cap]
+
+
+class OptOutRule(Rule):
+    kind: Literal["opt_out"]
+
+
+class AutomatedConsentRule(Rule):
+    """Automated calls and texts need the customer's prior consent on that channel."""
+
+    kind: Literal["automated_consent"]
+    channels: tuple[Channel, ...] = ("sms", "voice")
+
+
+class HoldRule(Rule):
+    """Collection and plan contact stop while a hold of one of these kinds is active."""
+
+    kind: Literal["hold"]
+    hold_kinds: tuple[str, ...] = Field(min_length=1)
+
+
+class WorkplaceRule(Rule):
+    kind: Literal["workplace"]
+
+
+class VulnerabilityRule(Rule):
+    """A vulnerable customer gets at most `allowed_contacts` collection contacts before a specialist review."""
+
+    kind: Literal["vulnerability_review"]
+    allowed_contacts: int = Field(default=1, ge=0)
+
+
+class PlanKeptRule(Rule):
+    """While a signed plan is being kept, collection contact stops (plan reminders continue)."""
+
+    kind: Literal["plan_kept"]
+
+
+ContactRule = Annotated[
+    WindowRule
+    | FrequencyRule
+    | ConversationCooloffRule
+    | ChannelCapsRule
+    | OptOutRule
+    | AutomatedConsentRule
+    | HoldRule
+    | WorkplaceRule
+    | VulnerabilityRule
+    | PlanKeptRule,
+    Field(discriminator="kind"),
+]
+
+
 class Policy(Strict):
     jurisdiction: str
     name: str
     holiday_country: str
-    contact_window: ContactWindow
     allocation: tuple[Literal["fees", "interest", "principal"], ...] = ("fees", "interest", "principal")
+    rules: tuple[ContactRule, ...]
 
     @field_validator("allocation")
     @classmethod
@@ -125,6 +226,24 @@ class Policy(Strict):
         if sorted(order) != ["fees", "interest", "principal"]:
             raise ValueError("must list fees, interest and principal once each")
         return order
+
+    @model_validator(mode="after")
+    def _rules_consistent(self) -> Policy:
+        ids = [rule.id for rule in self.rules]
+        duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
+        if duplicates:
+            raise ValueError(f"rule ids must be unique: {', '.join(duplicates)}")
+        prefix = self.jurisdiction.lower() + "."
+        foreign = [rule_id for rule_id in ids if not rule_id.startswith(prefix)]
+        if foreign:
+            raise ValueError(f"rule ids must start with '{prefix}': {', '.join(foreign)}")
+        if sum(isinstance(rule, WindowRule) for rule in self.rules) != 1:
+            raise ValueError("exactly one contact_window rule is required")
+        return self
+
+    @property
+    def contact_window(self) -> WindowRule:
+        return next(rule for rule in self.rules if isinstance(rule, WindowRule))
 
 
 class InstallmentBounds(Strict):

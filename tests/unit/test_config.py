@@ -52,7 +52,7 @@ def test_invalid_yaml_names_the_line(config_dir: Path) -> None:
 
 def test_contact_window_must_be_ordered(config_dir: Path) -> None:
     edit(config_dir / "policies" / "US.yaml", 'end: "21:00"', 'end: "07:00"')
-    with pytest.raises(ConfigError, match=r"US\.yaml: key 'contact_window'.*start must be before end"):
+    with pytest.raises(ConfigError, match=r"US\.yaml: key 'rules\.0\.contact_window'.*start must be before end"):
         load_configuration(config_dir)
 
 
@@ -90,3 +90,22 @@ def test_default_database_is_a_local_sqlite_file(monkeypatch: pytest.MonkeyPatch
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.effective_database_url.startswith("sqlite:///")
     assert settings.effective_database_url.endswith("var/overdue.db")
+
+
+def test_rule_ids_are_unique_and_carry_the_jurisdiction(config_dir: Path) -> None:
+    edit(config_dir / "policies" / "US.yaml", "id: us.opt_out", "id: us.call_frequency")
+    with pytest.raises(ConfigError, match=r"US\.yaml: .*rule ids must be unique: us\.call_frequency"):
+        load_configuration(config_dir)
+
+
+def test_a_rule_of_an_unknown_kind_is_refused(config_dir: Path) -> None:
+    edit(config_dir / "policies" / "US.yaml", "kind: workplace", "kind: workplace_visit")
+    with pytest.raises(ConfigError, match=r"US\.yaml: key 'rules\.7'.*does not match any of the expected tags"):
+        load_configuration(config_dir)
+
+
+def test_every_shipped_rule_names_its_source() -> None:
+    config = load_configuration(PROJECT_ROOT / "configs")
+    assert set(config.policies) == {"US", "CN", "UK"}
+    for policy in config.policies.values():
+        assert all(rule.source and rule.description for rule in policy.rules)

@@ -1,0 +1,182 @@
+"""The contact guard: every proposed contact passes through it, and a blocked one names its rules.
+
+Pure and deterministic: (proposal, facts about the customer and account, contact history, policy)
+in, a verdict out. It reads the clock only through `proposal.at`, and counts days in the customer's
+local calendar, so a test can pin any instant, time zone and daylight-saving change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from overdue.config.models import (
+    AutomatedConsentRule,
+    ChannelCapsRule,
+    ConversationCooloffRule,
+    FrequencyRule,
+    HoldRule,
+    OptOutRule,
+    PlanKeptRule,
+    Policy,
+    VulnerabilityRule,
+    WindowRule,
+    WorkplaceRule,
+)
+
+COLLECTION, PLAN = "collection", "plan"
+NOTICE_PURPOSES = ("validation", "verification", "optout_confirmation", "dispute_response")
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A contact already made (sent) to this customer, on any of their accounts."""
+
+    at: datetime
+    channel: str
+    account_id: int
+    purpose: str = COLLECTION
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    channel: str
+    at: datetime
+    purpose: str = COLLECTION
+    automated: bool = True
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    """What the rules may look at. Built in bulk by the store side, one per account."""
+
+    account_id: int
+    time_zone: str
+    holds: frozenset[str] = frozenset()
+    opted_out: frozenset[str] = frozenset()
+    consented: frozenset[str] = frozenset()
+    workplace_address: bool = False
+    workplace_contact_ok: bool = False
+    vulnerable: bool = False
+    vulnerability_reviewed: bool = False
+    plan_active: bool = False
+    attempts: tuple[Attempt, ...] = ()
+    last_conversation_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    blocked_by: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.blocked_by
+
+
+def check_contact(proposal: Proposal, facts: ContactFacts, policy: Policy) -> Verdict:
+    """Every rule of the policy is evaluated (not just the first that blocks), so the record is complete."""
+    local = _Local(ZoneInfo(facts.time_zone), proposal.at)
+    blocked = tuple(rule.id for rule in policy.rules if _BLOCKS[type(rule)](rule, proposal, facts, local))
+    return Verdict(blocked)
+
+
+@dataclass(frozen=True)
+class _Local:
+    zone: ZoneInfo
+    at: datetime
+
+    @property
+    def day(self) -> date:
+        return self.at.astimezone(self.zone).date()
+
+    def day_of(self, instant: datetime) -> date:
+        return instant.astimezone(self.zone).date()
+
+
+def _count(attempts: Iterable[Attempt], local: _Local, first_day: date, channel: str | None = None) -> int:
+    return sum(
+        1
+        for a in attempts
+        if (channel is None or a.channel == channel)
+        and first_day <= local.day_of(a.at) <= local.day
+        and a.at <= local.at
+    )
+
+
+def _window(rule: WindowRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    if p.channel not in rule.channels:
+        return False
+    clock = p.at.astimezone(local.zone).time()
+    return not rule.start <= clock < rule.end
+
+
+def _frequency(rule: FrequencyRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    if p.channel != rule.channel or p.purpose in NOTICE_PURPOSES:
+        return False
+    attempts = f.attempts if rule.scope == "customer" else [a for a in f.attempts if a.account_id == f.account_id]
+    return _count(attempts, local, local.day - timedelta(days=rule.days - 1), rule.channel) >= rule.max_attempts
+
+
+def _conversation(rule: ConversationCooloffRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    if p.channel != rule.channel or f.last_conversation_at is None or p.purpose in NOTICE_PURPOSES:
+        return False
+    return local.day <= local.day_of(f.last_conversation_at) + timedelta(days=rule.days - 1)
+
+
+def _caps(rule: ChannelCapsRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    cap = rule.caps.get(p.channel)  # type: ignore[call-overload]
+    if cap is None or p.purpose in NOTICE_PURPOSES:
+        return False
+    if cap.per_day is not None and _count(f.attempts, local, local.day, p.channel) >= cap.per_day:
+        return True
+    week_start = local.day - timedelta(days=6)
+    return cap.per_week is not None and _count(f.attempts, local, week_start, p.channel) >= cap.per_week
+
+
+def _opt_out(rule: OptOutRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    return p.channel in f.opted_out and p.purpose != "optout_confirmation"
+
+
+def _consent(rule: AutomatedConsentRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    return p.automated and p.channel in rule.channels and p.channel not in f.consented
+
+
+def _hold(rule: HoldRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    return p.purpose in (COLLECTION, PLAN) and bool(f.holds & set(rule.hold_kinds))
+
+
+def _workplace(rule: WorkplaceRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    return f.workplace_address and not f.workplace_contact_ok
+
+
+def _vulnerability(rule: VulnerabilityRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    if not f.vulnerable or f.vulnerability_reviewed or p.purpose != COLLECTION:
+        return False
+    made = sum(1 for a in f.attempts if a.account_id == f.account_id and a.purpose == COLLECTION)
+    return made >= rule.allowed_contacts
+
+
+def _plan_kept(rule: PlanKeptRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    return f.plan_active and p.purpose == COLLECTION
+
+
+_BLOCKS: dict[type, Callable[[Any, Proposal, ContactFacts, _Local], bool]] = {
+    WindowRule: _window,
+    FrequencyRule: _frequency,
+    ConversationCooloffRule: _conversation,
+    ChannelCapsRule: _caps,
+    OptOutRule: _opt_out,
+    AutomatedConsentRule: _consent,
+    HoldRule: _hold,
+    WorkplaceRule: _workplace,
+    VulnerabilityRule: _vulnerability,
+    PlanKeptRule: _plan_kept,
+}
+
+
+def only_window(verdict: Verdict, policy: Policy) -> bool:
+    """Blocked by nothing but the contact window: the contact can wait for the window to open."""
+    return verdict.blocked_by == (policy.contact_window.id,)
