@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlmodel import Session
 
 from overdue.runtime import Runtime, build_runtime
+from overdue.services import cycle, outreach
 from overdue.settings import Settings
 from overdue.store.tables import Account, ContactPoint, Customer, HumanTask
 
@@ -102,3 +103,22 @@ def add_escalation_task(
     session.add(task)
     session.flush()
     return task
+
+
+SHARD = (1, 10_000)
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def run_day(session: Session, runtime: Runtime, day: date) -> None:
+    """The daily cycle's steps in the order the flow runs them, without Prefect."""
+    now = midnight(day)
+    cycle.monitor_plans(session, runtime.config, day, now, SHARD)
+    cycle.classify_accounts(session, runtime.config, day, now, SHARD)
+    for stage in ("reminder", "plan"):
+        outreach.plan_outreach(session, runtime.config, runtime.renderer, runtime.sender, stage, day, now, SHARD)
+    cycle.make_offers(session, runtime.config, day, now, SHARD)
+    outreach.plan_outreach(session, runtime.config, runtime.renderer, runtime.sender, "negotiation", day, now, SHARD)
+    cycle.propose_escalations(session, runtime.config, day, now, SHARD)

@@ -76,6 +76,11 @@ class Escalation(Strict):
     rules: tuple[EscalationRule, ...]
 
 
+class Review(Strict):
+    role: str
+    sla_hours: int = Field(gt=0)
+
+
 class Strategy(Strict):
     name: str
     description: str = ""
@@ -83,6 +88,7 @@ class Strategy(Strict):
     catch_up_days: int = Field(default=3, ge=0)
     cadence: dict[str, tuple[CadenceStep, ...]]
     escalation: Escalation
+    vulnerability_review: Review = Review(role="specialist", sla_hours=48)
 
     @model_validator(mode="after")
     def _consistent(self) -> Strategy:
@@ -240,6 +246,10 @@ class Policy(Strict):
         if sum(isinstance(rule, WindowRule) for rule in self.rules) != 1:
             raise ValueError("exactly one contact_window rule is required")
         return self
+
+    def needs_review(self, blocked_by: tuple[str, ...]) -> bool:
+        """True when a vulnerability rule is among the rules that stopped a contact."""
+        return any(isinstance(rule, VulnerabilityRule) and rule.id in blocked_by for rule in self.rules)
 
     @property
     def contact_window(self) -> WindowRule:

@@ -10,9 +10,10 @@ from sqlmodel import Session, col
 
 from overdue.domain import stages
 from overdue.services.audit import record
+from overdue.services.contact_guard import VULNERABILITY_REVIEW
 from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.services.outreach import active_hold, cancel_queued
-from overdue.store.tables import Account, HumanTask, LegalCase
+from overdue.store.tables import Account, Customer, HumanTask, LegalCase
 
 DECISIONS = {"approve": "approved", "reject": "rejected"}
 
@@ -70,7 +71,21 @@ def decide_task(
     )
     if task.kind == LEGAL_ESCALATION and status == "approved":
         open_legal_case(session, task, user, now)
+    if task.kind == VULNERABILITY_REVIEW and status == "approved":
+        _record_review(session, task, user, now)
     return task
+
+
+def _record_review(session: Session, task: HumanTask, user: str, now: datetime) -> None:
+    """A specialist cleared further contact for a vulnerable customer; the guard lets the next step through."""
+    account = session.get(Account, task.account_id)
+    assert account is not None
+    customer = session.get(Customer, account.customer_id)
+    assert customer is not None
+    customer.vulnerability_reviewed_on = now.date()
+    account.next_action_on = now.date()  # the step that was stopped is tried again at the next cycle
+    session.add_all([customer, account])
+    record(session, "vulnerability.reviewed", user, now, account.id, task_id=task.id)
 
 
 def withdraw_open_escalations(session: Session, account_id: int, reason: str, actor: str, now: datetime) -> int:

@@ -21,13 +21,14 @@ from overdue.config import Configuration
 from overdue.config.models import CadenceStep
 from overdue.domain import stages
 from overdue.domain.cadence import next_step_date, step_due
-from overdue.domain.contact_window import in_window, next_window_opening, planned_send_at
+from overdue.domain.contact_window import next_window_opening, planned_send_at
+from overdue.domain.guard import Proposal, check_contact, only_window
 from overdue.domain.plans import InstallmentState, next_unpaid
 from overdue.services.audit import SYSTEM, audit_row, record_many
+from overdue.services.contact_guard import blocked_row, load_facts, open_vulnerability_reviews, purpose_of
 from overdue.store.bulk import chunked, insert_ignoring_conflicts, update_by_id
 from overdue.store.tables import (
     Account,
-    ContactPoint,
     Customer,
     Hold,
     Installment,
@@ -43,9 +44,16 @@ NOT_CONTACTABLE_STAGES = (stages.CLOSED, stages.LEGAL, stages.CURRENT)
 class OutreachCounts:
     queued: int = 0
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    blocked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    reviews_opened: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"queued": self.queued, "skipped": dict(self.skipped)}
+        return {
+            "queued": self.queued,
+            "skipped": dict(self.skipped),
+            "blocked": dict(self.blocked),
+            "reviews_opened": self.reviews_opened,
+        }
 
 
 def active_hold(as_of: date) -> sa.ColumnElement[bool]:
@@ -83,19 +91,19 @@ def plan_outreach(
             col(Account.id).between(*shard),
             col(Account.stage) == stage,
             col(Account.next_action_on) <= as_of,
-            ~active_hold(as_of),
         )
     ).all()
     if not rows:
         return counts
     account_ids = [account.id for account, _ in rows]
-    addresses = _usable_addresses(session, [customer.id for _, customer in rows])
+    book = load_facts(session, ((a.id, c) for a, c in rows), as_of, now)  # type: ignore[misc]
     offers = _open_offers(session, account_ids) if stage == stages.NEGOTIATION else {}
     schedules = _active_schedules(session, account_ids) if stage == stages.PLAN else {}
 
     planned: list[dict[str, Any]] = []
     next_actions: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
+    to_review: list[int] = []
     for account, customer in rows:
         anchor, installment = _anchor(stage, account, schedules.get(account.id))
         if anchor is None:
@@ -105,10 +113,10 @@ def plan_outreach(
         next_actions.append({"id": account.id, "next_action_on": next_step_date(steps, anchor, as_of)})
         if step is None:
             continue
-        address = addresses.get((customer.id, step.channel))
-        offer = offers.get(account.id)
+        point = book.address(account.id, step.channel)  # type: ignore[arg-type]
+        offer = offers.get(account.id)  # type: ignore[call-overload]
         reason = None
-        if address is None:
+        if point is None:
             reason = "no usable contact point"
         elif step.template == "offer" and offer is None:
             reason = "no open offer"
@@ -116,32 +124,51 @@ def plan_outreach(
             counts.skipped[reason] += 1
             audits.append(audit_row("message.skipped", SYSTEM, now, account.id, step=step.id, reason=reason))
             continue
-        assert address is not None
+        assert point is not None
+        policy = config.policy(customer.jurisdiction)
+        send_at = planned_send_at(as_of, step.local_time, customer.time_zone, policy.contact_window)
+        purpose = purpose_of(stage)
+        verdict = check_contact(
+            Proposal(step.channel, send_at, purpose),
+            book.facts(account.id, step.channel),  # type: ignore[arg-type]
+            policy,
+        )
+        if not verdict.allowed:
+            for rule in verdict.blocked_by:
+                counts.blocked[rule] += 1
+            if policy.needs_review(verdict.blocked_by):
+                to_review.append(account.id)  # type: ignore[arg-type]
+            audits.append(
+                blocked_row(account.id, now, verdict.blocked_by, step=step.id, channel=step.channel, purpose=purpose)  # type: ignore[arg-type]
+            )
+            continue
         rendered = renderer.render(
             step.template, step.channel, customer.locale, message_context(sender, customer, account, offer, installment)
         )
-        window = config.policy(customer.jurisdiction).contact_window
         planned.append(
             {
                 "idempotency_key": message_key(stage, account.id, anchor, step),  # type: ignore[arg-type]
                 "account_id": account.id,
                 "customer_id": customer.id,
                 "channel": step.channel,
-                "address": address,
+                "address": point.address,
                 "template": step.template,
                 "locale": customer.locale,
                 "stage": stage,
                 "step": step.id,
+                "purpose": purpose,
                 "subject": rendered.subject,
                 "body": rendered.body,
                 "status": "queued",
-                "send_at": planned_send_at(as_of, step.local_time, customer.time_zone, window),
+                "send_at": send_at,
                 "created_at": now,
             }
         )
 
     counts.queued = _queue_new(session, planned, now)
     record_many(session, audits)
+    review = config.strategy.vulnerability_review
+    counts.reviews_opened = open_vulnerability_reviews(session, to_review, review.role, review.sla_hours, now)
     update_by_id(session, Account, next_actions)
     return counts
 
@@ -187,22 +214,6 @@ def _anchor(stage: str, account: Account, schedule: list[InstallmentState] | Non
     return None, None
 
 
-def _usable_addresses(session: Session, customer_ids: list[int]) -> dict[tuple[int, str], str]:
-    rows = session.execute(
-        sa.select(col(ContactPoint.customer_id), col(ContactPoint.channel), col(ContactPoint.address))
-        .where(
-            col(ContactPoint.customer_id).in_(customer_ids),
-            col(ContactPoint.opted_out_at).is_(None),
-            col(ContactPoint.invalid_at).is_(None),
-        )
-        .order_by(col(ContactPoint.id))
-    ).all()
-    found: dict[tuple[int, str], str] = {}
-    for customer_id, channel, address in rows:
-        found.setdefault((customer_id, channel), address)
-    return found
-
-
 def _open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str, Any]]:
     offers = session.scalars(
         sa.select(Offer).where(col(Offer.account_id).in_(account_ids), col(Offer.status) == "open")
@@ -237,36 +248,39 @@ class DispatchCounts:
     failed: int = 0
     deferred: int = 0
     cancelled: int = 0
+    blocked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
-    def as_dict(self) -> dict[str, int]:
-        return {"sent": self.sent, "failed": self.failed, "deferred": self.deferred, "cancelled": self.cancelled}
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "deferred": self.deferred,
+            "cancelled": self.cancelled,
+            "blocked": dict(self.blocked),
+        }
 
 
 def dispatch_due(
     session: Session, config: Configuration, channel: ChannelSender, now: datetime, limit: int = 10_000
 ) -> DispatchCounts:
-    """Send queued messages whose time has come, re-checking at send time that contact is still right:
-    inside the customer's window, account still collectable, no hold. Outside the window: deferred."""
+    """Send queued messages whose time has come. Every one passes the contact guard again at the moment
+    of sending: outside the window it waits for the window to open; blocked by any other rule it is
+    marked blocked with the rules named; an account no longer in collection cancels it."""
     counts = DispatchCounts()
     rows = session.execute(
-        sa.select(
-            OutreachMessage,
-            col(Customer.time_zone),
-            col(Customer.jurisdiction),
-            col(Account.stage),
-            active_hold(now.date()),
-        )
+        sa.select(OutreachMessage, Customer, col(Account.stage))
         .join(Customer, col(Customer.id) == col(OutreachMessage.customer_id))
         .join(Account, col(Account.id) == col(OutreachMessage.account_id))
         .where(col(OutreachMessage.status) == "queued", col(OutreachMessage.send_at) <= now)
         .order_by(col(OutreachMessage.send_at))
         .limit(limit)
     ).all()
+    book = load_facts(session, ((m.account_id, c) for m, c, _ in rows), now.date(), now)
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
-    for message, time_zone, jurisdiction, stage, on_hold in rows:
-        if stage in NOT_CONTACTABLE_STAGES or on_hold:
-            reason = "account on hold" if on_hold else f"account is {stage}"
+    for message, customer, stage in rows:
+        if stage in NOT_CONTACTABLE_STAGES:
+            reason = f"account is {stage}"
             updates.append({"id": message.id, "status": "cancelled", "error": reason})
             audits.append(
                 audit_row(
@@ -275,10 +289,31 @@ def dispatch_due(
             )
             counts.cancelled += 1
             continue
-        window = config.policy(jurisdiction).contact_window
-        if not in_window(now, time_zone, window):
-            updates.append({"id": message.id, "send_at": next_window_opening(now, time_zone, window)})
+        policy = config.policy(customer.jurisdiction)
+        verdict = check_contact(
+            Proposal(message.channel, now, message.purpose), book.facts(message.account_id, message.channel), policy
+        )
+        if only_window(verdict, policy):
+            opening = next_window_opening(now, customer.time_zone, policy.contact_window)
+            updates.append({"id": message.id, "send_at": opening})
             counts.deferred += 1
+            continue
+        if not verdict.allowed:
+            updates.append(
+                {"id": message.id, "status": "blocked", "error": "blocked by " + ", ".join(verdict.blocked_by)}
+            )
+            audits.append(
+                blocked_row(
+                    message.account_id,
+                    now,
+                    verdict.blocked_by,
+                    key=message.idempotency_key,
+                    channel=message.channel,
+                    purpose=message.purpose,
+                )
+            )
+            for rule in verdict.blocked_by:
+                counts.blocked[rule] += 1
             continue
         result = channel.send(
             OutgoingMessage(message.idempotency_key, message.channel, message.address, message.subject, message.body)
@@ -301,11 +336,13 @@ def dispatch_due(
                 now,
                 message.account_id,
                 key=message.idempotency_key,
+                channel=message.channel,
                 provider=result.provider,
             )
         )
         if result.accepted:
             counts.sent += 1
+            book.record_sent(message.account_id, message.channel, now, message.purpose)
         else:
             counts.failed += 1
     update_by_id(session, OutreachMessage, updates)

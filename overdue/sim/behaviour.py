@@ -15,8 +15,9 @@ from sqlmodel import Session, col
 
 from overdue.domain import stages
 from overdue.runtime import Runtime
+from overdue.services.contact_guard import VULNERABILITY_REVIEW
 from overdue.services.cycle import LEGAL_ESCALATION
-from overdue.services.decisions import decide_task
+from overdue.services.decisions import DecisionError, decide_task
 from overdue.services.offers import accept_offer
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.sim.portfolio import segment_of
@@ -162,24 +163,32 @@ def _accept_offers(
     return accepted
 
 
+REASONS = {
+    (LEGAL_ESCALATION, True): "Criteria met; non-litigation means exhausted",
+    (LEGAL_ESCALATION, False): "Customer engaging; try another plan first",
+    (VULNERABILITY_REVIEW, True): "Spoke with the customer; support agreed, reminders may continue",
+    (VULNERABILITY_REVIEW, False): "Refer to specialist support; no further reminders for now",
+}
+
+
 def _ops_decisions(session: Session, model: BehaviourModel, seed: int, day: date, now: datetime) -> int:
+    """Approvers decide each open task after a few days, approving a configured share."""
     tasks = session.execute(
-        sa.select(col(HumanTask.id), col(HumanTask.version), col(HumanTask.created_at)).where(
-            col(HumanTask.status) == "open", col(HumanTask.kind) == LEGAL_ESCALATION
+        sa.select(col(HumanTask.id), col(HumanTask.kind), col(HumanTask.version), col(HumanTask.created_at)).where(
+            col(HumanTask.status) == "open", col(HumanTask.kind).in_(list({kind for kind, _ in REASONS}))
         )
     ).all()
     decided = 0
-    for task_id, version, created_at in tasks:
+    for task_id, kind, version, created_at in tasks:
         rng = draw(seed, "task", task_id)
         delay = rng.randint(*model.decision_delay_days)
         if created_at.date() + timedelta(days=delay) > day:
             continue
         approve = rng.random() < model.approve_share
-        reason = (
-            "Criteria met; non-litigation means exhausted" if approve else "Customer engaging; try another plan first"
-        )
-        decide_task(
-            session, task_id, version, "approve" if approve else "reject", reason, rng.choice(model.ops_staff), now
-        )
+        decision = "approve" if approve else "reject"
+        try:
+            decide_task(session, task_id, version, decision, REASONS[(kind, approve)], rng.choice(model.ops_staff), now)
+        except DecisionError:
+            continue  # the account moved on since the task was opened: the approver is told so and moves on
         decided += 1
     return decided

@@ -47,6 +47,8 @@ class Customer(SQLModel, table=True):
     locale: str = Field(max_length=16, description="en-US or zh-CN")
     jurisdiction: str = Field(max_length=8, description="Policy file name, e.g. US, CN")
     vulnerability: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    vulnerability_reviewed_on: date | None = Field(default=None, description="A specialist reviewed the case")
+    workplace_contact_ok: bool = Field(default=False, description="The customer said contact at work is fine")
     created_at: datetime | None = utc_column(nullable=False)
 
 
@@ -59,6 +61,7 @@ class ContactPoint(SQLModel, table=True):
     channel: str = Field(max_length=16, description="sms, voice, email or letter")
     address: str = Field(max_length=320)
     consent: bool = Field(default=False, description="Consent to automated contact on this channel")
+    is_workplace: bool = Field(default=False, description="Reaches the customer at work")
     opted_out_at: datetime | None = utc_column()
     invalid_at: datetime | None = utc_column()
 
@@ -108,7 +111,10 @@ class Hold(SQLModel, table=True):
 class OutreachMessage(SQLModel, table=True):
     """A message written `queued` before any provider call, so a crash never sends twice."""
 
-    __table_args__ = (sa.Index("ix_outreach_status_send_at", "status", "send_at"),)
+    __table_args__ = (
+        sa.Index("ix_outreach_status_send_at", "status", "send_at"),
+        sa.Index("ix_outreach_customer_sent_at", "customer_id", "sent_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=160)
     account_id: int = Field(foreign_key="account.id", index=True)
@@ -119,9 +125,10 @@ class OutreachMessage(SQLModel, table=True):
     locale: str = Field(max_length=16)
     stage: str = Field(max_length=16)
     step: str = Field(max_length=64)
+    purpose: str = Field(default="collection", max_length=32, description="collection, plan or a notice purpose")
     subject: str | None = Field(default=None, max_length=300)
     body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    status: str = Field(default="queued", max_length=16, description="queued, sent, failed, cancelled")
+    status: str = Field(default="queued", max_length=16, description="queued, sent, failed, blocked, cancelled")
     send_at: datetime | None = utc_column(nullable=False)
     sent_at: datetime | None = utc_column()
     provider: str | None = Field(default=None, max_length=32)

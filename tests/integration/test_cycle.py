@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from overdue.runtime import Runtime
-from overdue.services import cycle, outreach
+from overdue.services import outreach
 from overdue.services.decisions import DecisionError, decide_task
 from overdue.services.holds import HoldError, place_hold, release_hold
 from overdue.services.offers import OfferError, accept_offer
@@ -26,9 +26,7 @@ from overdue.store.tables import (
     OutreachMessage,
     PaymentPlan,
 )
-from tests.support import add_account, add_escalation_task, make_runtime
-
-SHARD = (1, 10_000)
+from tests.support import add_account, add_escalation_task, make_runtime, midnight, run_day
 
 
 @pytest.fixture
@@ -40,22 +38,6 @@ def runtime(database_url: str) -> Runtime:
 def session(runtime: Runtime) -> Iterator[Session]:
     with session_scope(runtime.database_url) as session:
         yield session
-
-
-def midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
-
-
-def run_day(session: Session, runtime: Runtime, day: date) -> None:
-    """The daily cycle's steps in the order the flow runs them, without Prefect."""
-    now = midnight(day)
-    cycle.monitor_plans(session, runtime.config, day, now, SHARD)
-    cycle.classify_accounts(session, runtime.config, day, now, SHARD)
-    for stage in ("reminder", "plan"):
-        outreach.plan_outreach(session, runtime.config, runtime.renderer, runtime.sender, stage, day, now, SHARD)
-    cycle.make_offers(session, runtime.config, day, now, SHARD)
-    outreach.plan_outreach(session, runtime.config, runtime.renderer, runtime.sender, "negotiation", day, now, SHARD)
-    cycle.propose_escalations(session, runtime.config, day, now, SHARD)
 
 
 def messages(session: Session, account_id: int) -> list[OutreachMessage]:

@@ -1,0 +1,197 @@
+"""The store side of the contact guard: the facts for a batch of accounts, loaded in a few set-based
+queries, and the record of every blocked attempt with the rules that blocked it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from overdue.domain import stages
+from overdue.domain.guard import COLLECTION, PLAN, Attempt, ContactFacts
+from overdue.services.audit import SYSTEM, audit_row, record_many
+from overdue.store.bulk import chunked
+from overdue.store.tables import ContactPoint, Customer, Hold, HumanTask, OutreachMessage, PaymentPlan
+
+HISTORY_DAYS = 8  # the longest look-back of any rule (7 days) plus a day for time zones
+
+
+def purpose_of(stage: str) -> str:
+    return PLAN if stage == stages.PLAN else COLLECTION
+
+
+@dataclass(frozen=True)
+class Reachable:
+    address: str
+    consent: bool
+    is_workplace: bool
+
+
+@dataclass
+class FactsBook:
+    """Facts per account and contact points per customer, for one batch; `record_sent` keeps the
+    history current while a batch is dispatched, so caps hold within the batch too."""
+
+    base: dict[int, ContactFacts]
+    contact_points: dict[tuple[int, str], Reachable]
+    customer_of: dict[int, int]
+    attempts: dict[int, list[Attempt]] = field(default_factory=lambda: defaultdict(list))
+
+    def address(self, account_id: int, channel: str) -> Reachable | None:
+        return self.contact_points.get((self.customer_of[account_id], channel))
+
+    def facts(self, account_id: int, channel: str) -> ContactFacts:
+        point = self.address(account_id, channel)
+        return replace(
+            self.base[account_id],
+            workplace_address=bool(point and point.is_workplace),
+            attempts=tuple(self.attempts[self.customer_of[account_id]]),
+        )
+
+    def record_sent(self, account_id: int, channel: str, at: datetime, purpose: str) -> None:
+        self.attempts[self.customer_of[account_id]].append(Attempt(at, channel, account_id, purpose))
+
+
+def load_facts(session: Session, accounts: Iterable[tuple[int, Customer]], today: date, now: datetime) -> FactsBook:
+    """`accounts`: (account id, its customer) for every account in the batch."""
+    rows = list(accounts)
+    account_ids = [account_id for account_id, _ in rows]
+    customer_ids = sorted({customer.id for _, customer in rows if customer.id is not None})
+    holds = _active_holds(session, account_ids, today)
+    on_plan = _active_plans(session, account_ids)
+    points, opted_out, consented = _contact_points(session, customer_ids)
+    book = FactsBook(base={}, contact_points=points, customer_of={a: c.id for a, c in rows if c.id is not None})
+    for customer_id, attempt in _recent_attempts(session, customer_ids, now):
+        book.attempts[customer_id].append(attempt)
+    for account_id, customer in rows:
+        book.base[account_id] = ContactFacts(
+            account_id=account_id,
+            time_zone=customer.time_zone,
+            holds=frozenset(holds.get(account_id, ())),
+            opted_out=frozenset(opted_out.get(customer.id, ())),  # type: ignore[arg-type]
+            consented=frozenset(consented.get(customer.id, ())),  # type: ignore[arg-type]
+            workplace_contact_ok=customer.workplace_contact_ok,
+            vulnerable=bool(customer.vulnerability),
+            vulnerability_reviewed=customer.vulnerability_reviewed_on is not None,
+            plan_active=account_id in on_plan,
+        )
+    return book
+
+
+def _active_holds(session: Session, account_ids: list[int], today: date) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = defaultdict(set)
+    for batch in chunked(account_ids, 1000):
+        query = sa.select(col(Hold.account_id), col(Hold.kind)).where(
+            col(Hold.account_id).in_(batch),
+            col(Hold.starts_on) <= today,
+            sa.or_(col(Hold.ends_on).is_(None), col(Hold.ends_on) >= today),
+        )
+        for account_id, kind in session.execute(query):
+            found[account_id].add(kind)
+    return found
+
+
+def _active_plans(session: Session, account_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for batch in chunked(account_ids, 1000):
+        query = sa.select(col(PaymentPlan.account_id)).where(
+            col(PaymentPlan.account_id).in_(batch), col(PaymentPlan.status) == "active"
+        )
+        found.update(session.scalars(query))
+    return found
+
+
+def _contact_points(
+    session: Session, customer_ids: list[int]
+) -> tuple[dict[tuple[int, str], Reachable], dict[int, set[str]], dict[int, set[str]]]:
+    """The first valid contact point per channel; a channel counts as opted out if any of its points is."""
+    points: dict[tuple[int, str], Reachable] = {}
+    opted_out: dict[int, set[str]] = defaultdict(set)
+    consented: dict[int, set[str]] = defaultdict(set)
+    for batch in chunked(customer_ids, 1000):
+        query = (
+            sa.select(ContactPoint)
+            .where(col(ContactPoint.customer_id).in_(batch), col(ContactPoint.invalid_at).is_(None))
+            .order_by(col(ContactPoint.id))
+        )
+        for point in session.scalars(query):
+            if point.opted_out_at is not None:
+                opted_out[point.customer_id].add(point.channel)
+            key = (point.customer_id, point.channel)
+            if key not in points:
+                points[key] = Reachable(point.address, point.consent, point.is_workplace)
+                if point.consent:
+                    consented[point.customer_id].add(point.channel)
+    return points, opted_out, consented
+
+
+def _recent_attempts(session: Session, customer_ids: list[int], now: datetime) -> list[tuple[int, Attempt]]:
+    since = now - timedelta(days=HISTORY_DAYS)
+    found: list[tuple[int, Attempt]] = []
+    for batch in chunked(customer_ids, 1000):
+        query = sa.select(
+            col(OutreachMessage.customer_id),
+            col(OutreachMessage.account_id),
+            col(OutreachMessage.channel),
+            col(OutreachMessage.sent_at),
+            col(OutreachMessage.purpose),
+        ).where(
+            col(OutreachMessage.customer_id).in_(batch),
+            col(OutreachMessage.status) == "sent",
+            col(OutreachMessage.sent_at) >= since,
+        )
+        for customer_id, account_id, channel, sent_at, purpose in session.execute(query):
+            found.append((customer_id, Attempt(sent_at, channel, account_id, purpose)))
+    return found
+
+
+def blocked_row(account_id: int, now: datetime, rules: tuple[str, ...], **data: Any) -> dict[str, Any]:
+    """The audit record of a contact the guard refused: which rules, and what was proposed."""
+    return audit_row("message.blocked", SYSTEM, now, account_id, rules=list(rules), **data)
+
+
+VULNERABILITY_REVIEW = "vulnerability_review"
+
+
+def open_vulnerability_reviews(
+    session: Session, account_ids: Iterable[int], role: str, sla_hours: int, now: datetime
+) -> int:
+    """A vulnerable customer stopped after the first reminder goes to a specialist: one open task per account."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return 0
+    already = set(
+        session.scalars(
+            sa.select(col(HumanTask.account_id)).where(
+                col(HumanTask.account_id).in_(wanted),
+                col(HumanTask.kind) == VULNERABILITY_REVIEW,
+                col(HumanTask.status) == "open",
+            )
+        )
+    )
+    new = [account_id for account_id in wanted if account_id not in already]
+    if new:
+        session.execute(
+            sa.insert(HumanTask),
+            [
+                {
+                    "kind": VULNERABILITY_REVIEW,
+                    "account_id": account_id,
+                    "payload": {"reason": "vulnerable customer: review before any further contact"},
+                    "role_needed": role,
+                    "requested_by": SYSTEM,
+                    "due_at": now + timedelta(hours=sla_hours),
+                    "status": "open",
+                    "version": 0,
+                    "created_at": now,
+                }
+                for account_id in new
+            ],
+        )
+        record_many(session, (audit_row("task.created", SYSTEM, now, a, task_kind=VULNERABILITY_REVIEW) for a in new))
+    return len(new)

@@ -1,0 +1,93 @@
+"""The contact guard inside the cycle, on SQLite and PostgreSQL: blocked contacts are never queued or
+sent, and each block is recorded with the rules that made it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+
+import pytest
+from sqlmodel import Session, col, select
+
+from overdue.runtime import Runtime
+from overdue.services import outreach
+from overdue.services.decisions import decide_task
+from overdue.store.db import session_scope
+from overdue.store.tables import AuditEvent, ContactPoint, Customer, HumanTask, OutreachMessage
+from tests.support import add_account, make_runtime, run_day
+
+
+@pytest.fixture
+def runtime(database_url: str) -> Runtime:
+    return make_runtime(database_url)
+
+
+@pytest.fixture
+def session(runtime: Runtime) -> Iterator[Session]:
+    with session_scope(runtime.database_url) as session:
+        yield session
+
+
+def blocks(session: Session, account_id: int) -> list[list[str]]:
+    query = select(AuditEvent.data).where(AuditEvent.account_id == account_id, AuditEvent.kind == "message.blocked")
+    return [event["rules"] for event in session.exec(query)]
+
+
+def test_an_opted_out_channel_is_blocked_and_recorded_not_silently_skipped(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "stop", due_date=date(2026, 2, 13))
+    sms = session.exec(select(ContactPoint).where(ContactPoint.channel == "sms")).one()
+    sms.opted_out_at = datetime(2026, 2, 1, tzinfo=UTC)
+    session.add(sms)
+    run_day(session, runtime, date(2026, 2, 10))
+    assert session.exec(select(OutreachMessage)).all() == []
+    assert blocks(session, account.id) == [["us.opt_out"]]  # type: ignore[arg-type]
+
+
+def test_texts_without_consent_to_automated_contact_are_blocked(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "noconsent", due_date=date(2026, 2, 13))
+    for point in session.exec(select(ContactPoint)):
+        point.consent = False
+        session.add(point)
+    run_day(session, runtime, date(2026, 2, 10))
+    assert blocks(session, account.id) == [["us.automated_consent"]]  # type: ignore[arg-type]
+
+
+def test_one_text_a_day_per_customer_across_accounts_at_dispatch(session: Session, runtime: Runtime) -> None:
+    first = add_account(session, "two-a", due_date=date(2026, 2, 13))
+    second = add_account(session, "two-b", due_date=date(2026, 2, 13))
+    second.customer_id = first.customer_id  # one person, two debts
+    session.add(second)
+    session.flush()
+    run_day(session, runtime, date(2026, 2, 10))
+    assert len(session.exec(select(OutreachMessage)).all()) == 2  # planned for both accounts
+    noon = datetime.combine(date(2026, 2, 10), time(17), tzinfo=UTC)  # 12:00 in New York
+    counts = outreach.dispatch_due(session, runtime.config, runtime.channel, noon)
+    assert (counts.sent, dict(counts.blocked)) == (1, {"us.channel_caps": 1})
+    statuses = sorted(m.status for m in session.exec(select(OutreachMessage)))
+    assert statuses == ["blocked", "sent"]
+    blocked = session.exec(select(OutreachMessage).where(OutreachMessage.status == "blocked")).one()
+    assert blocked.error == "blocked by us.channel_caps"
+
+
+def test_a_vulnerable_customer_gets_one_reminder_then_a_specialist_review(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "elderly", due_date=date(2026, 2, 13))
+    customer = session.get(Customer, account.customer_id)
+    assert customer is not None
+    customer.vulnerability = ["elderly"]
+    session.add(customer)
+    session.flush()
+
+    run_day(session, runtime, date(2026, 2, 10))  # pre-due text: the one reminder
+    outreach.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 10, 17, tzinfo=UTC))
+    run_day(session, runtime, date(2026, 2, 13))  # due-date email: stopped, review opened
+    assert blocks(session, account.id) == [["us.vulnerable_review"]]  # type: ignore[arg-type]
+    review = session.exec(select(HumanTask).where(HumanTask.kind == "vulnerability_review")).one()
+    assert (review.role_needed, review.status) == ("specialist", "open")
+
+    now = datetime(2026, 2, 14, 15, tzinfo=UTC)
+    decide_task(session, review.id, review.version, "approve", "Called; support agreed", "spec.lin", now)  # type: ignore[arg-type]
+    session.refresh(customer)
+    assert customer.vulnerability_reviewed_on == date(2026, 2, 14)
+    run_day(session, runtime, date(2026, 2, 15))  # two days late: the early text goes out
+    steps = list(session.exec(select(OutreachMessage.step).order_by(col(OutreachMessage.id))))
+    assert steps == ["pre_due_sms", "early_sms"]
