@@ -109,6 +109,8 @@ def print_summary(rt: Runtime) -> None:
             f"Collected {format_money(amount, currency, 'en-US')} ({currency}); "
             f"still outstanding {format_money(outstanding, currency, 'en-US')}"
         )
+    blocked = ", ".join(f"{rule} {count}" for rule, count in summary.blocked_by_rule.items()) or "none"
+    console.print(f"Contacts the guard refused, by rule: {blocked}.")
     console.print(
         f"Plans: {summary.plans_by_status or 'none'}. Offers: {summary.offers_by_status or 'none'}.\n"
         f"Pending approvals: [bold]{summary.pending_approvals}[/bold]. Legal cases opened: {summary.legal_cases}."

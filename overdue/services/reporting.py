@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
-from overdue.store.tables import Account, HumanTask, LegalCase, Offer, OutreachMessage, Payment, PaymentPlan
+from overdue.store.tables import Account, AuditEvent, HumanTask, LegalCase, Offer, OutreachMessage, Payment, PaymentPlan
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class PortfolioSummary:
     legal_cases: int
     plans_by_status: dict[str, int]
     offers_by_status: dict[str, int]
+    blocked_by_rule: dict[str, int]
 
 
 def _grouped(session: Session, *columns: Mapped[str]) -> dict[Any, int]:
@@ -47,4 +49,14 @@ def portfolio_summary(session: Session) -> PortfolioSummary:
         legal_cases=session.scalar(sa.select(sa.func.count()).select_from(LegalCase)) or 0,
         plans_by_status=_grouped(session, col(PaymentPlan.status)),
         offers_by_status=_grouped(session, col(Offer.status)),
+        blocked_by_rule=_blocked_by_rule(session),
     )
+
+
+def _blocked_by_rule(session: Session) -> dict[str, int]:
+    """Contacts the guard refused, per rule (one contact may be refused by several rules)."""
+    counts: Counter[str] = Counter()
+    query = sa.select(col(AuditEvent.data)).where(col(AuditEvent.kind) == "message.blocked")
+    for data in session.scalars(query.execution_options(yield_per=5000)):
+        counts.update(data.get("rules", []))
+    return dict(counts.most_common())

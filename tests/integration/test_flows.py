@@ -68,6 +68,7 @@ def test_reduced_demo_runs_every_stage_through_the_flows(sqlite_url: str) -> Non
     assert result.exit_code == 0, result.output
     assert "Accounts per stage" in result.output
     assert "Pending approvals" in result.output
+    assert "Contacts the guard refused, by rule:" in result.output
     with session_scope(sqlite_url) as session:
         stages = dict(
             session.execute(sa.select(col(Account.stage), sa.func.count()).group_by(col(Account.stage))).all()
