@@ -10,6 +10,7 @@ from overdue.channels.context import Sender
 from overdue.channels.outbox import DryRunOutbox
 from overdue.channels.templates import TemplateRenderer
 from overdue.config import Configuration, load_configuration
+from overdue.logging_redaction import install_redaction
 from overdue.settings import Settings, get_settings
 
 
@@ -24,6 +25,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, database_url: str | None = None) -> Runtime:
+    install_redaction()  # the CLI and every cycle task build a runtime before they log anything
     config = load_configuration(settings.config_dir, settings.strategy)
     return Runtime(
         settings=settings,

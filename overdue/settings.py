@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     business_name: str = "Overdue Demo Bank"
     callback_phone: str = "+1 800 555 0100"
     shard_size: int = Field(default=5000, gt=0, description="Accounts per shard in the daily cycle.")
+    audit_retention_days: int = Field(
+        default=730,
+        ge=730,
+        description="Minimum days audit events are kept (at least 2 years); the application itself never deletes them.",
+    )
 
     @field_validator("database_url")
     @classmethod

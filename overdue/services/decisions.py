@@ -13,7 +13,7 @@ from overdue.services.audit import record
 from overdue.services.contact_guard import VULNERABILITY_REVIEW
 from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.services.outreach import active_hold, cancel_queued
-from overdue.store.tables import Account, Customer, HumanTask, LegalCase
+from overdue.store.tables import Account, Customer, HumanTask, LegalCase, Offer
 
 DECISIONS = {"approve": "approved", "reject": "rejected"}
 
@@ -145,6 +145,12 @@ def open_legal_case(session: Session, task: HumanTask, user: str, now: datetime)
     session.add(account)
     session.flush()
     cancel_queued(session, account.id, "escalated to legal", user, now)  # type: ignore[arg-type]
+    session.execute(
+        sa.update(Offer)
+        .where(col(Offer.account_id) == account.id, col(Offer.status) == "open")
+        .values(status="withdrawn")
+        .execution_options(synchronize_session=False)
+    )
     record(
         session, "stage.changed", user, now, account.id, **{"from": previous, "to": stages.LEGAL, "task_id": task.id}
     )

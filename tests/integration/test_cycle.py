@@ -197,6 +197,7 @@ def test_negotiation_offer_plan_broken_then_escalation_needs_a_person(session: S
     assert account.stage == "legal"
     assert session.exec(select(LegalCase).where(LegalCase.account_id == account_id)).one().approved_by == "legal.chen"
     assert all(m.status != "queued" for m in messages(session, account_id))
+    assert all(o.status != "open" for o in session.exec(select(Offer).where(Offer.account_id == account_id)))
     with pytest.raises(DecisionError, match=r"already approved by legal\.chen"):
         decide_task(session, task.id, task.version, "reject", "no", "ops.bo", now)  # type: ignore[arg-type]
 

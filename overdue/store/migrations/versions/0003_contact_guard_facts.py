@@ -20,22 +20,19 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("customer") as batch:
-        batch.add_column(sa.Column("vulnerability_reviewed_on", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("workplace_contact_ok", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("contactpoint") as batch:
-        batch.add_column(sa.Column("is_workplace", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("outreachmessage") as batch:
-        batch.add_column(sa.Column("purpose", sa.String(length=32), nullable=False, server_default="collection"))
-        batch.create_index("ix_outreach_customer_sent_at", ["customer_id", "sent_at"], unique=False)
+    # Plain ADD COLUMN, no batch rebuild: nothing is copied and the audit table's triggers are untouched.
+    op.add_column("customer", sa.Column("vulnerability_reviewed_on", sa.Date(), nullable=True))
+    op.add_column("customer", sa.Column("workplace_contact_ok", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("contactpoint", sa.Column("is_workplace", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column(
+        "outreachmessage", sa.Column("purpose", sa.String(length=32), nullable=False, server_default="collection")
+    )
+    op.create_index("ix_outreach_customer_sent_at", "outreachmessage", ["customer_id", "sent_at"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("outreachmessage") as batch:
-        batch.drop_index("ix_outreach_customer_sent_at")
-        batch.drop_column("purpose")
-    with op.batch_alter_table("contactpoint") as batch:
-        batch.drop_column("is_workplace")
-    with op.batch_alter_table("customer") as batch:
-        batch.drop_column("workplace_contact_ok")
-        batch.drop_column("vulnerability_reviewed_on")
+    op.drop_index("ix_outreach_customer_sent_at", table_name="outreachmessage")
+    op.drop_column("outreachmessage", "purpose")
+    op.drop_column("contactpoint", "is_workplace")
+    op.drop_column("customer", "workplace_contact_ok")
+    op.drop_column("customer", "vulnerability_reviewed_on")
