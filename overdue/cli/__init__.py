@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from overdue.cli import audit, casework, data, demo, outreach, setup
+from overdue.cli import audit, casework, compliance, data, demo, outreach, setup
 
 app = typer.Typer(help="overdue: collections for overdue accounts, compliant by construction.", no_args_is_help=True)
 for command in (demo.simulate, demo.demo, demo.dashboard):
@@ -19,6 +19,7 @@ for sub, name in (
     (casework.holds_app, "holds"),
     (setup.config_app, "config"),
     (audit.audit_app, "audit"),
+    (compliance.compliance_app, "compliance"),
 ):
     app.add_typer(sub, name=name)
 

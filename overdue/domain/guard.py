@@ -63,6 +63,7 @@ class ContactFacts:
     vulnerable: bool = False
     vulnerability_reviewed: bool = False
     plan_active: bool = False
+    collection_contacts: int = 0  # collection contacts ever sent on this account (not just the recent ones)
     attempts: tuple[Attempt, ...] = ()
     last_conversation_at: datetime | None = None
 
@@ -155,8 +156,7 @@ def _workplace(rule: WorkplaceRule, p: Proposal, f: ContactFacts, local: _Local)
 def _vulnerability(rule: VulnerabilityRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
     if not f.vulnerable or f.vulnerability_reviewed or p.purpose != COLLECTION:
         return False
-    made = sum(1 for a in f.attempts if a.account_id == f.account_id and a.purpose == COLLECTION)
-    return made >= rule.allowed_contacts
+    return f.collection_contacts >= rule.allowed_contacts
 
 
 def _plan_kept(rule: PlanKeptRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:

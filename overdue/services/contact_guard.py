@@ -3,7 +3,7 @@ queries, and the record of every blocked attempt with the rules that blocked it.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -41,6 +41,7 @@ class FactsBook:
     contact_points: dict[tuple[int, str], Reachable]
     customer_of: dict[int, int]
     attempts: dict[int, list[Attempt]] = field(default_factory=lambda: defaultdict(list))
+    collection_contacts: Counter[int] = field(default_factory=Counter)
 
     def address(self, account_id: int, channel: str) -> Reachable | None:
         return self.contact_points.get((self.customer_of[account_id], channel))
@@ -51,10 +52,13 @@ class FactsBook:
             self.base[account_id],
             workplace_address=bool(point and point.is_workplace),
             attempts=tuple(self.attempts[self.customer_of[account_id]]),
+            collection_contacts=self.collection_contacts[account_id],
         )
 
     def record_sent(self, account_id: int, channel: str, at: datetime, purpose: str) -> None:
         self.attempts[self.customer_of[account_id]].append(Attempt(at, channel, account_id, purpose))
+        if purpose == COLLECTION:
+            self.collection_contacts[account_id] += 1
 
 
 def load_facts(session: Session, accounts: Iterable[tuple[int, Customer]], today: date, now: datetime) -> FactsBook:
@@ -68,6 +72,8 @@ def load_facts(session: Session, accounts: Iterable[tuple[int, Customer]], today
     book = FactsBook(base={}, contact_points=points, customer_of={a: c.id for a, c in rows if c.id is not None})
     for customer_id, attempt in _recent_attempts(session, customer_ids, now):
         book.attempts[customer_id].append(attempt)
+    vulnerable_accounts = [account_id for account_id, customer in rows if customer.vulnerability]
+    book.collection_contacts.update(collection_contacts(session, vulnerable_accounts))
     for account_id, customer in rows:
         book.base[account_id] = ContactFacts(
             account_id=account_id,
@@ -128,6 +134,25 @@ def _contact_points(
                 if point.consent:
                     consented[point.customer_id].add(point.channel)
     return points, opted_out, consented
+
+
+def collection_contacts(session: Session, account_ids: list[int], before: datetime | None = None) -> Counter[int]:
+    """Collection contacts ever sent per account (only the vulnerability rule needs the whole history)."""
+    found: Counter[int] = Counter()
+    for batch in chunked(account_ids, 1000):
+        query = (
+            sa.select(col(OutreachMessage.account_id), sa.func.count())
+            .where(
+                col(OutreachMessage.account_id).in_(batch),
+                col(OutreachMessage.status) == "sent",
+                col(OutreachMessage.purpose) == COLLECTION,
+            )
+            .group_by(col(OutreachMessage.account_id))
+        )
+        if before is not None:
+            query = query.where(col(OutreachMessage.sent_at) < before)
+        found.update(dict(session.execute(query).tuples().all()))
+    return found
 
 
 def _recent_attempts(session: Session, customer_ids: list[int], now: datetime) -> list[tuple[int, Attempt]]:

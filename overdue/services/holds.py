@@ -41,7 +41,13 @@ def place_hold(
     if session.get(Account, account_id) is None:
         raise HoldError(f"account {account_id} does not exist")
     hold = Hold(
-        account_id=account_id, kind=kind, reason=reason.strip(), starts_on=starts_on, ends_on=ends_on, created_by=user
+        account_id=account_id,
+        kind=kind,
+        reason=reason.strip(),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_by=user,
+        placed_at=now,
     )
     session.add(hold)
     session.flush()

@@ -106,6 +106,7 @@ class Hold(SQLModel, table=True):
     starts_on: date
     ends_on: date | None = None
     created_by: str = Field(max_length=64)
+    placed_at: datetime | None = utc_column()
 
 
 class OutreachMessage(SQLModel, table=True):

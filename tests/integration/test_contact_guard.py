@@ -91,3 +91,69 @@ def test_a_vulnerable_customer_gets_one_reminder_then_a_specialist_review(sessio
     run_day(session, runtime, date(2026, 2, 15))  # two days late: the early text goes out
     steps = list(session.exec(select(OutreachMessage.step).order_by(col(OutreachMessage.id))))
     assert steps == ["pre_due_sms", "early_sms"]
+
+
+def test_the_one_reminder_counts_however_long_ago_it_was(session: Session, runtime: Runtime) -> None:
+    """Found by the compliance re-check: the guard only looked 8 days back, so a vulnerable customer
+    reminded 12 days earlier was contacted again without a review."""
+    account = add_account(session, "elderly-later", due_date=date(2026, 2, 13))
+    customer = session.get(Customer, account.customer_id)
+    assert customer is not None
+    customer.vulnerability = ["elderly"]
+    session.add(customer)
+    run_day(session, runtime, date(2026, 2, 10))
+    outreach.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 10, 17, tzinfo=UTC))
+    account.next_action_on = date(2026, 2, 22)
+    session.add(account)
+    run_day(session, runtime, date(2026, 2, 22))  # day 9: the call step, twelve days after the reminder
+    assert blocks(session, account.id) == [["us.vulnerable_review"]]  # type: ignore[arg-type]
+
+
+def test_the_compliance_report_finds_no_violation_in_what_the_guard_sent_and_flags_a_forged_one(
+    runtime: Runtime,
+) -> None:
+    from typer.testing import CliRunner
+
+    from overdue.cli import app
+
+    with session_scope(runtime.database_url) as session:
+        account = add_account(session, "report", due_date=date(2026, 2, 13))
+        run_day(session, runtime, date(2026, 2, 10))
+        outreach.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 10, 17, tzinfo=UTC))
+    args = [
+        "compliance",
+        "report",
+        "--from",
+        "2026-02-01",
+        "--to",
+        "2026-02-28",
+        "--database-url",
+        runtime.database_url,
+    ]
+    clean = CliRunner().invoke(app, [*args, "--json"])
+    assert clean.exit_code == 0, clean.output
+    assert '"violations": []' in clean.output
+    assert '"rechecked": 1' in clean.output
+
+    with session_scope(runtime.database_url) as session:  # a text sent at 22:00 in New York, around the guard
+        forged = OutreachMessage(
+            idempotency_key="forged",
+            account_id=account.id,
+            customer_id=account.customer_id,
+            channel="sms",  # type: ignore[arg-type]
+            address="+12125550123",
+            template="reminder_early",
+            locale="en-US",
+            stage="reminder",
+            step="x",
+            body="x",
+            status="sent",
+            send_at=datetime(2026, 2, 12, 3, tzinfo=UTC),
+            sent_at=datetime(2026, 2, 12, 3, tzinfo=UTC),
+            created_at=datetime(2026, 2, 12, 3, tzinfo=UTC),
+        )
+        session.add(forged)
+    flagged = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert flagged.exit_code == 1, flagged.output
+    assert "us.contact_window" in flagged.output
+    assert "1 of 2 contacts broke a rule" in flagged.output

@@ -1,0 +1,183 @@
+"""The compliance report: what was sent and refused in a period, and proof that nothing sent broke a rule.
+
+The proof re-checks every contact sent in the period with the same guard, against the facts as they
+stood at that instant: holds active that day, opt-outs made before it, the plan then in force, a
+specialist review done by then, and the customer's contacts in the days before. A violation means the
+system (or someone going around it) contacted a customer the rules forbid.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from overdue.config import Configuration
+from overdue.domain.guard import COLLECTION, Attempt, ContactFacts, Proposal, check_contact
+from overdue.services.contact_guard import HISTORY_DAYS, collection_contacts
+from overdue.store.bulk import chunked
+from overdue.store.tables import AuditEvent, ContactPoint, Customer, Hold, Offer, OutreachMessage, PaymentPlan
+
+
+@dataclass(frozen=True)
+class Violation:
+    message_id: int
+    account_id: int
+    channel: str
+    sent_at: datetime
+    rules: tuple[str, ...]
+
+
+@dataclass
+class ComplianceReport:
+    start: date
+    end: date
+    sent: Counter[str] = field(default_factory=Counter)
+    blocked: Counter[tuple[str, str]] = field(default_factory=Counter)
+    holds_opened: Counter[str] = field(default_factory=Counter)
+    holds_closed: Counter[str] = field(default_factory=Counter)
+    rechecked: int = 0
+    violations: list[Violation] = field(default_factory=list)
+
+
+def compliance_report(session: Session, config: Configuration, start: date, end: date) -> ComplianceReport:
+    report = ComplianceReport(start, end)
+    begin = datetime.combine(start, time(), tzinfo=UTC)
+    finish = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
+    _count_blocks(session, report, begin, finish)
+    _count_holds(session, report, start, end)
+    customers = list(
+        session.scalars(
+            sa.select(col(OutreachMessage.customer_id))
+            .where(col(OutreachMessage.status) == "sent", col(OutreachMessage.sent_at).between(begin, finish))
+            .distinct()
+        )
+    )
+    for batch in chunked(sorted(customers), 500):
+        _recheck(session, config, report, list(batch), begin, finish)
+    return report
+
+
+def _count_blocks(session: Session, report: ComplianceReport, begin: datetime, finish: datetime) -> None:
+    query = sa.select(col(AuditEvent.data)).where(
+        col(AuditEvent.kind) == "message.blocked", col(AuditEvent.ts) >= begin, col(AuditEvent.ts) < finish
+    )
+    for data in session.scalars(query.execution_options(yield_per=5000)):
+        for rule in data.get("rules", []):
+            report.blocked[(rule, data.get("channel") or "-")] += 1
+
+
+def _count_holds(session: Session, report: ComplianceReport, start: date, end: date) -> None:
+    for kind, starts_on, ends_on in session.execute(
+        sa.select(col(Hold.kind), col(Hold.starts_on), col(Hold.ends_on)).where(
+            sa.or_(col(Hold.starts_on).between(start, end), col(Hold.ends_on).between(start, end))
+        )
+    ):
+        if start <= starts_on <= end:
+            report.holds_opened[kind] += 1
+        if ends_on is not None and start <= ends_on <= end:
+            report.holds_closed[kind] += 1
+
+
+def _recheck(
+    session: Session,
+    config: Configuration,
+    report: ComplianceReport,
+    customer_ids: list[int],
+    begin: datetime,
+    finish: datetime,
+) -> None:
+    customers = {c.id: c for c in session.scalars(sa.select(Customer).where(col(Customer.id).in_(customer_ids)))}
+    points = list(session.scalars(sa.select(ContactPoint).where(col(ContactPoint.customer_id).in_(customer_ids))))
+    messages = list(
+        session.scalars(
+            sa.select(OutreachMessage)
+            .where(
+                col(OutreachMessage.customer_id).in_(customer_ids),
+                col(OutreachMessage.status) == "sent",
+                col(OutreachMessage.sent_at) >= begin - timedelta(days=HISTORY_DAYS),
+                col(OutreachMessage.sent_at) < finish,
+            )
+            .order_by(col(OutreachMessage.customer_id), col(OutreachMessage.sent_at), col(OutreachMessage.id))
+        )
+    )
+    account_ids = sorted({m.account_id for m in messages})
+    holds = _by_account(session.scalars(sa.select(Hold).where(col(Hold.account_id).in_(account_ids))))
+    plans = _by_account(session.scalars(sa.select(PaymentPlan).where(col(PaymentPlan.account_id).in_(account_ids))))
+    offer_ids = [p.offer_id for rows in plans.values() for p in rows if p.offer_id is not None]
+    accepted = dict(
+        session.execute(sa.select(col(Offer.id), col(Offer.accepted_at)).where(col(Offer.id).in_(offer_ids))).all()
+    )
+    history: dict[int, list[Attempt]] = defaultdict(list)
+    points_of: dict[int, list[ContactPoint]] = defaultdict(list)
+    for point in points:
+        points_of[point.customer_id].append(point)
+    earliest = begin - timedelta(days=HISTORY_DAYS)
+    made = collection_contacts(session, account_ids, before=earliest)
+    for message in messages:
+        assert message.sent_at is not None
+        customer = customers[message.customer_id]
+        if message.sent_at >= begin:
+            day = message.sent_at.date()
+            facts = ContactFacts(
+                account_id=message.account_id,
+                time_zone=customer.time_zone,
+                holds=frozenset(h.kind for h in holds[message.account_id] if _hold_in_force(h, message.sent_at)),
+                opted_out=frozenset(
+                    p.channel
+                    for p in points_of[message.customer_id]
+                    if p.opted_out_at is not None and p.opted_out_at <= message.sent_at
+                ),
+                consented=frozenset(p.channel for p in points_of[message.customer_id] if p.consent),
+                workplace_address=any(
+                    p.address == message.address and p.is_workplace for p in points_of[message.customer_id]
+                ),
+                workplace_contact_ok=customer.workplace_contact_ok,
+                vulnerable=bool(customer.vulnerability),
+                vulnerability_reviewed=customer.vulnerability_reviewed_on is not None
+                and customer.vulnerability_reviewed_on <= day,
+                plan_active=any(_plan_in_force(p, accepted, message.sent_at) for p in plans[message.account_id]),
+                collection_contacts=made[message.account_id],
+                attempts=tuple(history[customer.id]),  # type: ignore[index]
+            )
+            verdict = check_contact(
+                Proposal(message.channel, message.sent_at, message.purpose),
+                facts,
+                config.policy(customer.jurisdiction),
+            )
+            report.rechecked += 1
+            report.sent[message.channel] += 1
+            if not verdict.allowed:
+                report.violations.append(
+                    Violation(message.id, message.account_id, message.channel, message.sent_at, verdict.blocked_by)  # type: ignore[arg-type]
+                )
+        history[customer.id].append(  # type: ignore[index]
+            Attempt(message.sent_at, message.channel, message.account_id, message.purpose)
+        )
+        if message.purpose == COLLECTION:
+            made[message.account_id] += 1
+
+
+def _hold_in_force(hold: Hold, at: datetime) -> bool:
+    """In force from the later of its start date and the instant it was placed, through its last day."""
+    day = at.date()
+    placed = hold.placed_at is None or hold.placed_at <= at
+    return placed and hold.starts_on <= day and (hold.ends_on is None or hold.ends_on >= day)
+
+
+def _plan_in_force(plan: PaymentPlan, accepted: dict[int, datetime | None], at: datetime) -> bool:
+    """From the instant its offer was accepted until the day it was kept or broken."""
+    start = accepted.get(plan.offer_id) if plan.offer_id is not None else None
+    began = start <= at if start is not None else plan.created_on < at.date()
+    return began and (plan.ended_on is None or plan.ended_on > at.date())
+
+
+def _by_account(rows: Iterator[Hold] | Iterator[PaymentPlan]) -> dict[int, list]:  # type: ignore[type-arg]
+    grouped: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
+    for row in rows:
+        grouped[row.account_id].append(row)
+    return grouped
