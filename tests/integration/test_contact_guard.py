@@ -138,9 +138,9 @@ def test_the_compliance_report_finds_no_violation_in_what_the_guard_sent_and_fla
     with session_scope(runtime.database_url) as session:  # a text sent at 22:00 in New York, around the guard
         forged = OutreachMessage(
             idempotency_key="forged",
-            account_id=account.id,
+            account_id=account.id,  # type: ignore[arg-type]
             customer_id=account.customer_id,
-            channel="sms",  # type: ignore[arg-type]
+            channel="sms",
             address="+12125550123",
             template="reminder_early",
             locale="en-US",
