@@ -41,7 +41,13 @@ def decide_task(
         raise DecisionError(_already(task))
     status = DECISIONS[decision]
     if task.kind == LEGAL_ESCALATION and status == "approved":
-        _still_escalable(session, task, now)
+        try:
+            _still_escalable(session, task, now)
+        except DecisionError:
+            session.refresh(task)  # a colleague's approval may be what moved the account: say that instead
+            if task.status != "open":
+                raise DecisionError(_already(task)) from None
+            raise
     result = session.execute(
         sa.update(HumanTask)
         .where(

@@ -312,3 +312,20 @@ def test_an_undecided_escalation_is_withdrawn_when_the_account_moves_on(session:
     with pytest.raises(DecisionError, match="now in stage 'plan'"):
         decide_task(session, stale.id, 0, "approve", "criteria met", "legal.chen", now)  # type: ignore[arg-type]
     assert session.scalar(sa.select(sa.func.count()).select_from(LegalCase)) == 0
+
+
+def test_the_second_of_two_clicks_is_told_a_colleague_already_decided(runtime: Runtime) -> None:
+    """Found by the browser test: the second click saw the task still open but the account already in legal,
+    and was told 'escalation no longer applies' instead of who decided."""
+    now = midnight(date(2026, 4, 1))
+    with session_scope(runtime.database_url) as setup:
+        task = add_escalation_task(setup, add_account(setup, "clicks", due_date=date(2026, 1, 1)), created_at=now)
+        task_id: int = task.id  # type: ignore[assignment]
+    with session_scope(runtime.database_url) as late:
+        stale = late.get(HumanTask, task_id)  # the second click's view: still open
+        assert stale is not None
+        assert stale.status == "open"
+        with session_scope(runtime.database_url) as first:
+            decide_task(first, task_id, 0, "approve", "criteria met", "legal.chen", now)
+        with pytest.raises(DecisionError, match=r"already approved by legal\.chen"):
+            decide_task(late, task_id, 0, "approve", "criteria met", "legal.wu", now)
