@@ -4,45 +4,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 from typer.testing import CliRunner, Result
 
 from overdue.cli import app
-from overdue.runtime import Runtime
-from overdue.services import cycle, outreach
+from overdue.services import outreach
 from overdue.services.audit import record
 from overdue.services.decisions import decide_task
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.store.db import session_scope
 from overdue.store.migrate import alembic_config
 from overdue.store.tables import AuditEvent, HumanTask
-from tests.support import add_account, make_runtime
+from tests.support import add_account, make_runtime, midnight, run_day
 
-SHARD = (1, 10_000)
 CHANNELS = {"sms", "email", "voice", "letter", None}
-
-
-def midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
-
-
-def run_day(session: Session, runtime: Runtime, day: date) -> None:
-    """The daily cycle's steps in the order the flow runs them, without Prefect."""
-    now = midnight(day)
-    cycle.monitor_plans(session, runtime.config, day, now, SHARD)
-    cycle.classify_accounts(session, runtime.config, day, now, SHARD)
-    for stage in ("reminder", "plan"):
-        outreach.plan_outreach(session, runtime.config, runtime.renderer, runtime.sender, stage, day, now, SHARD)
-    cycle.make_offers(session, runtime.config, day, now, SHARD)
-    outreach.plan_outreach(session, runtime.config, runtime.renderer, runtime.sender, "negotiation", day, now, SHARD)
-    cycle.propose_escalations(session, runtime.config, day, now, SHARD)
 
 
 def audit_rows(url: str) -> list[tuple[int, str, dict[str, Any]]]:

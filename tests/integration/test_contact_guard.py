@@ -3,10 +3,8 @@ sent, and each block is recorded with the rules that made it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 
-import pytest
 from sqlmodel import Session, col, select
 
 from overdue.runtime import Runtime
@@ -14,18 +12,7 @@ from overdue.services import outreach
 from overdue.services.decisions import decide_task
 from overdue.store.db import session_scope
 from overdue.store.tables import AuditEvent, ContactPoint, Customer, HumanTask, OutreachMessage
-from tests.support import add_account, make_runtime, run_day
-
-
-@pytest.fixture
-def runtime(database_url: str) -> Runtime:
-    return make_runtime(database_url)
-
-
-@pytest.fixture
-def session(runtime: Runtime) -> Iterator[Session]:
-    with session_scope(runtime.database_url) as session:
-        yield session
+from tests.support import add_account, run_day
 
 
 def blocks(session: Session, account_id: int) -> list[list[str]]:

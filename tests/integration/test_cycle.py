@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -26,18 +25,7 @@ from overdue.store.tables import (
     OutreachMessage,
     PaymentPlan,
 )
-from tests.support import add_account, add_escalation_task, make_runtime, midnight, run_day
-
-
-@pytest.fixture
-def runtime(database_url: str) -> Runtime:
-    return make_runtime(database_url)
-
-
-@pytest.fixture
-def session(runtime: Runtime) -> Iterator[Session]:
-    with session_scope(runtime.database_url) as session:
-        yield session
+from tests.support import add_account, add_escalation_task, midnight, run_day
 
 
 def messages(session: Session, account_id: int) -> list[OutreachMessage]:
