@@ -219,11 +219,18 @@ ContactRule = Annotated[
 ]
 
 
+class TimeBarRule(Rule):
+    """A debt older than the limitation period is never threatened with, or escalated to, legal action."""
+
+    years: int = Field(gt=0)
+
+
 class Policy(Strict):
     jurisdiction: str
     name: str
     holiday_country: str
     allocation: tuple[Literal["fees", "interest", "principal"], ...] = ("fees", "interest", "principal")
+    time_bar: TimeBarRule
     rules: tuple[ContactRule, ...]
 
     @field_validator("allocation")
@@ -235,7 +242,7 @@ class Policy(Strict):
 
     @model_validator(mode="after")
     def _rules_consistent(self) -> Policy:
-        ids = [rule.id for rule in self.rules]
+        ids = [rule.id for rule in self.rules] + [self.time_bar.id]
         duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
         if duplicates:
             raise ValueError(f"rule ids must be unique: {', '.join(duplicates)}")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
 from overdue.config.models import Escalation
 from overdue.domain.stages import AccountFacts, matches
 
@@ -11,3 +15,13 @@ def escalation_rule(facts: AccountFacts, escalation: Escalation) -> str | None:
         if matches(rule.when, facts):
             return rule.name
     return None
+
+
+def time_barred_on(delinquent_since: date, years: int) -> date:
+    """The first day the debt is past the limitation period, counted from the first missed due date
+    (the conservative reading: a payment may restart the clock in some places, never shortens it here)."""
+    return delinquent_since + relativedelta(years=years)
+
+
+def is_time_barred(delinquent_since: date, today: date, years: int) -> bool:
+    return today >= time_barred_on(delinquent_since, years)

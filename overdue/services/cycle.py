@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from overdue.config import Configuration
 from overdue.domain import stages
-from overdue.domain.escalation import escalation_rule
+from overdue.domain.escalation import escalation_rule, is_time_barred, time_barred_on
 from overdue.domain.offers import propose_installment_plan
 from overdue.domain.plans import BROKEN, KEPT, InstallmentState, plan_status
 from overdue.domain.stages import AccountFacts, classify, days_past_due
@@ -224,7 +224,11 @@ def propose_escalations(
             BALANCE,
             col(Account.currency),
             col(Account.broken_plans),
-        ).where(
+            col(Account.due_date),
+            col(Customer.jurisdiction),
+        )
+        .join(Customer, col(Customer.id) == col(Account.customer_id))
+        .where(
             col(Account.id).between(*shard),
             col(Account.stage).in_(stages.ESCALABLE),
             ~recent_or_open_task,
@@ -233,9 +237,10 @@ def propose_escalations(
         )
     ).all()
     tasks: list[dict[str, Any]] = []
-    for account_id, stage, dpd, balance, currency, broken in rows:
+    for account_id, stage, dpd, balance, currency, broken, due_date, jurisdiction in rows:
         rule = escalation_rule(AccountFacts(stage, dpd, balance, currency, broken), escalation)
-        if rule is None:
+        time_bar = config.policy(jurisdiction).time_bar
+        if rule is None or is_time_barred(due_date, as_of, time_bar.years):
             continue
         tasks.append(
             {
@@ -247,6 +252,8 @@ def propose_escalations(
                     "balance_minor": balance,
                     "currency": currency,
                     "broken_plans": broken,
+                    "time_barred_on": time_barred_on(due_date, time_bar.years).isoformat(),
+                    "time_bar_rule": time_bar.id,
                 },
                 "role_needed": escalation.role,
                 "requested_by": SYSTEM,

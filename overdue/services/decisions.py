@@ -3,7 +3,7 @@ task at once end with exactly one decision; its continuation runs in the same tr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -131,6 +131,12 @@ def _still_escalable(session: Session, task: HumanTask, now: datetime) -> None:
         raise DecisionError(f"account {account.id} is now in stage '{account.stage}'; escalation no longer applies")
     if session.scalar(sa.select(active_hold(now.date())).where(col(Account.id) == account.id)):
         raise DecisionError(f"account {account.id} is on hold; escalation no longer applies")
+    barred_on = task.payload.get("time_barred_on")
+    if barred_on is not None and now.date() >= date.fromisoformat(barred_on):
+        raise DecisionError(
+            f"account {account.id} became time-barred on {barred_on} ({task.payload.get('time_bar_rule')}): "
+            "it is never escalated to legal action"
+        )
 
 
 def open_legal_case(session: Session, task: HumanTask, user: str, now: datetime) -> LegalCase:

@@ -317,3 +317,18 @@ def test_the_second_of_two_clicks_is_told_a_colleague_already_decided(runtime: R
             decide_task(first, task_id, 0, "approve", "criteria met", "legal.chen", now)
         with pytest.raises(DecisionError, match=r"already approved by legal\.chen"):
             decide_task(late, task_id, 0, "approve", "criteria met", "legal.wu", now)
+
+
+def test_a_time_barred_debt_is_never_proposed_for_or_approved_into_legal_action(
+    session: Session, runtime: Runtime
+) -> None:
+    old = add_account(session, "barred", due_date=date(2023, 1, 2))
+    young = add_account(session, "young", due_date=date(2025, 12, 1))
+    run_day(session, runtime, date(2026, 3, 10))
+    proposed = {t.account_id: t for t in session.exec(select(HumanTask).where(HumanTask.kind == "legal_escalation"))}
+    assert old.id not in proposed  # over three years past due in the US: no legal action, ever
+    task = proposed[young.id]  # type: ignore[index]
+    assert (task.payload["time_barred_on"], task.payload["time_bar_rule"]) == ("2028-12-01", "us.time_barred")
+
+    with pytest.raises(DecisionError, match=r"time-barred on 2028-12-01 \(us\.time_barred\)"):
+        decide_task(session, task.id, 0, "approve", "late approval", "legal.chen", midnight(date(2028, 12, 1)))  # type: ignore[arg-type]

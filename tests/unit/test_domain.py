@@ -260,3 +260,12 @@ def test_database_urls_are_accepted_as_people_write_them() -> None:
 def test_shipped_configuration_loads() -> None:
     assert set(CONFIG.policies) >= {"US", "CN"}
     assert isinstance(CONFIG.templates_dir, Path)
+
+
+def test_time_bar_counts_years_from_the_first_missed_due_date() -> None:
+    from overdue.domain.escalation import is_time_barred, time_barred_on
+
+    assert time_barred_on(date(2023, 2, 28), 3) == date(2026, 2, 28)
+    assert not is_time_barred(date(2023, 3, 10), date(2026, 3, 9), 3)
+    assert is_time_barred(date(2023, 3, 10), date(2026, 3, 10), 3)
+    assert {p.time_bar.years for p in CONFIG.policies.values()} == {3, 6}
