@@ -167,6 +167,26 @@ def holds_release(
     console.print(f"Hold {hold_id} released.")
 
 
+@holds_app.command("verify")
+def holds_verify(
+    hold_id: int,
+    note: Annotated[str, typer.Option(help="What was checked and found; recorded in the audit trail.")],
+    user: Annotated[str, typer.Option("--as", help="Who verified the debt.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Close a dispute: the verification letter is queued to the customer, then the hold ends."""
+    from overdue.services.holds import HoldError, verify_dispute
+
+    rt = runtime(database_url)
+    now = utcnow()
+    with session_scope(rt.database_url) as session:
+        try:
+            letter = verify_dispute(session, rt.renderer, rt.sender, hold_id, note, user, now)
+        except HoldError as exc:
+            raise fail(str(exc)) from None
+    console.print(f"Verification letter {letter.id} queued; dispute hold {hold_id} ended.")
+
+
 @holds_app.command("list")
 def holds_list(account_id: int, database_url: DatabaseOption = None) -> None:
     """List an account's holds."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+import pytest
 from sqlmodel import Session, col, select
 
 from overdue.runtime import Runtime
@@ -144,3 +145,42 @@ def test_the_compliance_report_finds_no_violation_in_what_the_guard_sent_and_fla
     assert flagged.exit_code == 1, flagged.output
     assert "us.contact_window" in flagged.output
     assert "1 of 2 contacts broke a rule" in flagged.output
+
+
+def test_a_dispute_ends_with_the_verification_letter_then_collection_resumes(
+    session: Session, runtime: Runtime
+) -> None:
+    from overdue.services.holds import HoldError, place_hold, verify_dispute
+
+    account = add_account(
+        session,
+        "disputed",
+        due_date=date(2026, 2, 13),
+        locale="zh-CN",
+        jurisdiction="CN",
+        currency="CNY",
+        time_zone="Asia/Shanghai",
+    )
+    account_id: int = account.id  # type: ignore[assignment]
+    disputed_on = datetime(2026, 2, 14, 2, tzinfo=UTC)
+    hold = place_hold(
+        session, account_id, "dispute", "Says the fee is wrong", "ops.bo", disputed_on.date(), disputed_on
+    )
+    hold_id: int = hold.id  # type: ignore[assignment]
+    run_day(session, runtime, date(2026, 2, 15))  # the early text is refused while the dispute is open
+    assert blocks(session, account_id) == [["cn.holds"]]
+
+    with pytest.raises(HoldError, match="note of what was verified"):
+        verify_dispute(session, runtime.renderer, runtime.sender, hold_id, " ", "ops.bo", disputed_on)  # type: ignore[arg-type]
+    checked = datetime(2026, 2, 20, 3, tzinfo=UTC)
+    letter = verify_dispute(
+        session, runtime.renderer, runtime.sender, hold_id, "Fee matches the agreement", "ops.bo", checked
+    )  # type: ignore[arg-type]
+    assert (letter.channel, letter.purpose, letter.template) == ("letter", "verification", "dispute_verification")
+    assert "核实结果" in letter.body
+    session.refresh(hold)
+    assert hold.ends_on == date(2026, 2, 19)
+    assert outreach.dispatch_due(session, runtime.config, runtime.channel, checked).sent == 1
+
+    run_day(session, runtime, date(2026, 2, 20))  # collection resumes after the verification went out
+    assert session.exec(select(OutreachMessage).where(OutreachMessage.purpose == "collection")).first() is not None
