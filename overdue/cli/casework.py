@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from sqlmodel import col
 
-from overdue.cli.common import DatabaseOption, console, fail, runtime, utcnow
+from overdue.cli.common import DatabaseOption, console, fail, refusing, runtime, unit_of_work, utcnow
 from overdue.store.db import session_scope
 
 tasks_app = typer.Typer(help="Human tasks: approvals that need a person.", no_args_is_help=True)
@@ -51,16 +51,13 @@ def tasks_decide(
     from overdue.services.decisions import DecisionError, decide_task
     from overdue.store.tables import HumanTask
 
-    with session_scope(runtime(database_url).database_url) as session:
+    with refusing(DecisionError), unit_of_work(database_url) as (_, session):
         task = session.get(HumanTask, task_id)
         if task is None:
             raise fail(f"No task {task_id}.")
-        try:
-            decided = decide_task(
-                session, task_id, task.version, "approve" if approve else "reject", reason, user, utcnow()
-            )
-        except DecisionError as exc:
-            raise fail(str(exc)) from None
+        decided = decide_task(
+            session, task_id, task.version, "approve" if approve else "reject", reason, user, utcnow()
+        )
     console.print(f"Task {task_id} {decided.status} by {user}.")
 
 
@@ -112,13 +109,9 @@ def offers_accept(
     """Record a customer's acceptance of an offer; the plan and its installments are created."""
     from overdue.services.offers import OfferError, accept_offer
 
-    rt = runtime(database_url)
     now = utcnow()
-    with session_scope(rt.database_url) as session:
-        try:
-            plan = accept_offer(session, rt.config, offer_id, via, user, now.date(), now)
-        except OfferError as exc:
-            raise fail(str(exc)) from None
+    with refusing(OfferError), unit_of_work(database_url) as (rt, session):
+        plan = accept_offer(session, rt.config, offer_id, via, user, now.date(), now)
     console.print(f"Offer {offer_id} accepted; plan {plan.id} created.")
 
 
@@ -140,11 +133,8 @@ def holds_add(
     from overdue.services.holds import HoldError, place_hold
 
     now = utcnow()
-    with session_scope(runtime(database_url).database_url) as session:
-        try:
-            hold = place_hold(session, account_id, kind, reason, user, now.date(), now, until.date() if until else None)
-        except HoldError as exc:
-            raise fail(str(exc)) from None
+    with refusing(HoldError), unit_of_work(database_url) as (_, session):
+        hold = place_hold(session, account_id, kind, reason, user, now.date(), now, until.date() if until else None)
     console.print(f"Hold {hold.id} ({kind}) placed on account {account_id}.")
 
 
@@ -159,11 +149,8 @@ def holds_release(
     from overdue.services.holds import HoldError, release_hold
 
     now = utcnow()
-    with session_scope(runtime(database_url).database_url) as session:
-        try:
-            release_hold(session, hold_id, reason, user, now.date(), now)
-        except HoldError as exc:
-            raise fail(str(exc)) from None
+    with refusing(HoldError), unit_of_work(database_url) as (_, session):
+        release_hold(session, hold_id, reason, user, now.date(), now)
     console.print(f"Hold {hold_id} released.")
 
 
@@ -177,13 +164,9 @@ def holds_verify(
     """Close a dispute: the verification letter is queued to the customer, then the hold ends."""
     from overdue.services.holds import HoldError, verify_dispute
 
-    rt = runtime(database_url)
     now = utcnow()
-    with session_scope(rt.database_url) as session:
-        try:
-            letter = verify_dispute(session, rt.renderer, rt.sender, hold_id, note, user, now)
-        except HoldError as exc:
-            raise fail(str(exc)) from None
+    with refusing(HoldError), unit_of_work(database_url) as (rt, session):
+        letter = verify_dispute(session, rt.renderer, rt.sender, hold_id, note, user, now)
     console.print(f"Verification letter {letter.id} queued; dispute hold {hold_id} ended.")
 
 

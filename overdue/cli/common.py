@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlmodel import Session
 
 from overdue.config import ConfigError
 from overdue.runtime import Runtime, build_runtime
 from overdue.settings import get_settings
+from overdue.store.db import session_scope
 
 console = Console()
 DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="Overrides OVERDUE_DATABASE_URL.")]
@@ -38,3 +42,20 @@ def utcnow() -> datetime:
 def fail(message: str, code: int = 1) -> typer.Exit:
     console.print(f"[red]{message}[/red]")
     return typer.Exit(code)
+
+
+@contextmanager
+def refusing(*errors: type[Exception]) -> Iterator[None]:
+    """A service's refusal (a decision already made, a bad hold kind, ...) becomes one red line and exit 1."""
+    try:
+        yield
+    except errors as exc:
+        raise fail(str(exc)) from None
+
+
+@contextmanager
+def unit_of_work(database_url: str | None) -> Iterator[tuple[Runtime, Session]]:
+    """The runtime (schema checked) and one transaction, for a command that changes something."""
+    rt = runtime(database_url)
+    with session_scope(rt.database_url) as session:
+        yield rt, session
