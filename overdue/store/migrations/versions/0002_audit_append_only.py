@@ -67,7 +67,8 @@ def _statements(upgrade: bool) -> Sequence[str]:
         return POSTGRESQL_UPGRADE if upgrade else POSTGRESQL_DOWNGRADE
     if dialect == "sqlite":
         return SQLITE_UPGRADE if upgrade else SQLITE_DOWNGRADE
-    raise NotImplementedError(f"append-only audit triggers are not written for {dialect}")
+    # Refuse rather than migrate without the guarantee: overdue supports SQLite and PostgreSQL only.
+    raise RuntimeError(f"{dialect} is not supported: the audit log is made append-only on sqlite and postgresql")
 
 
 def upgrade() -> None:
