@@ -32,7 +32,10 @@ def message_context(
     account: Account,
     offer: dict[str, Any] | None = None,
     installment: dict[str, Any] | None = None,
+    *,
+    time_barred: bool = False,
 ) -> dict[str, Any]:
+    """`time_barred`: the debt is past its limitation period, so no template may mention suing for it."""
     locale, currency = customer.locale, account.currency
 
     def money(minor: int) -> str:
@@ -52,6 +55,7 @@ def message_context(
         "opt_out": OPT_OUT.get(locale, OPT_OUT["en-US"]),
         "offer": _offer(offer, money, locale),
         "installment": _installment(installment, money, locale),
+        "time_barred": time_barred,
     }
 
 
@@ -78,7 +82,7 @@ def _installment(item: dict[str, Any] | None, money: Any, locale: str) -> Simple
     )
 
 
-def sample_context(sender: Sender, locale: str) -> dict[str, Any]:
+def sample_context(sender: Sender, locale: str, *, time_barred: bool = False) -> dict[str, Any]:
     """A complete context with made-up values, to render any template without a database."""
     customer = Customer(
         external_ref="C-SAMPLE", full_name="Sample Customer", time_zone="UTC", locale=locale, jurisdiction="US"
@@ -102,4 +106,13 @@ def sample_context(sender: Sender, locale: str) -> dict[str, Any]:
         "expires_on": date(2026, 1, 29),
     }
     installment = {"seq": 2, "count": 6, "amount_minor": 21_917, "due_date": date(2026, 3, 1)}
-    return message_context(sender, customer, account, offer, installment)
+    validation = SimpleNamespace(
+        itemization_date=fmt_date(account.due_date, locale),
+        balance_then=format_money(128_000, account.currency, locale),
+        charges_since=format_money(3_500, account.currency, locale),
+        paid_since=format_money(0, account.currency, locale),
+        balance_now=format_money(account.balance_minor, account.currency, locale),
+        ends_on=fmt_date(date(2026, 3, 2), locale),
+    )
+    context = message_context(sender, customer, account, offer, installment, time_barred=time_barred)
+    return context | {"validation": validation}

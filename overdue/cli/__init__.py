@@ -17,6 +17,7 @@ for sub, name in (
     (casework.tasks_app, "tasks"),
     (casework.offers_app, "offers"),
     (casework.holds_app, "holds"),
+    (casework.disputes_app, "disputes"),
     (setup.config_app, "config"),
     (audit.audit_app, "audit"),
     (compliance.compliance_app, "compliance"),

@@ -1,4 +1,4 @@
-"""Case work: human tasks, offers and holds."""
+"""Case work: human tasks, offers, holds and disputes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from overdue.store.db import session_scope
 tasks_app = typer.Typer(help="Human tasks: approvals that need a person.", no_args_is_help=True)
 offers_app = typer.Typer(help="Offers made in negotiation.", no_args_is_help=True)
 holds_app = typer.Typer(
-    help="Holds: stop collection contact for a reason (dispute, hardship, ...).", no_args_is_help=True
+    help="Holds: stop collection contact for a reason (hardship, bankruptcy, ...).", no_args_is_help=True
+)
+disputes_app = typer.Typer(
+    help="Disputes: collection stops until the customer is sent the verification.", no_args_is_help=True
 )
 
 
@@ -121,7 +124,7 @@ def offers_accept(
 @holds_app.command("add")
 def holds_add(
     account_id: int,
-    kind: Annotated[str, typer.Option(help="dispute, complaint, hardship, breathing_space, bankruptcy, deceased, ...")],
+    kind: Annotated[str, typer.Option(help="complaint, hardship, breathing_space, bankruptcy, deceased, ...")],
     reason: Annotated[str, typer.Option(help="Why; recorded in the audit trail.")],
     user: Annotated[str, typer.Option("--as", help="Who places the hold.")],
     until: Annotated[
@@ -130,8 +133,10 @@ def holds_add(
     database_url: DatabaseOption = None,
 ) -> None:
     """Place a hold: queued messages are cancelled now and the cycle leaves the account alone."""
-    from overdue.services.holds import HoldError, place_hold
+    from overdue.services.holds import DISPUTE, HoldError, place_hold
 
+    if kind == DISPUTE:
+        raise fail("Record a dispute with `overdue disputes open`: it needs the date received and how.")
     now = utcnow()
     with refusing(HoldError), unit_of_work(database_url) as (_, session):
         hold = place_hold(session, account_id, kind, reason, user, now.date(), now, until.date() if until else None)
@@ -154,22 +159,6 @@ def holds_release(
     console.print(f"Hold {hold_id} released.")
 
 
-@holds_app.command("verify")
-def holds_verify(
-    hold_id: int,
-    note: Annotated[str, typer.Option(help="What was checked and found; recorded in the audit trail.")],
-    user: Annotated[str, typer.Option("--as", help="Who verified the debt.")],
-    database_url: DatabaseOption = None,
-) -> None:
-    """Close a dispute: the verification letter is queued to the customer, then the hold ends."""
-    from overdue.services.holds import HoldError, verify_dispute
-
-    now = utcnow()
-    with refusing(HoldError), unit_of_work(database_url) as (rt, session):
-        letter = verify_dispute(session, rt.renderer, rt.sender, hold_id, note, user, now)
-    console.print(f"Verification letter {letter.id} queued; dispute hold {hold_id} ended.")
-
-
 @holds_app.command("list")
 def holds_list(account_id: int, database_url: DatabaseOption = None) -> None:
     """List an account's holds."""
@@ -180,3 +169,45 @@ def holds_list(account_id: int, database_url: DatabaseOption = None) -> None:
         for h in holds_of(session, account_id):
             table.add_row(str(h.id), h.kind, str(h.starts_on), str(h.ends_on or "open"), h.created_by, h.reason)
     console.print(table)
+
+
+# --- disputes -------------------------------------------------------------------------------------
+
+
+@disputes_app.command("open")
+def disputes_open(
+    account_id: int,
+    reason: Annotated[str, typer.Option(help="What the customer disputes; recorded in the audit trail.")],
+    user: Annotated[str, typer.Option("--as", help="Who records the dispute.")],
+    received: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day the dispute arrived (default: today).")
+    ] = None,
+    written: Annotated[bool, typer.Option("--written/--oral", help="In writing (letter, email, form) or not.")] = True,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Open a dispute: collection stops at once and stays stopped until the verification is sent."""
+    from overdue.services.disputes import open_dispute
+    from overdue.services.holds import HoldError
+
+    now = utcnow()
+    received_on = received.date() if received else now.date()
+    with refusing(HoldError), unit_of_work(database_url) as (rt, session):
+        hold = open_dispute(session, rt.config, account_id, reason, user, received_on, written, now)
+    console.print(f"Dispute hold {hold.id} placed on account {account_id}; collection stops until it is verified.")
+
+
+@disputes_app.command("verify")
+def disputes_verify(
+    hold_id: int,
+    note: Annotated[str, typer.Option(help="What was checked and found; recorded in the audit trail.")],
+    user: Annotated[str, typer.Option("--as", help="Who verified the debt.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Close a dispute: the verification letter is queued to the customer, then the hold ends."""
+    from overdue.services.disputes import verify_dispute
+    from overdue.services.holds import HoldError
+
+    now = utcnow()
+    with refusing(HoldError), unit_of_work(database_url) as (rt, session):
+        letter = verify_dispute(session, rt.renderer, rt.sender, hold_id, note, user, now)
+    console.print(f"Verification letter {letter.id} queued; dispute hold {hold_id} ended.")

@@ -198,6 +198,18 @@ class VulnerabilityRule(Rule):
     allowed_contacts: int = Field(default=1, ge=0)
 
 
+class ValidationNoticeRule(Rule):
+    """The debt's validation notice goes out in writing before, or within `within_days` of, the first
+    collection contact; without it, no further collection contact. The validation period ends
+    `period_days` after receipt, presumed `receipt_business_days` business days after sending."""
+
+    kind: Literal["validation_notice"]
+    within_days: int = Field(default=5, ge=0)
+    receipt_business_days: int = Field(default=5, ge=0)
+    period_days: int = Field(default=30, gt=0)
+    channels: tuple[Channel, ...] = Field(default=("letter", "email"), min_length=1, description="In preference order")
+
+
 class PlanKeptRule(Rule):
     """While a signed plan is being kept, collection contact stops (plan reminders continue)."""
 
@@ -214,6 +226,7 @@ ContactRule = Annotated[
     | HoldRule
     | WorkplaceRule
     | VulnerabilityRule
+    | ValidationNoticeRule
     | PlanKeptRule,
     Field(discriminator="kind"),
 ]
@@ -252,6 +265,8 @@ class Policy(Strict):
             raise ValueError(f"rule ids must start with '{prefix}': {', '.join(foreign)}")
         if sum(isinstance(rule, WindowRule) for rule in self.rules) != 1:
             raise ValueError("exactly one contact_window rule is required")
+        if sum(isinstance(rule, ValidationNoticeRule) for rule in self.rules) > 1:
+            raise ValueError("at most one validation_notice rule is allowed")
         return self
 
     def needs_review(self, blocked_by: tuple[str, ...]) -> bool:
@@ -261,6 +276,10 @@ class Policy(Strict):
     @property
     def contact_window(self) -> WindowRule:
         return next(rule for rule in self.rules if isinstance(rule, WindowRule))
+
+    @property
+    def validation_notice(self) -> ValidationNoticeRule | None:
+        return next((rule for rule in self.rules if isinstance(rule, ValidationNoticeRule)), None)
 
 
 class InstallmentBounds(Strict):

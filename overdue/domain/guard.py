@@ -22,13 +22,14 @@ from overdue.config.models import (
     OptOutRule,
     PlanKeptRule,
     Policy,
+    ValidationNoticeRule,
     VulnerabilityRule,
     WindowRule,
     WorkplaceRule,
 )
 
-COLLECTION, PLAN = "collection", "plan"
-NOTICE_PURPOSES = ("validation", "verification", "optout_confirmation", "dispute_response")
+COLLECTION, PLAN, VALIDATION = "collection", "plan", "validation"
+NOTICE_PURPOSES = (VALIDATION, "verification", "optout_confirmation", "dispute_response")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,8 @@ class ContactFacts:
     collection_contacts: int = 0  # collection contacts ever sent on this account (not just the recent ones)
     attempts: tuple[Attempt, ...] = ()
     last_conversation_at: datetime | None = None
+    first_collection_at: datetime | None = None  # the debt's first collection or plan contact, ever
+    validation_sent_at: datetime | None = None  # when the debt's validation notice went out
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,17 @@ def _vulnerability(rule: VulnerabilityRule, p: Proposal, f: ContactFacts, local:
     return f.collection_contacts >= rule.allowed_contacts
 
 
+def _validation(rule: ValidationNoticeRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    """The first collection contact may precede the notice; once `within_days` pass without it, none may."""
+    if p.purpose not in (COLLECTION, PLAN):
+        return False
+    if f.validation_sent_at is not None and f.validation_sent_at <= p.at:
+        return False
+    if f.first_collection_at is None or f.first_collection_at > p.at:
+        return False
+    return local.day > local.day_of(f.first_collection_at) + timedelta(days=rule.within_days)
+
+
 def _plan_kept(rule: PlanKeptRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
     return f.plan_active and p.purpose == COLLECTION
 
@@ -174,6 +188,7 @@ _BLOCKS: dict[type, Callable[[Any, Proposal, ContactFacts, _Local], bool]] = {
     WorkplaceRule: _workplace,
     VulnerabilityRule: _vulnerability,
     PlanKeptRule: _plan_kept,
+    ValidationNoticeRule: _validation,
 }
 
 

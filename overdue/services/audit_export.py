@@ -43,6 +43,10 @@ EXPORT_TYPES: dict[str, str] = {
     "offer.expired": "offer.expired",
     "hold.placed": "hold.placed",
     "hold.released": "hold.released",
+    "dispute.opened": "dispute.opened",  # data.received_on, data.written; US: data.within_validation_period
+    "dispute.resolved": "dispute.resolved",  # data.resolution: verified, or why else it ended
+    "account.resolved": "account.resolved",  # data.stage_before
+    "account.reopened": "account.reopened",  # data.stage
     "legal_case.opened": "legal.escalated",
     "account.imported": "account.imported",
 }

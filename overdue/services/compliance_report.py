@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from overdue.config import Configuration
-from overdue.domain.guard import COLLECTION, Attempt, ContactFacts, Proposal, check_contact
-from overdue.services.contact_guard import HISTORY_DAYS, collection_contacts
+from overdue.domain.guard import COLLECTION, PLAN, VALIDATION, Attempt, ContactFacts, Proposal, check_contact
+from overdue.services.contact_guard import HISTORY_DAYS, collection_contacts, first_contacts
 from overdue.store.bulk import chunked
 from overdue.store.tables import AuditEvent, ContactPoint, Customer, Hold, Offer, OutreachMessage, PaymentPlan
 
@@ -118,6 +118,7 @@ def _recheck(
         points_of[point.customer_id].append(point)
     earliest = begin - timedelta(days=HISTORY_DAYS)
     made = collection_contacts(session, account_ids, before=earliest)
+    first_collection, validation_sent = first_contacts(session, account_ids, before=earliest)
     for message in messages:
         assert message.sent_at is not None
         customer = customers[message.customer_id]
@@ -143,6 +144,8 @@ def _recheck(
                 plan_active=any(_plan_in_force(p, accepted, message.sent_at) for p in plans[message.account_id]),
                 collection_contacts=made[message.account_id],
                 attempts=tuple(history[customer.id]),  # type: ignore[index]
+                first_collection_at=first_collection.get(message.account_id),
+                validation_sent_at=validation_sent.get(message.account_id),
             )
             verdict = check_contact(
                 Proposal(message.channel, message.sent_at, message.purpose),
@@ -160,6 +163,10 @@ def _recheck(
         )
         if message.purpose == COLLECTION:
             made[message.account_id] += 1
+        if message.purpose in (COLLECTION, PLAN):
+            first_collection.setdefault(message.account_id, message.sent_at)
+        if message.purpose == VALIDATION:
+            validation_sent.setdefault(message.account_id, message.sent_at)
 
 
 def _hold_in_force(hold: Hold, at: datetime) -> bool:

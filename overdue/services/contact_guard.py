@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from overdue.config import Configuration
 from overdue.domain import stages
-from overdue.domain.guard import COLLECTION, PLAN, Attempt, ContactFacts
+from overdue.domain.guard import COLLECTION, PLAN, VALIDATION, Attempt, ContactFacts
 from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.store.bulk import chunked
 from overdue.store.tables import ContactPoint, Customer, Hold, HumanTask, OutreachMessage, PaymentPlan
@@ -42,6 +43,9 @@ class FactsBook:
     customer_of: dict[int, int]
     attempts: dict[int, list[Attempt]] = field(default_factory=lambda: defaultdict(list))
     collection_contacts: Counter[int] = field(default_factory=Counter)
+    first_collection_at: dict[int, datetime] = field(default_factory=dict)
+    validation_sent_at: dict[int, datetime] = field(default_factory=dict)
+    validation_queued: set[int] = field(default_factory=set)
 
     def address(self, account_id: int, channel: str) -> Reachable | None:
         return self.contact_points.get((self.customer_of[account_id], channel))
@@ -53,15 +57,27 @@ class FactsBook:
             workplace_address=bool(point and point.is_workplace),
             attempts=tuple(self.attempts[self.customer_of[account_id]]),
             collection_contacts=self.collection_contacts[account_id],
+            first_collection_at=self.first_collection_at.get(account_id),
+            validation_sent_at=self.validation_sent_at.get(account_id),
         )
+
+    def needs_validation_notice(self, account_id: int) -> bool:
+        """No notice sent or waiting in the outbox (only asked for accounts whose policy requires one)."""
+        return account_id not in self.validation_sent_at and account_id not in self.validation_queued
 
     def record_sent(self, account_id: int, channel: str, at: datetime, purpose: str) -> None:
         self.attempts[self.customer_of[account_id]].append(Attempt(at, channel, account_id, purpose))
         if purpose == COLLECTION:
             self.collection_contacts[account_id] += 1
+        if purpose in (COLLECTION, PLAN):
+            self.first_collection_at.setdefault(account_id, at)
+        if purpose == VALIDATION:
+            self.validation_sent_at.setdefault(account_id, at)
 
 
-def load_facts(session: Session, accounts: Iterable[tuple[int, Customer]], today: date, now: datetime) -> FactsBook:
+def load_facts(
+    session: Session, config: Configuration, accounts: Iterable[tuple[int, Customer]], today: date, now: datetime
+) -> FactsBook:
     """`accounts`: (account id, its customer) for every account in the batch."""
     rows = list(accounts)
     account_ids = [account_id for account_id, _ in rows]
@@ -74,6 +90,8 @@ def load_facts(session: Session, accounts: Iterable[tuple[int, Customer]], today
         book.attempts[customer_id].append(attempt)
     vulnerable_accounts = [account_id for account_id, customer in rows if customer.vulnerability]
     book.collection_contacts.update(collection_contacts(session, vulnerable_accounts))
+    noticed = [a for a, customer in rows if config.policy(customer.jurisdiction).validation_notice is not None]
+    _load_validation_history(session, book, noticed)
     for account_id, customer in rows:
         book.base[account_id] = ContactFacts(
             account_id=account_id,
@@ -153,6 +171,45 @@ def collection_contacts(session: Session, account_ids: list[int], before: dateti
             query = query.where(col(OutreachMessage.sent_at) < before)
         found.update(dict(session.execute(query).tuples().all()))
     return found
+
+
+def _load_validation_history(session: Session, book: FactsBook, account_ids: list[int]) -> None:
+    book.first_collection_at, book.validation_sent_at = first_contacts(session, account_ids)
+    for batch in chunked(account_ids, 1000):
+        queued = sa.select(col(OutreachMessage.account_id)).where(
+            col(OutreachMessage.account_id).in_(batch),
+            col(OutreachMessage.status) == "queued",
+            col(OutreachMessage.purpose) == VALIDATION,
+        )
+        book.validation_queued.update(session.scalars(queued))
+
+
+def first_contacts(
+    session: Session, account_ids: list[int], before: datetime | None = None
+) -> tuple[dict[int, datetime], dict[int, datetime]]:
+    """Per debt: when it was first contacted for collection (or about its plan), and when its validation
+    notice first went out."""
+    first_collection: dict[int, datetime] = {}
+    validation: dict[int, datetime] = {}
+    for batch in chunked(account_ids, 1000):
+        query = (
+            sa.select(
+                col(OutreachMessage.account_id), col(OutreachMessage.purpose), sa.func.min(col(OutreachMessage.sent_at))
+            )
+            .where(
+                col(OutreachMessage.account_id).in_(batch),
+                col(OutreachMessage.status) == "sent",
+                col(OutreachMessage.purpose).in_((COLLECTION, PLAN, VALIDATION)),
+            )
+            .group_by(col(OutreachMessage.account_id), col(OutreachMessage.purpose))
+        )
+        if before is not None:
+            query = query.where(col(OutreachMessage.sent_at) < before)
+        for account_id, purpose, first_at in session.execute(query):
+            found = validation if purpose == VALIDATION else first_collection
+            if account_id not in found or first_at < found[account_id]:
+                found[account_id] = first_at
+    return first_collection, validation
 
 
 def _recent_attempts(session: Session, customer_ids: list[int], now: datetime) -> list[tuple[int, Attempt]]:

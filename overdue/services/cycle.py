@@ -20,7 +20,7 @@ from overdue.domain.escalation import escalation_rule, is_time_barred, time_barr
 from overdue.domain.offers import propose_installment_plan
 from overdue.domain.plans import BROKEN, KEPT, InstallmentState, plan_status
 from overdue.domain.stages import AccountFacts, classify, days_past_due
-from overdue.services.audit import SYSTEM, audit_row, record_many
+from overdue.services.audit import SYSTEM, audit_row, record_many, stage_changed
 from overdue.services.outreach import active_hold, cancel_queued
 from overdue.store.bulk import update_by_id
 from overdue.store.tables import Account, Customer, HumanTask, Installment, LegalCase, Offer, PaymentPlan
@@ -71,9 +71,7 @@ def classify_accounts(
             updates.append(
                 {"id": account_id, "dpd": dpd, "stage": new_stage, "stage_entered_on": as_of, "next_action_on": as_of}
             )
-            audits.append(
-                audit_row("stage.changed", SYSTEM, now, account_id, **{"from": stage, "to": new_stage, "dpd": dpd})
-            )
+            audits += stage_changed(SYSTEM, now, account_id, stage, new_stage, dpd=dpd)
             if new_stage in (stages.CLOSED, stages.CURRENT):
                 cancel_queued(session, account_id, f"account is {new_stage}", SYSTEM, now)
         elif dpd != old_dpd:

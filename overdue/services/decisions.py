@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from overdue.domain import stages
-from overdue.services.audit import record
+from overdue.services.audit import record, record_many, stage_changed
 from overdue.services.contact_guard import VULNERABILITY_REVIEW
 from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.services.outreach import active_hold, cancel_queued
@@ -163,8 +163,6 @@ def open_legal_case(session: Session, task: HumanTask, user: str, now: datetime)
         .values(status="withdrawn")
         .execution_options(synchronize_session=False)
     )
-    record(
-        session, "stage.changed", user, now, account.id, **{"from": previous, "to": stages.LEGAL, "task_id": task.id}
-    )
+    record_many(session, stage_changed(user, now, account.id, previous, stages.LEGAL, task_id=task.id))  # type: ignore[arg-type]
     record(session, "legal_case.opened", user, now, account.id, case_id=case.id, balance_minor=case.balance_minor)
     return case

@@ -10,7 +10,7 @@ from overdue.config import Configuration
 from overdue.domain import stages
 from overdue.domain.money import split_evenly
 from overdue.domain.offers import installment_dates
-from overdue.services.audit import record
+from overdue.services.audit import record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.store.tables import Account, Customer, Installment, Offer, PaymentPlan
 
@@ -67,5 +67,5 @@ def accept_offer(
         installments=offer.installments,
         total_minor=offer.total_minor,
     )
-    record(session, "stage.changed", actor, now, account.id, **{"from": previous, "to": stages.PLAN})
+    record_many(session, stage_changed(actor, now, account.id, previous, stages.PLAN))  # type: ignore[arg-type]
     return plan

@@ -22,10 +22,12 @@ from overdue.config.models import CadenceStep
 from overdue.domain import stages
 from overdue.domain.cadence import next_step_date, step_due
 from overdue.domain.contact_window import next_window_opening, planned_send_at
+from overdue.domain.escalation import is_time_barred
 from overdue.domain.guard import Proposal, check_contact, only_window
 from overdue.domain.plans import InstallmentState, next_unpaid
 from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.services.contact_guard import blocked_row, load_facts, open_vulnerability_reviews, purpose_of
+from overdue.services.validation_notices import NoticeCandidate, plan_validation_notices
 from overdue.store.bulk import chunked, insert_ignoring_conflicts, update_by_id
 from overdue.store.tables import (
     Account,
@@ -96,7 +98,7 @@ def plan_outreach(
     if not rows:
         return counts
     account_ids = [account.id for account, _ in rows]
-    book = load_facts(session, ((a.id, c) for a, c in rows), as_of, now)  # type: ignore[misc]
+    book = load_facts(session, config, ((a.id, c) for a, c in rows), as_of, now)  # type: ignore[misc]
     offers = _open_offers(session, account_ids) if stage == stages.NEGOTIATION else {}
     schedules = _active_schedules(session, account_ids) if stage == stages.PLAN else {}
 
@@ -104,6 +106,7 @@ def plan_outreach(
     next_actions: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     to_review: list[int] = []
+    need_notice: list[NoticeCandidate] = []
     for account, customer in rows:
         anchor, installment = _anchor(stage, account, schedules.get(account.id))
         if anchor is None:
@@ -133,6 +136,9 @@ def plan_outreach(
             book.facts(account.id, step.channel),  # type: ignore[arg-type]
             policy,
         )
+        notice = policy.validation_notice
+        if notice and (verdict.allowed or notice.id in verdict.blocked_by):
+            need_notice.append(NoticeCandidate(account, customer, send_at))
         if not verdict.allowed:
             for rule in verdict.blocked_by:
                 counts.blocked[rule] += 1
@@ -142,9 +148,9 @@ def plan_outreach(
                 blocked_row(account.id, now, verdict.blocked_by, step=step.id, channel=step.channel, purpose=purpose)  # type: ignore[arg-type]
             )
             continue
-        rendered = renderer.render(
-            step.template, step.channel, customer.locale, message_context(sender, customer, account, offer, installment)
-        )
+        barred = is_time_barred(account.due_date, as_of, policy.time_bar.years)
+        context = message_context(sender, customer, account, offer, installment, time_barred=barred)
+        rendered = renderer.render(step.template, step.channel, customer.locale, context)
         planned.append(
             {
                 "idempotency_key": message_key(stage, account.id, anchor, step),  # type: ignore[arg-type]
@@ -165,6 +171,7 @@ def plan_outreach(
             }
         )
 
+    planned += plan_validation_notices(session, config, renderer, sender, book, need_notice, stage, now)
     counts.queued = _queue_new(session, planned, now)
     record_many(session, audits)
     review = config.strategy.vulnerability_review
@@ -188,7 +195,13 @@ def _queue_new(session: Session, planned: list[dict[str, Any]], now: datetime) -
         session,
         (
             audit_row(
-                "message.queued", SYSTEM, now, row["account_id"], key=row["idempotency_key"], channel=row["channel"]
+                "message.queued",
+                SYSTEM,
+                now,
+                row["account_id"],
+                key=row["idempotency_key"],
+                channel=row["channel"],
+                purpose=row["purpose"],
             )
             for row in fresh
         ),
@@ -275,7 +288,7 @@ def dispatch_due(
         .order_by(col(OutreachMessage.send_at))
         .limit(limit)
     ).all()
-    book = load_facts(session, ((m.account_id, c) for m, c, _ in rows), now.date(), now)
+    book = load_facts(session, config, ((m.account_id, c) for m, c, _ in rows), now.date(), now)
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     for message, customer, stage in rows:
@@ -337,6 +350,7 @@ def dispatch_due(
                 message.account_id,
                 key=message.idempotency_key,
                 channel=message.channel,
+                purpose=message.purpose,
                 provider=result.provider,
             )
         )

@@ -14,7 +14,7 @@ from overdue.config import Configuration
 from overdue.domain import stages
 from overdue.domain.allocation import allocate
 from overdue.domain.plans import InstallmentState, apply_to_installments
-from overdue.services.audit import record
+from overdue.services.audit import record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import cancel_queued
 from overdue.store.bulk import chunked
@@ -111,7 +111,7 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
     if closed:
         previous = account.stage
         account.stage, account.stage_entered_on, account.next_action_on = stages.CLOSED, payment.received_on, None
-        record(session, "stage.changed", actor, now, account.id, **{"from": previous, "to": stages.CLOSED})
+        record_many(session, stage_changed(actor, now, account.id, previous, stages.CLOSED))  # type: ignore[arg-type]
         cancel_queued(session, account.id, "paid in full", actor, now)  # type: ignore[arg-type]
         _close_plan_as_kept(session, account.id, payment.received_on, actor, now)  # type: ignore[arg-type]
         withdraw_open_escalations(session, account.id, "paid in full", actor, now)  # type: ignore[arg-type]

@@ -168,7 +168,7 @@ def test_every_line_is_an_event_with_the_required_keys_in_id_order(history: Hist
         assert not event["actor"].startswith("system:")
         assert isinstance(event["data"], dict)
         if event["type"].startswith("contact."):
-            assert event["data"]["purpose"] == "collection"
+            assert event["data"]["purpose"] in {"collection", "validation"}
     assert not {e["type"] for e in events} & {"message.sent", "message.queued", "legal_case.opened"}
 
 
@@ -206,13 +206,13 @@ def test_kinds_are_mapped_to_the_export_vocabulary(history: History) -> None:
     assert payment["actor"] == "import:payments.csv"
     assert payment["data"]["amount_minor"] == 107_500
     assert of_type(events, "stage.changed", history.payer)[-1]["data"]["to"] == "closed"
-    [queued] = of_type(events, "contact.queued", history.payer)
-    assert queued["channel"] == "sms"
+    queued = of_type(events, "contact.queued", history.payer)
+    assert [(e["channel"], e["data"]["purpose"]) for e in queued] == [("sms", "collection"), ("letter", "validation")]
     [cancelled] = of_type(events, "contact.cancelled", history.payer)
-    assert cancelled["data"] | {"count": 1, "reason": "paid in full", "purpose": "collection"} == cancelled["data"]
+    assert cancelled["data"] | {"count": 2, "reason": "paid in full"} == cancelled["data"]
     assert not of_type(events, "contact.sent", history.payer)
-    [sent] = of_type(events, "contact.sent", history.new_york)
-    assert sent["channel"] == "email"
+    sent = of_type(events, "contact.sent", history.new_york)
+    assert [(e["channel"], e["data"]["purpose"]) for e in sent] == [("email", "collection"), ("letter", "validation")]
     assert of_type(events, "offer.made", history.new_york)
 
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from overdue.cli import app
 from overdue.store.db import session_scope
 from overdue.store.migrate import head_revision
-from overdue.store.tables import Account, Installment, LegalCase, Offer, PaymentPlan
+from overdue.store.tables import Account, AuditEvent, Installment, LegalCase, Offer, PaymentPlan
 from tests.support import add_account, add_escalation_task
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -228,3 +228,39 @@ def test_config_check_names_a_broken_template(tmp_path: Path, monkeypatch: pytes
         get_settings.cache_clear()
     assert result.exit_code == 2, result.output
     assert "zh-CN/reminder_early.sms.j2: 'customer_nmae' is undefined" in result.output
+
+
+def test_disputes_are_opened_with_their_date_and_closed_by_verification(sqlite_url: str) -> None:
+    with session_scope(sqlite_url) as session:
+        account_id = add_account(session, "dispute-cli", due_date=datetime.now(UTC).date()).id
+    as_hold = invoke(
+        "holds",
+        "add",
+        str(account_id),
+        "--kind",
+        "dispute",
+        "--reason",
+        "x",
+        "--as",
+        "ops.bo",
+        "--database-url",
+        sqlite_url,
+    )
+    assert as_hold.exit_code == 1
+    assert "overdue disputes open" in as_hold.output
+    future = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
+    args = ["disputes", "open", str(account_id), "--reason", "Not mine", "--as", "ops.bo", "--database-url", sqlite_url]
+    refused = invoke(*args, "--received", future)
+    assert refused.exit_code == 1
+    assert "future" in refused.output
+    opened = invoke(*args, "--oral")
+    assert opened.exit_code == 0, opened.output
+    assert "collection stops" in opened.output
+    closed = invoke(
+        "disputes", "verify", "1", "--note", "Statement matches", "--as", "ops.bo", "--database-url", sqlite_url
+    )
+    assert closed.exit_code == 0, closed.output
+    assert "Verification letter" in closed.output
+    with session_scope(sqlite_url) as session:
+        kinds = list(session.exec(select(AuditEvent.kind).where(AuditEvent.account_id == account_id)))
+    assert {"dispute.opened", "dispute.resolved", "hold.placed", "hold.released"} <= set(kinds)

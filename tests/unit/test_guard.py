@@ -184,6 +184,47 @@ def test_every_blocking_rule_is_named() -> None:
     }
 
 
+# --- validation notice (US) -----------------------------------------------------------------------
+
+
+def test_us_collection_may_go_on_for_five_days_before_the_validation_notice_and_not_after() -> None:
+    first = local(NY, 2026, 2, 10, 20, 30)
+    day5 = local(NY, 2026, 2, 15, 20, 59)
+    day6 = local(NY, 2026, 2, 16, 8, 0)
+    assert check_contact(Proposal("sms", first), facts(), US).allowed  # the initial communication
+    assert check_contact(Proposal("sms", day5), facts(first_collection_at=first), US).allowed
+    assert check_contact(Proposal("sms", day6), facts(first_collection_at=first), US).blocked_by == (
+        "us.validation_notice",
+    )
+    noticed = facts(first_collection_at=first, validation_sent_at=local(NY, 2026, 2, 11, 9, 0))
+    assert check_contact(Proposal("sms", day6), noticed, US).allowed
+    assert check_contact(Proposal("letter", day6, purpose="validation"), facts(first_collection_at=first), US).allowed
+
+
+def test_the_validation_notice_is_a_us_rule_only() -> None:
+    first = local(SH, 2026, 2, 1, 10, 0)
+    assert check_contact(
+        Proposal("sms", local(SH, 2026, 2, 20, 10, 0)), facts(SH, first_collection_at=first), CN
+    ).allowed
+
+
+def test_validation_period_counts_business_days_and_holidays_for_receipt() -> None:
+    from datetime import date
+
+    from overdue.domain.validation import presumed_receipt, public_holidays, validation_period_end
+
+    rule = US.validation_notice
+    assert rule is not None
+    closed = public_holidays("US")
+    # Sent Tuesday 2026-11-24: Thanksgiving (Thu 26) and the weekend are skipped -> received Wed 2 Dec.
+    assert presumed_receipt(date(2026, 11, 24), rule, closed) == date(2026, 12, 2)
+    assert validation_period_end(date(2026, 11, 24), rule, closed) == date(2027, 1, 1)
+    # Sent on a Friday before Christmas: Mon 21, Tue 22, Wed 23, Thu 24, (Fri 25 Christmas), Mon 28.
+    assert presumed_receipt(date(2026, 12, 18), rule, closed) == date(2026, 12, 28)
+    # An ordinary week: Monday + 5 business days is the next Monday.
+    assert presumed_receipt(date(2026, 2, 2), rule, closed) == date(2026, 2, 9)
+
+
 # --- properties -----------------------------------------------------------------------------------
 
 ZONES = st.sampled_from(["America/New_York", "America/Los_Angeles", "Asia/Shanghai", "Asia/Urumqi", "Pacific/Honolulu"])
@@ -208,6 +249,9 @@ def scenarios(draw: st.DrawFn) -> tuple[Proposal, ContactFacts]:
         )
     )
     spoke = draw(st.none() | st.integers(min_value=1, max_value=10 * 24 * 60).map(lambda m: at - timedelta(minutes=m)))
+    around = st.none() | st.integers(min_value=-3 * 24 * 60, max_value=10 * 24 * 60).map(
+        lambda m: at - timedelta(minutes=m)
+    )
     return (
         Proposal(draw(CHANNELS), at, purpose=draw(st.sampled_from(["collection", "plan", "verification"]))),
         ContactFacts(
@@ -221,6 +265,8 @@ def scenarios(draw: st.DrawFn) -> tuple[Proposal, ContactFacts]:
             workplace_address=draw(st.booleans()),
             attempts=tuple(history),
             last_conversation_at=spoke,
+            first_collection_at=draw(around),
+            validation_sent_at=draw(around),
         ),
     )
 
@@ -245,6 +291,10 @@ def test_us_guard_never_allows_a_forbidden_contact(scenario: tuple[Proposal, Con
     assert not f.workplace_address
     if proposal.purpose in ("collection", "plan"):
         assert not f.holds & {"dispute", "hardship", "cease"}
+        noticed = f.validation_sent_at is not None and f.validation_sent_at <= proposal.at
+        first = f.first_collection_at
+        if not noticed and first is not None and first <= proposal.at:
+            assert (clock.date() - first.astimezone(zone).date()).days <= 5
     if proposal.channel == "voice" and proposal.purpose != "verification":
         today = clock.date()
         recent = [

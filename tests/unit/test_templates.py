@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -47,6 +48,14 @@ FORBIDDEN = (
     "borrow",
     "借钱",
 )
+# Words that threaten legal action; a time-barred debt's messages may carry none of them except in the
+# one sentence that promises not to sue (12 CFR 1006.26(b)).
+LEGAL_THREATS = re.compile(r"\b(sue|sued|suing|lawsuit|court|legal action|attorney)\b|起诉|诉讼|法院|律师|仲裁")
+BARRED_DISCLOSURE = {
+    "en-US": "The law limits how long you can be sued on a debt. "
+    "Because of the age of your debt, Northwind Bank will not sue you for it.",
+    "zh-CN": "法律对债务的起诉期限有所限制。由于您的债务已超过该期限，Northwind Bank不会就此债务对您提起诉讼。",
+}
 
 
 def parts(path: Path) -> tuple[str, str, str]:
@@ -77,6 +86,15 @@ def context() -> dict[str, Any]:
             expires_on="June 29, 2025",
         ),
         "installment": SimpleNamespace(seq=2, count=6, amount="$205.76", due_date="July 22, 2025"),
+        "validation": SimpleNamespace(
+            itemization_date="June 1, 2025",
+            balance_then="$1,200.00",
+            charges_since="$34.56",
+            paid_since="$0.00",
+            balance_now="$1,234.56",
+            ends_on="July 8, 2025",
+        ),
+        "time_barred": False,
     }
 
 
@@ -94,6 +112,7 @@ def render(renderer: TemplateRenderer, path: Path, context: dict[str, Any]) -> R
         "opt_out": OPT_OUT[locale],
         "offer": context["offer"] if template == "offer" else None,
         "installment": context["installment"] if template.startswith("installment") else None,
+        "validation": context["validation"] if template == "validation_notice" else None,
     }
     return renderer.render(template, channel, locale, ctx)
 
@@ -171,3 +190,26 @@ def test_no_forbidden_words(renderer: TemplateRenderer, path: Path, context: dic
     # Check the source too, so text in branches the sample context does not take is covered.
     text = "\n".join([path.read_text(encoding="utf-8"), out.subject or "", out.body]).lower()
     assert not [word for word in FORBIDDEN if word in text]
+
+
+@by_file
+def test_time_barred_debts_are_never_threatened_with_legal_action(
+    renderer: TemplateRenderer, path: Path, context: dict[str, Any]
+) -> None:
+    locale = parts(path)[0]
+    out = render(renderer, path, {**context, "time_barred": True})
+    text = "\n".join([out.subject or "", out.body]).replace(BARRED_DISCLOSURE[locale], "").lower()
+    assert not LEGAL_THREATS.findall(text)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("channel", ["letter", "email"])
+def test_validation_notice_itemizes_and_dates_the_period(
+    renderer: TemplateRenderer, context: dict[str, Any], locale: str, channel: str
+) -> None:
+    path = TEMPLATES_DIR / locale / f"validation_notice.{channel}.j2"
+    body = render(renderer, path, context).body
+    for key in ("itemization_date", "balance_then", "charges_since", "paid_since", "balance_now", "ends_on"):
+        assert getattr(context["validation"], key) in body, key
+    assert BARRED_DISCLOSURE[locale] not in body
+    assert BARRED_DISCLOSURE[locale] in render(renderer, path, {**context, "time_barred": True}).body
