@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from overdue.domain.masking import mask_tail
 from overdue.services.cycle import BALANCE
+from overdue.services.personal_data import MaskedDetails, masked_details
 from overdue.settings import get_settings
 from overdue.store.tables import Account, Customer, HumanTask
 
@@ -32,6 +33,7 @@ class PendingTask:
 
     id: int
     version: int
+    account_id: int
     account_ref: str
     customer_name: str
     jurisdiction: str
@@ -42,6 +44,7 @@ class PendingTask:
     rule: str
     created_at: datetime
     due_at: datetime | None
+    details: MaskedDetails
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ def open_tasks(session: Session, kind: str, *, limit: int, offset: int) -> list[
             col(HumanTask.payload),
             col(HumanTask.created_at),
             col(HumanTask.due_at),
+            col(Account.id).label("account_id"),
             col(Account.external_ref),
             col(Account.stage),
             col(Account.dpd),
@@ -88,10 +92,12 @@ def open_tasks(session: Session, kind: str, *, limit: int, offset: int) -> list[
         .limit(limit)
         .offset(offset)
     ).all()
+    details = masked_details(session, [row.account_id for row in rows])
     return [
         PendingTask(
             id=row.id,
             version=row.version,
+            account_id=row.account_id,
             account_ref=mask_tail(row.external_ref),
             customer_name=row.full_name,
             jurisdiction=row.jurisdiction,
@@ -102,6 +108,7 @@ def open_tasks(session: Session, kind: str, *, limit: int, offset: int) -> list[
             rule=str(row.payload.get("rule", "")),
             created_at=row.created_at,
             due_at=row.due_at,
+            details=details[row.account_id],
         )
         for row in rows
     ]

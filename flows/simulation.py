@@ -59,7 +59,7 @@ def run_simulation(
             raise RuntimeError(
                 "the database already holds accounts; simulate into an empty database (overdue demo --fresh)"
             )
-        generate_portfolio(session, PortfolioSpec(accounts=accounts, seed=seed, start=start))
+        generate_portfolio(session, PortfolioSpec(accounts=accounts, seed=seed, start=start), runtime.vault)
     result = SimulationResult(accounts=accounts, days=days)
     with in_process_flows():
         for offset in range(days):

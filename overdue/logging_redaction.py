@@ -1,4 +1,4 @@
-"""Personal data never reaches a log line: phone numbers, emails, ID and card numbers are masked.
+"""Personal data never reaches a log line: phone numbers, emails, ID, card and bank account numbers are masked.
 
 Logs travel further than the database (Prefect's API and UI, log shippers, support tickets), so the
 redaction happens when a record is created: `install_redaction()` wraps logging's record factory, which
@@ -26,6 +26,8 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         "[id]",
     ),
     (re.compile(_NOT_BEFORE + r"\d{3}-\d{2}-\d{4}" + _NOT_AFTER), "[ssn]"),
+    # IBAN, compact or in groups of four: GB82WEST12345698765432, GB82 WEST 1234 5698 7654 32.
+    (re.compile(_NOT_BEFORE + r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?" + _NOT_AFTER), "[iban]"),
     # E.164, written plain or in groups: +12125550123, +86 186 1234 5678, +1 (212) 555-0123.
     (re.compile(r"(?<![\w+])\+[1-9](?:[ .-]?\(?\d\)?){7,14}" + _NOT_AFTER), "[phone]"),
     # Card numbers: 13-19 digits, optionally grouped by spaces or dashes.
@@ -33,6 +35,9 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # National formats: US (212) 555-0123, 212-555-0123, 1-212-555-0123; CN mobile 138 0013 8000, 13800138000.
     (re.compile(r"(?<![\w+-])(?:1[ .-])?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}" + _NOT_AFTER), "[phone]"),
     (re.compile(_NOT_BEFORE + r"1[3-9]\d[ -]?\d{4}[ -]?\d{4}" + _NOT_AFTER), "[phone]"),
+    # Last, a bare run of 9 to 12 digits: a bank account, or an SSN written without dashes. Never part of a
+    # decimal amount; a compact date (8 digits) is too short to match.
+    (re.compile(_NOT_BEFORE + r"\d{9,12}(?![\w-]|\.\d)"), "[number]"),
 )
 
 

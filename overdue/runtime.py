@@ -1,4 +1,4 @@
-"""Wire settings, configuration, templates and the outreach channel once per process (the bootstrap)."""
+"""Wire settings, configuration, templates, the outreach channel and the data vault once per process (the bootstrap)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from overdue.channels.templates import TemplateRenderer
 from overdue.config import Configuration, load_configuration
 from overdue.logging_redaction import install_redaction
 from overdue.settings import Settings, get_settings
+from overdue.store.sealed import Vault, load_vault
 
 
 @dataclass(frozen=True)
@@ -21,19 +22,22 @@ class Runtime:
     renderer: TemplateRenderer
     sender: Sender
     channel: ChannelSender
+    vault: Vault
     database_url: str
 
 
 def build_runtime(settings: Settings, database_url: str | None = None) -> Runtime:
     install_redaction()  # the CLI and every cycle task build a runtime before they log anything
     config = load_configuration(settings.config_dir, settings.strategy)
+    database_url = database_url or settings.effective_database_url
     return Runtime(
         settings=settings,
         config=config,
         renderer=TemplateRenderer(config.templates_dir),
         sender=Sender(settings.business_name, settings.callback_phone),
         channel=DryRunOutbox(),
-        database_url=database_url or settings.effective_database_url,
+        vault=load_vault(settings, database_url),
+        database_url=database_url,
     )
 
 

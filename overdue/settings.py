@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         default=730,
         ge=730,
         description="Minimum days audit events are kept (at least 2 years); the application itself never deletes them.",
+    )
+    data_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys sealing personal data at rest: the first seals, all open (rotation).",
     )
 
     @field_validator("database_url")

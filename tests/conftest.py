@@ -12,8 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from overdue.store.migrate import upgrade
+from overdue.store.sealed import new_key
 from tests.support import require
 
+# Personal data is sealed under a key made for this session (subprocesses inherit it); the development key
+# file a SQLite database falls back to is tested on its own, in a temporary folder.
+os.environ.setdefault("OVERDUE_DATA_KEYS", new_key())
 PG_ADMIN_URL = os.environ.get("OVERDUE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -4,6 +4,9 @@ Each form's buttons carry the task id and the version that was on screen into th
 click decides the task the person looked at even if the list has changed since (a table row selection is a
 position and has hit the wrong row). The conditional write in `decide_task` turns a double click or a
 colleague's earlier decision into a message instead of a second decision.
+
+Personal data shows masked. Revealing a value takes a reason; the reveal is recorded (who, which field,
+why) before the value is shown, and it is shown only in the run that click causes.
 """
 
 from __future__ import annotations
@@ -19,14 +22,17 @@ import streamlit as st
 from dashboard import queries
 from dashboard.identity import current_user
 from overdue.domain.money import format_money
+from overdue.runtime import get_runtime
 from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.services.decisions import DecisionError, decide_task
+from overdue.services.personal_data import PersonalField, RevealRefused, reveal
 from overdue.store.db import session_scope
 
 PAGE_SIZE = 20
 RECENT = 10
 LOCALE = "en-US"
 OUTCOMES_KEY = "approvals_outcomes"
+REVEALED_KEY = "approvals_revealed"
 
 Level = Literal["success", "warning", "error"]
 BUTTONS: tuple[tuple[str, str, Literal["primary", "secondary"]], ...] = (
@@ -41,6 +47,7 @@ def render() -> None:
     st.title("Pending approvals")
     st.caption("Legal escalations waiting for a person, oldest first. Every decision needs a reason.")
     _show_outcomes()
+    revealed = st.session_state.pop(REVEALED_KEY, None)  # shown in this run only
     user = current_user()
     if not user:
         st.info("Enter your user id in the sidebar to approve or reject.", icon=":material/person:")
@@ -62,6 +69,7 @@ def render() -> None:
         st.success("Nothing waiting for a decision.", icon=":material/done_all:")
     for task in tasks:
         _task_form(task, user, now)
+        _reveal_panel(task, user, revealed)
     _recent_table(recent)
 
 
@@ -77,6 +85,8 @@ def _task_form(task: queries.PendingTask, user: str, now: datetime) -> None:
             f"rule **{_md(task.rule)}**"
         )
         st.markdown(_timing(task, now))
+        if personal := _personal_data(task):
+            st.markdown(personal)
         st.text_area(
             "Reason",
             key=f"reason-{task.id}",
@@ -94,6 +104,66 @@ def _task_form(task: queries.PendingTask, user: str, now: datetime) -> None:
                 on_click=_decide,
                 args=(task.id, task.version, decision),
             )
+
+
+def _personal_data(task: queries.PendingTask) -> str:
+    shown = [(field.label, getattr(task.details, field.value)) for field in PersonalField]
+    return " · ".join(f"{label} {_md(value)}" for label, value in shown if value)
+
+
+@dataclass(frozen=True, slots=True)
+class Revealed:
+    task_id: int
+    field: PersonalField
+    value: str
+
+
+def _reveal_panel(task: queries.PendingTask, user: str, revealed: object) -> None:
+    fields = [field for field in PersonalField if getattr(task.details, field.value)]
+    if not fields:
+        return
+    shown = revealed if isinstance(revealed, Revealed) and revealed.task_id == task.id else None
+    with st.expander(f"Reveal personal data for task {task.id}", expanded=shown is not None):
+        if shown is not None:
+            st.caption(f"{shown.field.label}: the reveal is in the audit trail; your next action hides it again.")
+            st.code(shown.value, language=None)
+        st.selectbox("Field", fields, format_func=lambda field: field.label, key=f"reveal-field-{task.id}")
+        st.text_input(
+            "Reason to reveal",
+            key=f"reveal-reason-{task.id}",
+            max_chars=500,
+            placeholder="Why you need the full value. Kept in the audit trail.",
+        )
+        st.button(
+            "Reveal",
+            key=f"reveal-{task.id}",
+            disabled=not user,
+            on_click=_reveal,
+            args=(task.id, task.account_id),
+        )
+
+
+def _reveal(task_id: int, account_id: int) -> None:
+    """Click callback. The reveal is committed to the audit trail before the value goes into the session:
+    an interrupted callback can leave a recorded reveal unshown, never a shown one unrecorded."""
+    outcomes = _outcomes()
+    user = current_user()
+    field = PersonalField(st.session_state[f"reveal-field-{task_id}"])
+    reason = str(st.session_state.get(f"reveal-reason-{task_id}", ""))
+    url = queries.database_url()
+    if not user:
+        outcomes.add(
+            task_id, "error", f"Task {task_id}: enter your user id in the sidebar first. Nothing was revealed."
+        )
+        return
+    try:
+        with session_scope(url) as session:
+            value = reveal(session, get_runtime(url).vault, account_id, field, user, reason, datetime.now(UTC))
+    except RevealRefused as exc:
+        outcomes.add(task_id, "error", f"Task {task_id}: {exc}. Nothing was revealed.")
+        return
+    st.session_state[REVEALED_KEY] = Revealed(task_id, field, value)
+    st.session_state[f"reveal-reason-{task_id}"] = ""  # the next reveal needs its own reason
 
 
 def _timing(task: queries.PendingTask, now: datetime) -> str:

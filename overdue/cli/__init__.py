@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from overdue.cli import audit, casework, compliance, data, demo, outreach, setup
+from overdue.cli import audit, casework, compliance, contacts, data, demo, outreach, pii, setup
 
 app = typer.Typer(help="overdue: collections for overdue accounts, compliant by construction.", no_args_is_help=True)
 for command in (demo.simulate, demo.demo, demo.dashboard):
@@ -18,9 +18,11 @@ for sub, name in (
     (casework.offers_app, "offers"),
     (casework.holds_app, "holds"),
     (casework.disputes_app, "disputes"),
+    (contacts.contacts_app, "contacts"),
     (setup.config_app, "config"),
     (audit.audit_app, "audit"),
     (compliance.compliance_app, "compliance"),
+    (pii.pii_app, "pii"),
 ):
     app.add_typer(sub, name=name)
 

@@ -210,6 +210,16 @@ class ValidationNoticeRule(Rule):
     channels: tuple[Channel, ...] = Field(default=("letter", "email"), min_length=1, description="In preference order")
 
 
+class ThirdPartyRule(Rule):
+    """Collection contact goes only to the debtor (or a guarantor). Anyone else may be contacted only to
+    locate a debtor who cannot be reached, at most once per `locate_every_days`, and is told nothing
+    about the debt (the `locate` templates name no debt)."""
+
+    kind: Literal["third_party"]
+    locate_when_unreachable: bool = True
+    locate_every_days: int = Field(default=7, gt=0)
+
+
 class PlanKeptRule(Rule):
     """While a signed plan is being kept, collection contact stops (plan reminders continue)."""
 
@@ -227,6 +237,7 @@ ContactRule = Annotated[
     | WorkplaceRule
     | VulnerabilityRule
     | ValidationNoticeRule
+    | ThirdPartyRule
     | PlanKeptRule,
     Field(discriminator="kind"),
 ]
@@ -263,10 +274,12 @@ class Policy(Strict):
         foreign = [rule_id for rule_id in ids if not rule_id.startswith(prefix)]
         if foreign:
             raise ValueError(f"rule ids must start with '{prefix}': {', '.join(foreign)}")
-        if sum(isinstance(rule, WindowRule) for rule in self.rules) != 1:
+        kinds = [rule.kind for rule in self.rules]
+        if kinds.count("contact_window") != 1:
             raise ValueError("exactly one contact_window rule is required")
-        if sum(isinstance(rule, ValidationNoticeRule) for rule in self.rules) > 1:
-            raise ValueError("at most one validation_notice rule is allowed")
+        for kind in ("validation_notice", "third_party"):
+            if kinds.count(kind) > 1:
+                raise ValueError(f"at most one {kind} rule is allowed")
         return self
 
     def needs_review(self, blocked_by: tuple[str, ...]) -> bool:
@@ -276,6 +289,10 @@ class Policy(Strict):
     @property
     def contact_window(self) -> WindowRule:
         return next(rule for rule in self.rules if isinstance(rule, WindowRule))
+
+    @property
+    def third_party(self) -> ThirdPartyRule | None:
+        return next((rule for rule in self.rules if isinstance(rule, ThirdPartyRule)), None)
 
     @property
     def validation_notice(self) -> ValidationNoticeRule | None:

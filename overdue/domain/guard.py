@@ -22,14 +22,17 @@ from overdue.config.models import (
     OptOutRule,
     PlanKeptRule,
     Policy,
+    ThirdPartyRule,
     ValidationNoticeRule,
     VulnerabilityRule,
     WindowRule,
     WorkplaceRule,
 )
 
-COLLECTION, PLAN, VALIDATION = "collection", "plan", "validation"
+COLLECTION, PLAN, VALIDATION, LOCATE = "collection", "plan", "validation", "locate"
+DEBTOR, GUARANTOR, THIRD_PARTY = "debtor", "guarantor", "third_party"
 NOTICE_PURPOSES = (VALIDATION, "verification", "optout_confirmation", "dispute_response")
+PURSUING = (COLLECTION, LOCATE)  # trying to get paid, or to find the person who owes
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,7 @@ class Proposal:
     at: datetime
     purpose: str = COLLECTION
     automated: bool = True
+    party: str = DEBTOR  # whose contact point: the debtor's, a guarantor's or a third party's
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,8 @@ class ContactFacts:
     plan_active: bool = False
     collection_contacts: int = 0  # collection contacts ever sent on this account (not just the recent ones)
     attempts: tuple[Attempt, ...] = ()
-    last_conversation_at: datetime | None = None
+    last_conversation_at: datetime | None = None  # the last telephone conversation about this debt
+    debtor_reachable: bool = True  # the debtor has at least one usable contact point
     first_collection_at: datetime | None = None  # the debt's first collection or plan contact, ever
     validation_sent_at: datetime | None = None  # when the debt's validation notice went out
 
@@ -149,7 +154,7 @@ def _consent(rule: AutomatedConsentRule, p: Proposal, f: ContactFacts, local: _L
 
 
 def _hold(rule: HoldRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
-    return p.purpose in (COLLECTION, PLAN) and bool(f.holds & set(rule.hold_kinds))
+    return p.purpose in (*PURSUING, PLAN) and bool(f.holds & set(rule.hold_kinds))
 
 
 def _workplace(rule: WorkplaceRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
@@ -157,7 +162,7 @@ def _workplace(rule: WorkplaceRule, p: Proposal, f: ContactFacts, local: _Local)
 
 
 def _vulnerability(rule: VulnerabilityRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
-    if not f.vulnerable or f.vulnerability_reviewed or p.purpose != COLLECTION:
+    if not f.vulnerable or f.vulnerability_reviewed or p.purpose not in PURSUING:
         return False
     return f.collection_contacts >= rule.allowed_contacts
 
@@ -173,8 +178,14 @@ def _validation(rule: ValidationNoticeRule, p: Proposal, f: ContactFacts, local:
     return local.day > local.day_of(f.first_collection_at) + timedelta(days=rule.within_days)
 
 
+def _third_party(rule: ThirdPartyRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
+    if p.party in (DEBTOR, GUARANTOR):
+        return p.purpose == LOCATE  # the debtor is never "located" through their own number
+    return not (rule.locate_when_unreachable and p.purpose == LOCATE and not f.debtor_reachable)
+
+
 def _plan_kept(rule: PlanKeptRule, p: Proposal, f: ContactFacts, local: _Local) -> bool:
-    return f.plan_active and p.purpose == COLLECTION
+    return f.plan_active and p.purpose in PURSUING
 
 
 _BLOCKS: dict[type, Callable[[Any, Proposal, ContactFacts, _Local], bool]] = {
@@ -189,6 +200,7 @@ _BLOCKS: dict[type, Callable[[Any, Proposal, ContactFacts, _Local], bool]] = {
     VulnerabilityRule: _vulnerability,
     PlanKeptRule: _plan_kept,
     ValidationNoticeRule: _validation,
+    ThirdPartyRule: _third_party,
 }
 
 

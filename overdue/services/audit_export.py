@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from overdue.config.models import CHANNELS
 from overdue.store.tables import Account, AuditEvent, Customer, HumanTask, OutreachMessage
 
 # Internal kind -> export type. Every kind the application writes is listed, so a rename shows up here;
@@ -34,6 +35,7 @@ EXPORT_TYPES: dict[str, str] = {
     "task.created": "task.created",  # data.task_id, data.kind
     "task.decided": "task.decided",  # data.task_id, data.kind, data.decision: approved or rejected
     "task.withdrawn": "task.withdrawn",  # data.task_id, data.kind
+    "vulnerability.reviewed": "vulnerability.reviewed",  # a specialist decided how contact may continue
     "payment.received": "payment.received",
     "plan.created": "plan.created",
     "plan.kept": "plan.kept",
@@ -49,6 +51,13 @@ EXPORT_TYPES: dict[str, str] = {
     "account.reopened": "account.reopened",  # data.stage
     "legal_case.opened": "legal.escalated",
     "account.imported": "account.imported",
+    "conversation": "conversation",  # data.channel, data.outcome, data.conversation_id
+    "optout": "optout",  # data.channel, data.source
+    "optin": "optin",
+    "consent.granted": "consent.granted",  # data.channel, data.source: the consent history
+    "consent.revoked": "consent.revoked",
+    "contact_point.added": "contact_point.added",  # data.party: debtor, guarantor or third_party
+    "pii.revealed": "pii.revealed",
 }
 CONTACT_PREFIX = "contact."
 DEFAULT_PURPOSE = "collection"
@@ -129,6 +138,8 @@ def _event(row: sa.Row[Any]) -> dict[str, Any]:
     export_type = EXPORT_TYPES.get(kind, kind)
     data = dict(row.data)
     channel = data.get("channel") or row.message_channel
+    if channel not in CHANNELS:
+        channel = None  # a conversation in person happened on no channel of ours
     if export_type.startswith(CONTACT_PREFIX):
         data.setdefault("purpose", DEFAULT_PURPOSE)
     if export_type.startswith("task."):

@@ -14,10 +14,10 @@ from sqlmodel import Session, col
 
 from overdue.config import Configuration
 from overdue.domain import stages
-from overdue.domain.guard import COLLECTION, PLAN, VALIDATION, Attempt, ContactFacts
+from overdue.domain.guard import COLLECTION, DEBTOR, PLAN, THIRD_PARTY, VALIDATION, Attempt, ContactFacts
 from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.store.bulk import chunked
-from overdue.store.tables import ContactPoint, Customer, Hold, HumanTask, OutreachMessage, PaymentPlan
+from overdue.store.tables import ContactPoint, Conversation, Customer, Hold, HumanTask, OutreachMessage, PaymentPlan
 
 HISTORY_DAYS = 8  # the longest look-back of any rule (7 days) plus a day for time zones
 
@@ -31,6 +31,13 @@ class Reachable:
     address: str
     consent: bool
     is_workplace: bool
+    channel: str = ""
+    party: str = DEBTOR
+    opted_out: bool = False
+
+
+# The order in which someone else's points are tried to locate a debtor: a relative passes on a call best.
+LOCATE_CHANNEL_ORDER = ("voice", "sms", "letter", "email")
 
 
 @dataclass
@@ -46,6 +53,8 @@ class FactsBook:
     first_collection_at: dict[int, datetime] = field(default_factory=dict)
     validation_sent_at: dict[int, datetime] = field(default_factory=dict)
     validation_queued: set[int] = field(default_factory=set)
+    debtor_addresses: set[tuple[int, str, str]] = field(default_factory=set)
+    others: dict[int, list[Reachable]] = field(default_factory=lambda: defaultdict(list))
 
     def address(self, account_id: int, channel: str) -> Reachable | None:
         return self.contact_points.get((self.customer_of[account_id], channel))
@@ -59,6 +68,22 @@ class FactsBook:
             collection_contacts=self.collection_contacts[account_id],
             first_collection_at=self.first_collection_at.get(account_id),
             validation_sent_at=self.validation_sent_at.get(account_id),
+        )
+
+    def facts_for(self, account_id: int, channel: str, address: str) -> tuple[str, ContactFacts]:
+        """Whose address this is, and the facts for contacting it: the debtor's own, or a guarantor's or
+        third party's with their own consent and opt-out. An address we no longer hold is a stranger's."""
+        customer_id = self.customer_of[account_id]
+        if (customer_id, channel, address) in self.debtor_addresses:
+            return DEBTOR, self.facts(account_id, channel)
+        point = next((p for p in self.others[customer_id] if (p.channel, p.address) == (channel, address)), None)
+        stranger = Reachable(address, consent=False, is_workplace=False, channel=channel, party=THIRD_PARTY)
+        point = point or stranger
+        return point.party, replace(
+            self.facts(account_id, channel),
+            consented=frozenset({channel}) if point.consent else frozenset(),
+            opted_out=frozenset({channel}) if point.opted_out else frozenset(),
+            workplace_address=point.is_workplace,
         )
 
     def needs_validation_notice(self, account_id: int) -> bool:
@@ -84,8 +109,9 @@ def load_facts(
     customer_ids = sorted({customer.id for _, customer in rows if customer.id is not None})
     holds = _active_holds(session, account_ids, today)
     on_plan = _active_plans(session, account_ids)
-    points, opted_out, consented = _contact_points(session, customer_ids)
-    book = FactsBook(base={}, contact_points=points, customer_of={a: c.id for a, c in rows if c.id is not None})
+    book = FactsBook(base={}, contact_points={}, customer_of={a: c.id for a, c in rows if c.id is not None})
+    opted_out, consented, reachable = _load_contact_points(session, book, customer_ids)
+    spoke = _last_telephone_conversations(session, account_ids, now)
     for customer_id, attempt in _recent_attempts(session, customer_ids, now):
         book.attempts[customer_id].append(attempt)
     vulnerable_accounts = [account_id for account_id, customer in rows if customer.vulnerability]
@@ -103,6 +129,8 @@ def load_facts(
             vulnerable=bool(customer.vulnerability),
             vulnerability_reviewed=customer.vulnerability_reviewed_on is not None,
             plan_active=account_id in on_plan,
+            last_conversation_at=spoke.get(account_id),
+            debtor_reachable=customer.id in reachable,
         )
     return book
 
@@ -130,13 +158,15 @@ def _active_plans(session: Session, account_ids: list[int]) -> set[int]:
     return found
 
 
-def _contact_points(
-    session: Session, customer_ids: list[int]
-) -> tuple[dict[tuple[int, str], Reachable], dict[int, set[str]], dict[int, set[str]]]:
-    """The first valid contact point per channel; a channel counts as opted out if any of its points is."""
-    points: dict[tuple[int, str], Reachable] = {}
+def _load_contact_points(
+    session: Session, book: FactsBook, customer_ids: list[int]
+) -> tuple[dict[int, set[str]], dict[int, set[str]], set[int]]:
+    """The debtor's first valid point per channel is the cadence's address (a relative's number never is);
+    a channel counts as opted out if any of the debtor's points on it is; a debtor with any valid point is
+    reachable. Other people's points are kept apart, for locating a debtor who is not."""
     opted_out: dict[int, set[str]] = defaultdict(set)
     consented: dict[int, set[str]] = defaultdict(set)
+    reachable: set[int] = set()
     for batch in chunked(customer_ids, 1000):
         query = (
             sa.select(ContactPoint)
@@ -144,14 +174,45 @@ def _contact_points(
             .order_by(col(ContactPoint.id))
         )
         for point in session.scalars(query):
-            if point.opted_out_at is not None:
+            reach = Reachable(
+                point.address,
+                point.consent,
+                point.is_workplace,
+                point.channel,
+                point.party,
+                point.opted_out_at is not None,
+            )
+            if point.party != DEBTOR:
+                book.others[point.customer_id].append(reach)
+                continue
+            reachable.add(point.customer_id)
+            book.debtor_addresses.add((point.customer_id, point.channel, point.address))
+            if reach.opted_out:
                 opted_out[point.customer_id].add(point.channel)
             key = (point.customer_id, point.channel)
-            if key not in points:
-                points[key] = Reachable(point.address, point.consent, point.is_workplace)
+            if key not in book.contact_points:
+                book.contact_points[key] = reach
                 if point.consent:
                     consented[point.customer_id].add(point.channel)
-    return points, opted_out, consented
+    for others in book.others.values():
+        others.sort(key=lambda p: LOCATE_CHANNEL_ORDER.index(p.channel))
+    return opted_out, consented, reachable
+
+
+def _last_telephone_conversations(session: Session, account_ids: list[int], now: datetime) -> dict[int, datetime]:
+    found: dict[int, datetime] = {}
+    for batch in chunked(account_ids, 1000):
+        query = (
+            sa.select(col(Conversation.account_id), sa.func.max(col(Conversation.at)))
+            .where(
+                col(Conversation.account_id).in_(batch),
+                col(Conversation.channel) == "voice",
+                col(Conversation.at) <= now,
+            )
+            .group_by(col(Conversation.account_id))
+        )
+        found.update(dict(session.execute(query).tuples().all()))
+    return found
 
 
 def collection_contacts(session: Session, account_ids: list[int], before: datetime | None = None) -> Counter[int]:

@@ -27,7 +27,8 @@ from overdue.domain.guard import Proposal, check_contact, only_window
 from overdue.domain.plans import InstallmentState, next_unpaid
 from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.services.contact_guard import blocked_row, load_facts, open_vulnerability_reviews, purpose_of
-from overdue.services.validation_notices import NoticeCandidate, plan_validation_notices
+from overdue.services.locate import plan_locate_messages
+from overdue.services.validation_notices import DueContact, plan_validation_notices
 from overdue.store.bulk import chunked, insert_ignoring_conflicts, update_by_id
 from overdue.store.tables import (
     Account,
@@ -106,7 +107,8 @@ def plan_outreach(
     next_actions: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     to_review: list[int] = []
-    need_notice: list[NoticeCandidate] = []
+    need_notice: list[DueContact] = []
+    unreachable: list[DueContact] = []
     for account, customer in rows:
         anchor, installment = _anchor(stage, account, schedules.get(account.id))
         if anchor is None:
@@ -118,9 +120,13 @@ def plan_outreach(
             continue
         point = book.address(account.id, step.channel)  # type: ignore[arg-type]
         offer = offers.get(account.id)  # type: ignore[call-overload]
+        policy = config.policy(customer.jurisdiction)
+        send_at = planned_send_at(as_of, step.local_time, customer.time_zone, policy.contact_window)
         reason = None
         if point is None:
             reason = "no usable contact point"
+            if not book.base[account.id].debtor_reachable:  # type: ignore[index]
+                unreachable.append(DueContact(account, customer, send_at))
         elif step.template == "offer" and offer is None:
             reason = "no open offer"
         if reason is not None:
@@ -128,8 +134,6 @@ def plan_outreach(
             audits.append(audit_row("message.skipped", SYSTEM, now, account.id, step=step.id, reason=reason))
             continue
         assert point is not None
-        policy = config.policy(customer.jurisdiction)
-        send_at = planned_send_at(as_of, step.local_time, customer.time_zone, policy.contact_window)
         purpose = purpose_of(stage)
         verdict = check_contact(
             Proposal(step.channel, send_at, purpose),
@@ -138,7 +142,7 @@ def plan_outreach(
         )
         notice = policy.validation_notice
         if notice and (verdict.allowed or notice.id in verdict.blocked_by):
-            need_notice.append(NoticeCandidate(account, customer, send_at))
+            need_notice.append(DueContact(account, customer, send_at))
         if not verdict.allowed:
             for rule in verdict.blocked_by:
                 counts.blocked[rule] += 1
@@ -172,6 +176,7 @@ def plan_outreach(
         )
 
     planned += plan_validation_notices(session, config, renderer, sender, book, need_notice, stage, now)
+    planned += plan_locate_messages(session, config, renderer, sender, book, unreachable, stage, as_of, now)
     counts.queued = _queue_new(session, planned, now)
     record_many(session, audits)
     review = config.strategy.vulnerability_review
@@ -303,9 +308,8 @@ def dispatch_due(
             counts.cancelled += 1
             continue
         policy = config.policy(customer.jurisdiction)
-        verdict = check_contact(
-            Proposal(message.channel, now, message.purpose), book.facts(message.account_id, message.channel), policy
-        )
+        party, facts = book.facts_for(message.account_id, message.channel, message.address)
+        verdict = check_contact(Proposal(message.channel, now, message.purpose, party=party), facts, policy)
         if only_window(verdict, policy):
             opening = next_window_opening(now, customer.time_zone, policy.contact_window)
             updates.append({"id": message.id, "send_at": opening})

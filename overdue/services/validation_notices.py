@@ -33,8 +33,8 @@ TEMPLATE = "validation_notice"
 
 
 @dataclass(frozen=True)
-class NoticeCandidate:
-    """An account about to get a collection contact at `send_at` with no validation notice yet."""
+class DueContact:
+    """An account whose cadence step falls due at `send_at`."""
 
     account: Account
     customer: Customer
@@ -54,7 +54,7 @@ def plan_validation_notices(
     renderer: TemplateRenderer,
     sender: Sender,
     book: FactsBook,
-    candidates: Sequence[NoticeCandidate],
+    candidates: Sequence[DueContact],
     stage: str,
     now: datetime,
 ) -> list[dict[str, Any]]:

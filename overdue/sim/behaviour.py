@@ -16,12 +16,16 @@ from sqlmodel import Session, col
 from overdue.domain import stages
 from overdue.runtime import Runtime
 from overdue.services.contact_guard import VULNERABILITY_REVIEW
+from overdue.services.contact_preferences import opt_out
+from overdue.services.conversations import record_conversation
 from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.services.decisions import DecisionError, decide_task
+from overdue.services.disputes import open_dispute, verify_dispute
+from overdue.services.holds import DISPUTE, HoldError
 from overdue.services.offers import accept_offer
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.sim.portfolio import segment_of
-from overdue.store.tables import Account, HumanTask, Installment, Offer, OutreachMessage, PaymentPlan
+from overdue.store.tables import Account, Hold, HumanTask, Installment, Offer, OutreachMessage, PaymentPlan
 
 BALANCE = col(Account.principal_minor) + col(Account.interest_minor) + col(Account.fees_minor)
 
@@ -45,6 +49,12 @@ class BehaviourModel:
     keep_installment: dict[str, float] = field(
         default_factory=lambda: {"steady": 0.98, "forgetful": 0.88, "strained": 0.8, "distressed": 0.5}
     )
+    answer_call: dict[str, float] = field(
+        default_factory=lambda: {"steady": 0.35, "forgetful": 0.25, "strained": 0.2, "distressed": 0.1}
+    )
+    stop_reply: float = 0.004  # a text answered with STOP
+    dispute_after_notice: float = 0.02  # a validation notice answered with a written dispute
+    verify_delay_days: tuple[int, int] = (3, 10)
     ops_staff: tuple[str, ...] = ("ops.alice", "ops.bo", "legal.chen")
     approve_share: float = 0.7
     decision_delay_days: tuple[int, int] = (1, 6)
@@ -56,6 +66,10 @@ class DayOutcome:
     collected_minor: dict[str, int] = field(default_factory=dict)
     offers_accepted: int = 0
     tasks_decided: int = 0
+    conversations: int = 0
+    opt_outs: int = 0
+    disputes_opened: int = 0
+    disputes_verified: int = 0
 
 
 def draw(seed: int, *parts: object) -> random.Random:
@@ -76,6 +90,8 @@ def simulate_day(session: Session, runtime: Runtime, model: BehaviourModel, seed
         )
     outcome.offers_accepted = _accept_offers(session, runtime, model, seed, day, contacted, now)
     outcome.tasks_decided = _ops_decisions(session, model, seed, day, now)
+    outcome.conversations, outcome.opt_outs, outcome.disputes_opened = _replies(session, runtime, model, seed, day, now)
+    outcome.disputes_verified = _verify_disputes(session, runtime, model, seed, day, now)
     return outcome
 
 
@@ -90,6 +106,71 @@ def _contacted_on(session: Session, day: date) -> set[int]:
             )
         )
     )
+
+
+OUTCOME_BY_SEGMENT = {"steady": "promise_to_pay", "forgetful": "promise_to_pay", "strained": "hardship"}
+
+
+def _replies(
+    session: Session, runtime: Runtime, model: BehaviourModel, seed: int, day: date, now: datetime
+) -> tuple[int, int, int]:
+    """Customers answer some calls (a conversation), reply STOP to some texts, and dispute some notices."""
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    sent = session.execute(
+        sa.select(
+            col(OutreachMessage.account_id),
+            col(OutreachMessage.channel),
+            col(OutreachMessage.purpose),
+            col(OutreachMessage.sent_at),
+            col(Account.external_ref),
+        )
+        .join(Account, col(Account.id) == col(OutreachMessage.account_id))
+        .where(
+            col(OutreachMessage.status) == "sent",
+            col(OutreachMessage.sent_at) >= start,
+            col(OutreachMessage.sent_at) < now,
+        )
+        .order_by(col(OutreachMessage.id))
+    ).all()
+    talks = stops = disputes = 0
+    for account_id, channel, purpose, sent_at, ref in sent:
+        rng = draw(seed, account_id, sent_at, "reply")
+        segment = segment_of(ref, seed)
+        if channel == "voice" and purpose == "collection" and rng.random() < model.answer_call[segment]:
+            at = min(sent_at + timedelta(minutes=4), now)
+            outcome = OUTCOME_BY_SEGMENT.get(segment, "refused")
+            record_conversation(session, account_id, "voice", at, outcome, "", "sim:agent", now)
+            talks += 1
+        elif channel == "sms" and rng.random() < model.stop_reply:
+            stops += opt_out(session, account_id, "sms", "STOP reply", "sim:customer", now) > 0
+        elif purpose == "validation" and rng.random() < model.dispute_after_notice:
+            open_dispute(session, runtime.config, account_id, "Disputes the amount", "sim:agent", day, True, now)
+            disputes += 1
+    return talks, stops, disputes
+
+
+def _verify_disputes(
+    session: Session, runtime: Runtime, model: BehaviourModel, seed: int, day: date, now: datetime
+) -> int:
+    """Ops check each dispute within days and send the verification; collection then resumes."""
+    open_disputes = session.execute(
+        sa.select(col(Hold.id), col(Hold.starts_on)).where(
+            col(Hold.kind) == DISPUTE, col(Hold.ends_on).is_(None), col(Hold.created_by) == "sim:agent"
+        )
+    ).all()
+    verified = 0
+    for hold_id, starts_on in open_disputes:
+        rng = draw(seed, "dispute", hold_id)
+        if starts_on + timedelta(days=rng.randint(*model.verify_delay_days)) > day:
+            continue
+        try:
+            verify_dispute(
+                session, runtime.renderer, runtime.sender, hold_id, "Balance matches the statements", "ops.bo", now
+            )
+        except HoldError:
+            continue  # no postal address on file: a person has to find another way to send it
+        verified += 1
+    return verified
 
 
 def _customer_payments(

@@ -1,4 +1,8 @@
-"""Synthetic portfolios: US and CN customers, en-US and zh-CN, several time zones. Same seed, same rows."""
+"""Synthetic portfolios: US and CN customers, en-US and zh-CN, several time zones. Same seed, same rows.
+
+ID, card and bank account numbers are fake on sight (a region code no place has, a test card range, a bank
+account of leading zeros) and drawn from their own random stream, so adding them changed no other value.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from overdue.store.bulk import chunked
+from overdue.domain.check_digits import cn_id_complete, luhn_complete
+from overdue.domain.masking import Sensitive
+from overdue.services.personal_data import PersonalField, sealed_columns
+from overdue.store.bulk import chunked, insert_rows
+from overdue.store.sealed import Vault
 from overdue.store.tables import Account, ContactPoint, Customer
 
 US_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Phoenix")
@@ -50,14 +58,16 @@ def segment_of(external_ref: str, seed: int) -> str:
     return random.Random(f"{seed}:{external_ref}").choices(SEGMENTS, SEGMENT_WEIGHTS)[0]
 
 
-def generate_portfolio(session: Session, spec: PortfolioSpec) -> int:
+def generate_portfolio(session: Session, spec: PortfolioSpec, vault: Vault) -> int:
     rng = random.Random(spec.seed)
+    numbers = random.Random(f"{spec.seed}:numbers")
     now = datetime.combine(spec.start, datetime.min.time(), tzinfo=UTC)
     customers: list[dict[str, Any]] = []
     accounts: list[dict[str, Any]] = []
     contacts: list[list[dict[str, Any]]] = []
     for n in range(1, spec.accounts + 1):
         customer, account, points = _one(rng, n, spec.start, now)
+        _add_numbers(vault, numbers, customer, account)
         customers.append(customer)
         accounts.append(account)
         contacts.append(points)
@@ -67,8 +77,8 @@ def generate_portfolio(session: Session, spec: PortfolioSpec) -> int:
         for customer_id, i in zip(ids, batch, strict=True):
             accounts[i]["customer_id"] = customer_id
             rows.extend({**point, "customer_id": customer_id} for point in contacts[i])
-        session.execute(sa.insert(ContactPoint), rows)
-        session.execute(sa.insert(Account), [accounts[i] for i in batch])
+        insert_rows(session, ContactPoint, rows)
+        insert_rows(session, Account, [accounts[i] for i in batch])
     return spec.accounts
 
 
@@ -130,3 +140,19 @@ def _one(
         {"channel": "letter", "address": f"{name}, {address}", "consent": True, "opted_out_at": None},
     ]
     return customer, account, contacts
+
+
+def _add_numbers(vault: Vault, rng: random.Random, customer: dict[str, Any], account: dict[str, Any]) -> None:
+    """Sealed as an import seals them: every customer has an ID number and every account a bank account to
+    repay from; card accounts have the card number too."""
+    if customer["jurisdiction"] == "CN":
+        birth = date(1950, 1, 1) + timedelta(days=rng.randint(0, 18_250))
+        national_id = cn_id_complete(f"99{rng.randint(0, 9999):04d}{birth:%Y%m%d}{rng.randint(0, 999):03d}")
+    else:
+        national_id = f"9{rng.randint(0, 99_999_999):08d}"  # no SSN starts with 9
+    customer.update(sealed_columns(vault, PersonalField.NATIONAL_ID, Sensitive(national_id)))
+    account.update(
+        sealed_columns(vault, PersonalField.BANK_ACCOUNT, Sensitive(f"0000{rng.randint(0, 99_999_999):08d}"))
+    )
+    card = luhn_complete(f"411111{rng.randint(0, 999_999_999):09d}") if account["product"] == "credit_card" else None
+    account.update(sealed_columns(vault, PersonalField.CARD_NUMBER, Sensitive(card) if card else None))

@@ -24,6 +24,14 @@ def insert_ignoring_conflicts(
     session.execute(statement, list(rows))
 
 
+def insert_rows(session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
+    """A bulk INSERT that writes None as NULL. The ORM otherwise leaves a None column out of the statement,
+    and every change between rows with and without an optional value (a card number, an opt-out) starts a
+    new batch: the rows go in one by one instead of in one executemany."""
+    if rows:
+        session.execute(sa.insert(table).execution_options(render_nulls=True), list(rows))
+
+
 def account_shards(session: Session, shard_size: int) -> list[tuple[int, int]]:
     """Contiguous id ranges [low, high] of about `shard_size` accounts each, for batch work."""
     low, high = session.execute(sa.select(sa.func.min(Account.id), sa.func.max(Account.id))).one()

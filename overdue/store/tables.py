@@ -39,6 +39,15 @@ def json_column() -> Any:
     return Field(default_factory=dict, sa_column=sa.Column(sa.JSON(), nullable=False))
 
 
+def sealed_column() -> Any:
+    """A Fernet token (overdue/store/sealed.py); only the `..._last4` beside it is in clear."""
+    return Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+
+
+def last4_column() -> Any:
+    return Field(default=None, max_length=4)
+
+
 class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     external_ref: str = Field(unique=True, max_length=64)
@@ -49,6 +58,8 @@ class Customer(SQLModel, table=True):
     vulnerability: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
     vulnerability_reviewed_on: date | None = Field(default=None, description="A specialist reviewed the case")
     workplace_contact_ok: bool = Field(default=False, description="The customer said contact at work is fine")
+    national_id_sealed: str | None = sealed_column()
+    national_id_last4: str | None = last4_column()
     created_at: datetime | None = utc_column(nullable=False)
 
 
@@ -62,6 +73,10 @@ class ContactPoint(SQLModel, table=True):
     address: str = Field(max_length=320)
     consent: bool = Field(default=False, description="Consent to automated contact on this channel")
     is_workplace: bool = Field(default=False, description="Reaches the customer at work")
+    party: str = Field(
+        default="debtor", max_length=16, description="debtor, guarantor or third_party (a relative, a contact)"
+    )
+    relation: str | None = Field(default=None, max_length=32, description="For a third party: sister, employer, ...")
     opted_out_at: datetime | None = utc_column()
     invalid_at: datetime | None = utc_column()
 
@@ -90,6 +105,10 @@ class Account(SQLModel, table=True):
     broken_plans: int = 0
     strategy_arm: str = Field(default="default", max_length=32)
     version: int = 0
+    card_number_sealed: str | None = sealed_column()
+    card_number_last4: str | None = last4_column()
+    bank_account_sealed: str | None = sealed_column()
+    bank_account_last4: str | None = last4_column()
 
     @property
     def balance_minor(self) -> int:
@@ -135,6 +154,21 @@ class OutreachMessage(SQLModel, table=True):
     provider: str | None = Field(default=None, max_length=32)
     provider_id: str | None = Field(default=None, max_length=128)
     error: str | None = None
+    created_at: datetime | None = utc_column(nullable=False)
+
+
+class Conversation(SQLModel, table=True):
+    """A conversation with the customer about a debt (a call answered, a call-back, a chat), as the agent
+    logged it. A telephone conversation starts the US 7-day no-call period for that debt."""
+
+    __table_args__ = (sa.Index("ix_conversation_account_at", "account_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    channel: str = Field(max_length=16, description="voice, sms, email or in_person")
+    at: datetime | None = utc_column(nullable=False)
+    outcome: str = Field(max_length=32, description="promise_to_pay, hardship, dispute, refused, ...")
+    note: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
+    recorded_by: str = Field(max_length=64)
     created_at: datetime | None = utc_column(nullable=False)
 
 

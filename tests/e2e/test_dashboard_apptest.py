@@ -9,11 +9,15 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
+from overdue.domain.masking import Sensitive
+from overdue.services.personal_data import PersonalField, sealed_columns
 from overdue.store.db import session_scope
-from overdue.store.tables import Account, AuditEvent, HumanTask, LegalCase
+from overdue.store.tables import Account, AuditEvent, Customer, HumanTask, LegalCase
 from tests.e2e.conftest import APP, Seeded, seed_escalations
+from tests.support import make_runtime
 
 REASON = "No payment or contact for 95 days"
+CARD = "4111111111111111"
 
 
 def open_app(user: str = "") -> AppTest:
@@ -76,7 +80,7 @@ def test_lists_open_tasks_oldest_first_masked(dashboard_db: Seeded) -> None:
     assert "A-E2E0000" not in text
     assert "E2E0000" not in text
     assert "5550123" not in text
-    assert "@" not in text
+    assert r"Phone \+1\*\*\*23 · Email E\*\*\*@example\.com" in first_details(app, dashboard_db.task_ids[0])
     assert "Enter your user id" in text
     assert all(button.disabled for button in app.button)
 
@@ -219,3 +223,95 @@ def test_pages_through_a_long_queue(app_database: str) -> None:
 
     assert [f.key for f in app.form] == [f"task-{i}" for i in seeded.task_ids[20:]]
     assert [m.value for m in app.metric if m.label == "Open escalations"] == ["23"]
+
+
+# --- personal data --------------------------------------------------------------------------------
+
+
+def first_details(app: AppTest, task_id: int) -> str:
+    """The task's personal-data line: the markdown after its heading that starts with `Phone`."""
+    form = next(f for f in app.form if f.key == f"task-{task_id}")
+    return next(m.value for m in form.markdown if m.value.startswith("Phone"))
+
+
+def seal_numbers(seeded: Seeded) -> None:
+    """The oldest task's customer gets an ID number and its account a card, sealed as an import seals them."""
+    vault = make_runtime(seeded.url).vault
+    with session_scope(seeded.url) as session:
+        account = session.get(Account, seeded.account_ids[0])
+        assert account is not None
+        session.execute(
+            sa.update(Account)
+            .where(col(Account.id) == account.id)
+            .values(sealed_columns(vault, PersonalField.CARD_NUMBER, Sensitive(CARD)))
+        )
+        session.execute(
+            sa.update(Customer)
+            .where(col(Customer.id) == account.customer_id)
+            .values(sealed_columns(vault, PersonalField.NATIONAL_ID, Sensitive("900123456")))
+        )
+
+
+def ask_to_reveal(app: AppTest, task_id: int, field: PersonalField, reason: str) -> None:
+    app.selectbox(key=f"reveal-field-{task_id}").set_value(field)
+    app.text_input(key=f"reveal-reason-{task_id}").input(reason)
+    app.button(key=f"reveal-{task_id}").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def revealed_events(url: str) -> list[AuditEvent]:
+    with session_scope(url) as session:
+        return list(session.exec(select(AuditEvent).where(col(AuditEvent.kind) == "pii.revealed")))
+
+
+def test_numbers_show_masked_and_reveal_only_with_a_recorded_reason(dashboard_db: Seeded) -> None:
+    seal_numbers(dashboard_db)
+    task_id, account_id = dashboard_db.task_ids[0], dashboard_db.account_ids[0]
+    app = open_app("alice")
+    assert r"National ID \*\*\*\*3456 · Card number \*\*\*\*1111" in first_details(app, task_id)
+    assert CARD not in page_text(app)
+    assert not app.code
+
+    ask_to_reveal(app, task_id, PersonalField.CARD_NUMBER, "Customer disputes a charge on this card")
+
+    assert [c.value for c in app.code] == [CARD]
+    [event] = revealed_events(dashboard_db.url)
+    assert (event.actor, event.account_id, event.data) == (
+        "alice",
+        account_id,
+        {"field": "card_number", "reason": "Customer disputes a charge on this card"},
+    )
+    assert app.text_input(key=f"reveal-reason-{task_id}").value == "", "the next reveal needs its own reason"
+
+    app.run()  # any next action hides the value again
+    assert not app.code
+
+
+@pytest.mark.parametrize("reason", ["", "  ok  "])
+def test_a_reveal_without_a_reason_is_refused_and_records_nothing(dashboard_db: Seeded, reason: str) -> None:
+    seal_numbers(dashboard_db)
+    task_id = dashboard_db.task_ids[0]
+    app = open_app("alice")
+
+    ask_to_reveal(app, task_id, PersonalField.NATIONAL_ID, reason)
+
+    assert [e.value for e in app.error] == [
+        f"Task {task_id}: a reason of at least 5 characters is required to reveal personal data. Nothing was revealed."
+    ]
+    assert not app.code
+    assert revealed_events(dashboard_db.url) == []
+
+
+def test_without_user_id_nothing_is_revealed(dashboard_db: Seeded) -> None:
+    task_id = dashboard_db.task_ids[0]
+    assert open_app().button(key=f"reveal-{task_id}").disabled
+    app = open_app("alice")
+
+    app.sidebar.text_input(key="user_id").input("  ")  # cleared in the same round trip as the click
+    ask_to_reveal(app, task_id, PersonalField.PHONE, "Calling back as agreed")
+
+    assert [e.value for e in app.error] == [
+        f"Task {task_id}: enter your user id in the sidebar first. Nothing was revealed."
+    ]
+    assert not app.code
+    assert revealed_events(dashboard_db.url) == []

@@ -264,3 +264,31 @@ def test_disputes_are_opened_with_their_date_and_closed_by_verification(sqlite_u
     with session_scope(sqlite_url) as session:
         kinds = list(session.exec(select(AuditEvent.kind).where(AuditEvent.account_id == account_id)))
     assert {"dispute.opened", "dispute.resolved", "hold.placed", "hold.released"} <= set(kinds)
+
+
+def test_contacts_are_managed_and_listed_masked(sqlite_url: str) -> None:
+    with session_scope(sqlite_url) as session:
+        account_id = str(add_account(session, "contacts-cli", due_date=datetime.now(UTC).date()).id)
+    db = ["--database-url", sqlite_url]
+    added = invoke(
+        "contacts", "add", account_id, "--channel", "sms", "--address", "+1 312 555 0147", "--party", "third_party",
+        "--relation", "brother", "--as", "ops.bo", *db,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    refused = invoke("contacts", "add", account_id, "--channel", "sms", "--address", "12", "--as", "ops.bo", *db)
+    assert refused.exit_code == 1
+    assert "not a valid phone number" in refused.output
+    out = invoke("contacts", "opt-out", account_id, "--channel", "email", "--source", "letter", "--as", "ops.bo", *db)
+    assert out.exit_code == 0, out.output
+    consent = invoke(
+        "contacts", "consent", account_id, "--channel", "sms", "--revoke", "--source", "call", "--as", "ops.bo", *db
+    )
+    assert consent.exit_code == 0, consent.output
+    talk = invoke(
+        "contacts", "conversation", account_id, "--channel", "voice", "--outcome", "hardship", "--as", "agent.kim", *db
+    )
+    assert talk.exit_code == 0, talk.output
+    listed = invoke("contacts", "list", account_id, *db)
+    assert "third_party (brother)" in listed.output
+    assert "+13125550147" not in listed.output  # masked
+    assert "+1***47" in listed.output

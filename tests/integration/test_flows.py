@@ -18,7 +18,7 @@ from overdue.cli import app
 from overdue.sim.portfolio import PortfolioSpec, generate_portfolio
 from overdue.store.db import session_scope
 from overdue.store.tables import Account, Customer, HumanTask, OutreachMessage, Payment
-from tests.support import add_account
+from tests.support import add_account, make_runtime
 
 pytestmark = [pytest.mark.prefect]
 
@@ -36,10 +36,10 @@ def test_daily_cycle_flow_moves_accounts_and_queues_messages(sqlite_url: str) ->
     assert summary["stages"]["evaluated"] == 3
     assert summary["stages"]["transitions"] == {"current->reminder": 1, "current->negotiation": 1}
     assert summary["negotiation"]["offers"]["made"] == 1
-    assert summary["reminder"]["outreach"]["queued"] == 1
+    assert summary["reminder"]["outreach"]["queued"] == 2  # the pre-due text and its validation notice
     with session_scope(sqlite_url) as session:
         steps = set(session.exec(select(OutreachMessage.step)))
-    assert steps == {"pre_due_sms", "offer_email"}
+    assert steps == {"pre_due_sms", "offer_email", "validation_notice"}
     with get_client(sync_client=True) as client:
         [run] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["cycle-2026-03-07"])))
     assert run.parameters["database_url"] == "**********"  # a URL may carry a password: never stored in Prefect
@@ -95,7 +95,9 @@ def test_the_same_seed_generates_the_same_portfolio(tmp_path_factory: pytest.Tem
     snapshots = []
     for url in (sqlite_url, other):
         with session_scope(url) as session:
-            generate_portfolio(session, PortfolioSpec(accounts=50, seed=11, start=date(2026, 1, 5)))
+            generate_portfolio(
+                session, PortfolioSpec(accounts=50, seed=11, start=date(2026, 1, 5)), make_runtime(url).vault
+            )
         with session_scope(url) as session:
             rows = session.execute(
                 sa.select(

@@ -33,8 +33,9 @@ def row_counts(url: str) -> dict[str, int]:
 
 
 def load_accounts(url: str, path: Path = EXAMPLES / "accounts.csv") -> tuple[int, int]:
+    runtime = make_runtime(url)
     with session_scope(url) as session:
-        result = import_accounts(session, make_runtime(url).config, path, NOW)
+        result = import_accounts(session, runtime.config, runtime.vault, path, NOW)
     return result.created, result.already_present
 
 
@@ -45,8 +46,9 @@ def load_payments(url: str, path: Path = EXAMPLES / "payments.csv") -> tuple[int
 
 
 def rejected_accounts(url: str, path: Path) -> ImportRejected:
+    runtime = make_runtime(url)
     with pytest.raises(ImportRejected) as caught, session_scope(url) as session:
-        import_accounts(session, make_runtime(url).config, path, NOW)
+        import_accounts(session, runtime.config, runtime.vault, path, NOW)
     return caught.value
 
 

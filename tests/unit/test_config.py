@@ -100,7 +100,7 @@ def test_rule_ids_are_unique_and_carry_the_jurisdiction(config_dir: Path) -> Non
 
 def test_a_rule_of_an_unknown_kind_is_refused(config_dir: Path) -> None:
     edit(config_dir / "policies" / "US.yaml", "kind: workplace", "kind: workplace_visit")
-    with pytest.raises(ConfigError, match=r"US\.yaml: key 'rules\.7'.*does not match any of the expected tags"):
+    with pytest.raises(ConfigError, match=r"US\.yaml: key 'rules\.8'.*does not match any of the expected tags"):
         load_configuration(config_dir)
 
 

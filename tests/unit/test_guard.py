@@ -3,6 +3,7 @@ never allows a contact the rules forbid."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -225,6 +226,30 @@ def test_validation_period_counts_business_days_and_holidays_for_receipt() -> No
     assert presumed_receipt(date(2026, 2, 2), rule, closed) == date(2026, 2, 9)
 
 
+# --- third parties --------------------------------------------------------------------------------
+
+
+def test_cn_third_parties_only_to_locate_an_unreachable_debtor() -> None:
+    at = local(SH, 2026, 2, 10, 10, 0)
+    relative = Proposal("sms", at, purpose="locate", party="third_party")
+    assert check_contact(relative, facts(SH, debtor_reachable=False), CN).allowed
+    assert check_contact(relative, facts(SH, debtor_reachable=True), CN).blocked_by == ("cn.third_party",)
+    collecting = Proposal("sms", at, party="third_party")
+    assert check_contact(collecting, facts(SH, debtor_reachable=False), CN).blocked_by == ("cn.third_party",)
+    assert check_contact(Proposal("sms", at, party="guarantor"), facts(SH), CN).allowed
+    assert check_contact(Proposal("sms", at, purpose="locate"), facts(SH), CN).blocked_by == ("cn.third_party",)
+
+
+def test_locating_stops_for_holds_plans_and_vulnerability_like_collection() -> None:
+    at = local(SH, 2026, 2, 10, 10, 0)
+    locate = Proposal("letter", at, purpose="locate", party="third_party")
+    lost = facts(SH, debtor_reachable=False)
+    assert check_contact(locate, replace(lost, holds=frozenset({"deceased"})), CN).blocked_by == ("cn.holds",)
+    assert check_contact(locate, replace(lost, plan_active=True), CN).blocked_by == ("cn.plan_kept",)
+    vulnerable = replace(lost, vulnerable=True, collection_contacts=1)
+    assert check_contact(locate, vulnerable, CN).blocked_by == ("cn.vulnerable_review",)
+
+
 # --- properties -----------------------------------------------------------------------------------
 
 ZONES = st.sampled_from(["America/New_York", "America/Los_Angeles", "Asia/Shanghai", "Asia/Urumqi", "Pacific/Honolulu"])
@@ -253,7 +278,12 @@ def scenarios(draw: st.DrawFn) -> tuple[Proposal, ContactFacts]:
         lambda m: at - timedelta(minutes=m)
     )
     return (
-        Proposal(draw(CHANNELS), at, purpose=draw(st.sampled_from(["collection", "plan", "verification"]))),
+        Proposal(
+            draw(CHANNELS),
+            at,
+            purpose=draw(st.sampled_from(["collection", "plan", "verification", "locate"])),
+            party=draw(st.sampled_from(["debtor", "guarantor", "third_party"])),
+        ),
         ContactFacts(
             account_id=1,
             time_zone=draw(ZONES),
@@ -267,6 +297,7 @@ def scenarios(draw: st.DrawFn) -> tuple[Proposal, ContactFacts]:
             last_conversation_at=spoke,
             first_collection_at=draw(around),
             validation_sent_at=draw(around),
+            debtor_reachable=draw(st.booleans()),
         ),
     )
 
@@ -289,8 +320,11 @@ def test_us_guard_never_allows_a_forbidden_contact(scenario: tuple[Proposal, Con
     assert proposal.channel not in f.opted_out
     assert not (proposal.channel in ("sms", "voice") and proposal.channel not in f.consented)
     assert not f.workplace_address
-    if proposal.purpose in ("collection", "plan"):
+    if proposal.party == "third_party" or proposal.purpose == "locate":
+        assert (proposal.party, proposal.purpose, f.debtor_reachable) == ("third_party", "locate", False)
+    if proposal.purpose in ("collection", "plan", "locate"):
         assert not f.holds & {"dispute", "hardship", "cease"}
+    if proposal.purpose in ("collection", "plan"):
         noticed = f.validation_sent_at is not None and f.validation_sent_at <= proposal.at
         first = f.first_collection_at
         if not noticed and first is not None and first <= proposal.at:
@@ -321,7 +355,10 @@ def test_cn_guard_never_allows_a_fourth_call_a_day_or_collection_on_a_kept_plan(
         today = proposal.at.astimezone(zone).date()
         assert sum(1 for a in f.attempts if a.channel == "voice" and a.at.astimezone(zone).date() == today) < 3
     if f.plan_active:
-        assert proposal.purpose != "collection"
+        assert proposal.purpose not in ("collection", "locate")
+    if proposal.party == "third_party":  # relatives only to find a debtor who cannot be reached
+        assert proposal.purpose == "locate"
+        assert not f.debtor_reachable
 
 
 @given(scenarios())

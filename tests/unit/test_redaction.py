@@ -30,6 +30,14 @@ from overdue.logging_redaction import RedactionFilter, install_redaction, redact
         ("card 4111-1111-1111-1111", "card [card]"),
         ("card 378282246310005", "card [card]"),
         ("card 6222021234567890123", "card [card]"),
+        ("card 5555 5555 5555 4444, amex 3782 822463 10005", "card [card], amex [card]"),
+        ("id 99010519800101001x and 11010519491231002X.", "id [id] and [id]."),
+        ("iban GB82 WEST 1234 5698 7654 32 on file", "iban [iban] on file"),
+        ("iban DE89370400440532013000, NO93 8601 1117 947", "iban [iban], [iban]"),
+        ("bank account 000123456789", "bank account [number]"),
+        ("bank account 0000 1234 5678 9012 345", "bank account [card]"),
+        ("ssn 900123456", "ssn [number]"),
+        ("input_value='4111 1111 1111 1112'", "input_value='[card]'"),
     ],
 )
 def test_personal_data_is_masked(text: str, expected: str) -> None:
@@ -44,6 +52,7 @@ def test_personal_data_is_masked(text: str, expected: str) -> None:
         "account A-US-1001, customer C-CN-000123, task 42, shard (1, 10000)",
         "key reminder:3:2026-02-13:pre_due_sms:sms",
         "flow run 0b8a4d7e-1234-4f4e-9a1b-123456789012 finished in 2.5 s, version 3.11.2",
+        "outstanding 1234567890.12 USD on 20260307, account last4 1234, refs A-US00000001 C-CN00001234",
     ],
 )
 def test_ordinary_numbers_are_left_alone(text: str) -> None:

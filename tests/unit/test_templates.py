@@ -213,3 +213,26 @@ def test_validation_notice_itemizes_and_dates_the_period(
         assert getattr(context["validation"], key) in body, key
     assert BARRED_DISCLOSURE[locale] not in body
     assert BARRED_DISCLOSURE[locale] in render(renderer, path, {**context, "time_barred": True}).body
+
+
+LOCATE_FILES = [p for p in TEMPLATE_FILES if parts(p)[1] == "locate"]
+
+
+@over(LOCATE_FILES)
+def test_a_third_party_is_told_nothing_about_a_debt_or_who_is_asking(
+    renderer: TemplateRenderer, path: Path, context: dict[str, Any]
+) -> None:
+    """Location messages (12 CFR 1006.10; 消费金融催收行业指引): a name to pass on and a number, nothing else."""
+    out = render(renderer, path, context)
+    text = "\n".join([path.read_text(encoding="utf-8"), out.subject or "", out.body]).lower()
+    assert not [word for word in (*VOICE_BANNED, "collect", "account", "催收", "账户", "欠") if word in text]
+    assert context["business_name"].lower() not in text
+    assert context["callback_phone"] in out.body
+    assert context["customer_name"] in out.body
+
+
+def test_every_channel_a_relative_may_be_reached_on_has_a_locate_message() -> None:
+    from overdue.services.contact_guard import LOCATE_CHANNEL_ORDER
+
+    for locale in LOCALES:
+        assert {parts(p)[2] for p in LOCATE_FILES if parts(p)[0] == locale} == set(LOCATE_CHANNEL_ORDER)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 
 from overdue.config import Configuration
 from overdue.domain import stages
+from overdue.domain.masking import MASK
 from overdue.services.audit import audit_row, record_many
 from overdue.services.imports.cells import AccountRow, describe, show
 from overdue.services.imports.files import (
@@ -24,7 +25,9 @@ from overdue.services.imports.files import (
     read,
     validate,
 )
-from overdue.store.bulk import chunked
+from overdue.services.personal_data import PersonalField, sealed_columns
+from overdue.store.bulk import chunked, insert_rows
+from overdue.store.sealed import Vault
 from overdue.store.tables import Account, ContactPoint, Customer
 
 ACCOUNT_REQUIRED = (
@@ -41,7 +44,15 @@ ACCOUNT_REQUIRED = (
     "fees",
     "due_date",
 )
-ACCOUNT_OPTIONAL = ("phone", "email", "postal_address", "consent_automated")
+ACCOUNT_OPTIONAL = (
+    "phone",
+    "email",
+    "postal_address",
+    "consent_automated",
+    "national_id",
+    "card_number",
+    "bank_account",
+)
 CUSTOMER_FIELDS = (
     "full_name",
     "time_zone",
@@ -51,6 +62,7 @@ CUSTOMER_FIELDS = (
     "email",
     "postal_address",
     "consent_automated",
+    "national_id",
 )
 RECORDED_CUSTOMER_FIELDS = ("full_name", "time_zone", "locale", "jurisdiction")
 
@@ -58,8 +70,9 @@ RECORDED_CUSTOMER_FIELDS = ("full_name", "time_zone", "locale", "jurisdiction")
 # --- accounts -------------------------------------------------------------------------------------
 
 
-def import_accounts(session: Session, config: Configuration, path: Path, now: datetime) -> ImportResult:
-    """Create customers, contact points and accounts from a CSV file; see docs/csv-formats.md."""
+def import_accounts(session: Session, config: Configuration, vault: Vault, path: Path, now: datetime) -> ImportResult:
+    """Create customers, contact points and accounts from a CSV file, national ID, card and bank account
+    numbers sealed with `vault`; see docs/csv-formats.md."""
     parsed = read(path, ACCOUNT_REQUIRED, ACCOUNT_OPTIONAL)
     problems = list(parsed.problems)
     rows = validate(AccountRow, parsed, problems)
@@ -74,10 +87,10 @@ def import_accounts(session: Session, config: Configuration, path: Path, now: da
     present = existing(session, col(Account.external_ref), [row.account_ref for _, row in rows])
     new = [(line, row) for line, row in rows if row.account_ref not in present]
     known_customers = _recorded_customers(session, [row.customer_ref for _, row in new])
-    problems += _record_consistency(new, known_customers)
+    problems += _record_consistency(new, known_customers, vault)
     if problems:
         raise ImportRejected(path, sorted(problems, key=lambda p: p.line))
-    _write_accounts(session, [row for _, row in new], known_customers, actor(path), now)
+    _write_accounts(session, vault, [row for _, row in new], known_customers, actor(path), now)
     return ImportResult(created=len(new), already_present=len(rows) - len(new))
 
 
@@ -117,14 +130,27 @@ def _recorded_customers(session: Session, refs: Sequence[str]) -> dict[str, Cust
     return customers
 
 
-def _record_consistency(rows: Sequence[tuple[int, AccountRow]], customers: dict[str, Customer]) -> list[ImportProblem]:
+def _record_consistency(
+    rows: Sequence[tuple[int, AccountRow]], customers: dict[str, Customer], vault: Vault
+) -> list[ImportProblem]:
     """A new account for a customer on record must describe the same person: the wrong customer_ref would
-    send collection contact about one person's debt to another."""
+    send collection contact about one person's debt to another. A national ID is compared only when both
+    the file and the record have one (the record keeps its own either way)."""
     problems: list[ImportProblem] = []
     for line, row in rows:
         customer = customers.get(row.customer_ref)
         if customer is None:
             continue
+        recorded_id = customer.national_id_sealed
+        if row.national_id and recorded_id and vault.open(recorded_id) != row.national_id.value:
+            problems.append(
+                ImportProblem(
+                    line,
+                    "national_id",
+                    f"customer {show(row.customer_ref)} is on record with another ID number "
+                    f"({MASK}{customer.national_id_last4}); an import does not change a customer on record",
+                )
+            )
         problems += [
             ImportProblem(
                 line,
@@ -139,7 +165,7 @@ def _record_consistency(rows: Sequence[tuple[int, AccountRow]], customers: dict[
 
 
 def _write_accounts(
-    session: Session, rows: Sequence[AccountRow], known: dict[str, Customer], actor: str, now: datetime
+    session: Session, vault: Vault, rows: Sequence[AccountRow], known: dict[str, Customer], actor: str, now: datetime
 ) -> None:
     """Set-based inserts: customers, their contact points, accounts, audit rows. New ids are read back by
     reference afterwards, which is cheaper than INSERT ... RETURNING on PostgreSQL."""
@@ -147,15 +173,12 @@ def _write_accounts(
     for row in rows:
         if row.customer_ref not in known:
             firsts.setdefault(row.customer_ref, row)
-    if firsts:
-        session.execute(sa.insert(Customer), [_customer(row, now) for row in firsts.values()])
+    insert_rows(session, Customer, [_customer(vault, row, now) for row in firsts.values()])
     customer_ids = _ids(session, Customer, sorted({row.customer_ref for row in rows}))
     contacts = [point | {"customer_id": customer_ids[ref]} for ref, row in firsts.items() for point in _contacts(row)]
-    if contacts:
-        session.execute(sa.insert(ContactPoint), contacts)
+    insert_rows(session, ContactPoint, contacts)
     today = now.date()
-    if rows:
-        session.execute(sa.insert(Account), [_account(row, customer_ids[row.customer_ref], today) for row in rows])
+    insert_rows(session, Account, [_account(vault, row, customer_ids[row.customer_ref], today) for row in rows])
     account_ids = _ids(session, Account, [row.account_ref for row in rows])
     record_many(
         session,
@@ -181,7 +204,7 @@ def _ids(session: Session, table: type[Customer | Account], refs: Sequence[str])
     return ids
 
 
-def _customer(row: AccountRow, now: datetime) -> dict[str, Any]:
+def _customer(vault: Vault, row: AccountRow, now: datetime) -> dict[str, Any]:
     return {
         "external_ref": row.customer_ref,
         "full_name": row.full_name,
@@ -190,6 +213,7 @@ def _customer(row: AccountRow, now: datetime) -> dict[str, Any]:
         "jurisdiction": row.jurisdiction,
         "vulnerability": [],
         "created_at": now,
+        **sealed_columns(vault, PersonalField.NATIONAL_ID, row.national_id),
     }
 
 
@@ -207,7 +231,7 @@ def _contacts(row: AccountRow) -> list[dict[str, Any]]:
     return points
 
 
-def _account(row: AccountRow, customer_id: int, today: date) -> dict[str, Any]:
+def _account(vault: Vault, row: AccountRow, customer_id: int, today: date) -> dict[str, Any]:
     return {
         "external_ref": row.account_ref,
         "customer_id": customer_id,
@@ -224,4 +248,6 @@ def _account(row: AccountRow, customer_id: int, today: date) -> dict[str, Any]:
         "broken_plans": 0,
         "strategy_arm": "default",
         "version": 0,
+        **sealed_columns(vault, PersonalField.CARD_NUMBER, row.card_number),
+        **sealed_columns(vault, PersonalField.BANK_ACCOUNT, row.bank_account),
     }

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from overdue.domain.check_digits import iban_valid, luhn_valid
+from overdue.domain.masking import Sensitive, mask_tail
 from overdue.domain.money import to_minor
 
 LOCALES = ("en-US", "zh-CN")
@@ -143,6 +145,47 @@ def amount(value: str, currency: str | None, *, positive: bool) -> int:
     return minor
 
 
+# --- sensitive numbers: sealed when written, and never echoed whole in a message ------------------------
+
+
+def compact(value: str) -> str:
+    """People group these numbers with spaces or dashes: 4111 1111 1111 1111, GB82 WEST 1234 ..."""
+    return re.sub(r"[\s-]", "", value).upper()
+
+
+def national_id(value: str) -> Sensitive | None:
+    number = compact(value)
+    if not number:
+        return None
+    if not re.fullmatch(r"[0-9A-Z]{6,32}", number):
+        raise ValueError(f"{show(mask_tail(number))} is not an ID number (6 to 32 letters and digits)")
+    return Sensitive(number)
+
+
+def card_number(value: str) -> Sensitive | None:
+    number = compact(value)
+    if not number:
+        return None
+    if not re.fullmatch(r"\d{12,19}", number):
+        raise ValueError(f"{show(mask_tail(number))} is not a card number (12 to 19 digits)")
+    if not luhn_valid(number):
+        raise ValueError(f"{show(mask_tail(number))} fails the card number's check digit: a digit is wrong or missing")
+    return Sensitive(number)
+
+
+def bank_account(value: str) -> Sensitive | None:
+    """Digits only, or an IBAN (two letters, two check digits, up to 30 letters and digits)."""
+    number = compact(value)
+    if not number:
+        return None
+    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", number):
+        if not iban_valid(number):
+            raise ValueError(f"{show(mask_tail(number))} fails the IBAN check digits: a character is wrong or missing")
+    elif not re.fullmatch(r"\d{6,34}", number):
+        raise ValueError(f"{show(mask_tail(number))} is not a bank account number (6 to 34 digits, or an IBAN)")
+    return Sensitive(number)
+
+
 @lru_cache(maxsize=4096)  # a customer with several accounts repeats the number, and parsing is slow
 def e164(value: str, region: str) -> str | None:
     try:
@@ -167,6 +210,8 @@ class Row(BaseModel):
 class AccountRow(Row):
     """One line of an accounts file, validated; amounts are in minor units of `currency`."""
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)  # Sensitive; frozen comes from Row
+
     account_ref: Annotated[str, text(64)]
     customer_ref: Annotated[str, text(64)]
     full_name: Annotated[str, text(200)]
@@ -183,6 +228,9 @@ class AccountRow(Row):
     email: Annotated[str | None, BeforeValidator(email)]
     postal_address: Annotated[str | None, text(320, required=False)]
     consent_automated: Annotated[bool, BeforeValidator(consent)]
+    national_id: Annotated[Sensitive | None, BeforeValidator(national_id)]
+    card_number: Annotated[Sensitive | None, BeforeValidator(card_number)]
+    bank_account: Annotated[Sensitive | None, BeforeValidator(bank_account)]
 
     @field_validator("principal", "interest", "fees", mode="before")
     @classmethod

@@ -1,0 +1,64 @@
+"""Conversations with customers, as agents log them. A telephone conversation about a debt stops calls
+on it for the policy's cool-off (US: 7 days, the conversation day counting as day 1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from overdue.services.audit import record
+from overdue.store.tables import Account, Conversation
+
+CONVERSATION_CHANNELS = ("voice", "sms", "email", "in_person")
+OUTCOMES = (
+    "promise_to_pay",
+    "paid",
+    "hardship",
+    "dispute",
+    "plan_requested",
+    "refused",
+    "callback_requested",
+    "wrong_party",
+    "other",
+)
+
+
+class ConversationError(ValueError):
+    pass
+
+
+def record_conversation(
+    session: Session, account_id: int, channel: str, at: datetime, outcome: str, note: str, user: str, now: datetime
+) -> Conversation:
+    """Log a conversation; `at` is when it happened (an agent may log a call after hanging up)."""
+    if channel not in CONVERSATION_CHANNELS:
+        raise ConversationError(f"unknown channel '{channel}' (one of {', '.join(CONVERSATION_CHANNELS)})")
+    if outcome not in OUTCOMES:
+        raise ConversationError(f"unknown outcome '{outcome}' (one of {', '.join(OUTCOMES)})")
+    if at > now:
+        raise ConversationError(f"a conversation cannot be in the future ({at.isoformat()})")
+    if session.get(Account, account_id) is None:
+        raise ConversationError(f"account {account_id} does not exist")
+    conversation = Conversation(
+        account_id=account_id,
+        channel=channel,
+        at=at,
+        outcome=outcome,
+        note=note.strip(),
+        recorded_by=user,
+        created_at=now,
+    )
+    session.add(conversation)
+    session.flush()
+    record(
+        session,
+        "conversation",
+        user,
+        at,
+        account_id,
+        conversation_id=conversation.id,
+        channel=channel,
+        outcome=outcome,
+    )
+    return conversation
