@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit dashboard lock clean bench
+.PHONY: demo test lint typecheck unit dashboard lock clean bench bench-guard
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ dashboard: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks demo --runs 3
+
+bench-guard: $(STAMP)
+	$(BIN)/python -m benchmarks guard --runs 5
 
 # Re-resolve the lock after editing pyproject.toml (needs uv: `pip install uv`).
 lock:

@@ -1,6 +1,7 @@
 """Benchmarks with one command. `demo`: the `make demo` job end to end (target: at most 5 minutes).
+`guard`: the contact guard's cost per shard on SQLite and PostgreSQL, projected to a million accounts.
 
-Prints the wall time of each run, the median over runs, and the median time per simulated day,
+`demo` prints the wall time of each run, the median over runs, and the median time per simulated day,
 with the machine they ran on. Each run uses a fresh SQLite database in a temporary folder.
 """
 
@@ -67,12 +68,17 @@ def bench_demo(accounts: int, days: int, runs: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("benchmark", choices=["demo"], nargs="?", default="demo")
-    parser.add_argument("--accounts", type=int, default=2000)
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("benchmark", choices=["demo", "guard"], nargs="?", default="demo")
+    parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard)")
+    parser.add_argument("--days", type=int, default=90, help="demo only")
+    parser.add_argument("--runs", type=int, help="demo: 3; guard: 5")
     args = parser.parse_args()
-    result = bench_demo(args.accounts, args.days, args.runs)
+    if args.benchmark == "guard":
+        from benchmarks.guard import bench_guard
+
+        result = bench_guard(args.accounts or 5000, args.runs or 5)
+    else:
+        result = bench_demo(args.accounts or 2000, args.days, args.runs or 3)
     print(json.dumps(result, indent=2))
 
 
