@@ -10,7 +10,7 @@ from typing import Any
 from babel.dates import format_date
 
 from overdue.domain.masking import mask_tail
-from overdue.domain.money import format_money
+from overdue.domain.money import babel_locale, format_money
 from overdue.store.tables import Account, Customer
 
 OPT_OUT = {"en-US": "Reply STOP to opt out.", "zh-CN": "回复TD退订"}
@@ -23,7 +23,7 @@ class Sender:
 
 
 def fmt_date(day: date, locale: str) -> str:
-    return format_date(day, format="long", locale=locale.replace("-", "_"))
+    return format_date(day, format="long", locale=babel_locale(locale))
 
 
 def message_context(

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from overdue.config import Configuration
 from overdue.domain.guard import COLLECTION, DEBTOR, PLAN, VALIDATION, Attempt, ContactFacts, Proposal, check_contact
-from overdue.services.contact_guard import HISTORY_DAYS, collection_contacts, first_contacts
+from overdue.services.contact_guard import HISTORY_DAYS, WAS_SENT, collection_contacts, first_contacts
 from overdue.store.bulk import chunked
 from overdue.store.tables import (
     AuditEvent,
@@ -62,7 +62,7 @@ def compliance_report(session: Session, config: Configuration, start: date, end:
     customers = list(
         session.scalars(
             sa.select(col(OutreachMessage.customer_id))
-            .where(col(OutreachMessage.status) == "sent", col(OutreachMessage.sent_at).between(begin, finish))
+            .where(WAS_SENT, col(OutreachMessage.sent_at).between(begin, finish))
             .distinct()
         )
     )
@@ -165,7 +165,7 @@ def _recheck(
             sa.select(OutreachMessage)
             .where(
                 col(OutreachMessage.customer_id).in_(customer_ids),
-                col(OutreachMessage.status) == "sent",
+                WAS_SENT,
                 col(OutreachMessage.sent_at) >= earliest,
                 col(OutreachMessage.sent_at) < finish,
             )

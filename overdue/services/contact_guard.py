@@ -19,7 +19,12 @@ from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.store.bulk import chunked
 from overdue.store.tables import ContactPoint, Conversation, Customer, Hold, HumanTask, OutreachMessage, PaymentPlan
 
-HISTORY_DAYS = 8  # the longest look-back of any rule (7 days) plus a day for time zones
+HISTORY_DAYS = 8
+# A message counts as a contact once it left, whatever its delivery status became later; and the test
+# leads SQLite and PostgreSQL to the (customer or account, sent_at) indexes, not the status one.
+WAS_SENT = col(OutreachMessage.sent_at).is_not(
+    None
+)  # the longest look-back of any rule (7 days) plus a day for time zones
 
 
 def purpose_of(stage: str) -> str:
@@ -169,31 +174,33 @@ def _load_contact_points(
     reachable: set[int] = set()
     for batch in chunked(customer_ids, 1000):
         query = (
-            sa.select(ContactPoint)
+            sa.select(
+                col(ContactPoint.customer_id),
+                col(ContactPoint.channel),
+                col(ContactPoint.address),
+                col(ContactPoint.consent),
+                col(ContactPoint.is_workplace),
+                col(ContactPoint.party),
+                col(ContactPoint.opted_out_at).is_not(None),
+            )
             .where(col(ContactPoint.customer_id).in_(batch), col(ContactPoint.invalid_at).is_(None))
             .order_by(col(ContactPoint.id))
         )
-        for point in session.scalars(query):
-            reach = Reachable(
-                point.address,
-                point.consent,
-                point.is_workplace,
-                point.channel,
-                point.party,
-                point.opted_out_at is not None,
-            )
-            if point.party != DEBTOR:
-                book.others[point.customer_id].append(reach)
+        # Plain rows, not ORM objects: a shard's 20,000 points cost 0.1-0.3 s this way, 0.7-1.1 s the other.
+        for customer_id, channel, address, consent, is_workplace, party, opted in session.execute(query):
+            reach = Reachable(address, consent, is_workplace, channel, party, opted)
+            if party != DEBTOR:
+                book.others[customer_id].append(reach)
                 continue
-            reachable.add(point.customer_id)
-            book.debtor_addresses.add((point.customer_id, point.channel, point.address))
-            if reach.opted_out:
-                opted_out[point.customer_id].add(point.channel)
-            key = (point.customer_id, point.channel)
+            reachable.add(customer_id)
+            book.debtor_addresses.add((customer_id, channel, address))
+            if opted:
+                opted_out[customer_id].add(channel)
+            key = (customer_id, channel)
             if key not in book.contact_points:
                 book.contact_points[key] = reach
-                if point.consent:
-                    consented[point.customer_id].add(point.channel)
+                if consent:
+                    consented[customer_id].add(channel)
     for others in book.others.values():
         others.sort(key=lambda p: LOCATE_CHANNEL_ORDER.index(p.channel))
     return opted_out, consented, reachable
@@ -223,7 +230,7 @@ def collection_contacts(session: Session, account_ids: list[int], before: dateti
             sa.select(col(OutreachMessage.account_id), sa.func.count())
             .where(
                 col(OutreachMessage.account_id).in_(batch),
-                col(OutreachMessage.status) == "sent",
+                WAS_SENT,
                 col(OutreachMessage.purpose) == COLLECTION,
             )
             .group_by(col(OutreachMessage.account_id))
@@ -259,7 +266,7 @@ def first_contacts(
             )
             .where(
                 col(OutreachMessage.account_id).in_(batch),
-                col(OutreachMessage.status) == "sent",
+                WAS_SENT,
                 col(OutreachMessage.purpose).in_((COLLECTION, PLAN, VALIDATION)),
             )
             .group_by(col(OutreachMessage.account_id), col(OutreachMessage.purpose))
@@ -285,7 +292,7 @@ def _recent_attempts(session: Session, customer_ids: list[int], now: datetime) -
             col(OutreachMessage.purpose),
         ).where(
             col(OutreachMessage.customer_id).in_(batch),
-            col(OutreachMessage.status) == "sent",
+            WAS_SENT,
             col(OutreachMessage.sent_at) >= since,
         )
         for customer_id, account_id, channel, sent_at, purpose in session.execute(query):

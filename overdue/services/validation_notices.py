@@ -25,7 +25,7 @@ from overdue.domain.escalation import is_time_barred
 from overdue.domain.guard import VALIDATION, Proposal, check_contact, only_window
 from overdue.domain.money import format_money
 from overdue.domain.validation import public_holidays, validation_period_end
-from overdue.services.contact_guard import FactsBook
+from overdue.services.contact_guard import WAS_SENT, FactsBook
 from overdue.store.bulk import chunked
 from overdue.store.tables import Account, Customer, OutreachMessage, Payment
 
@@ -155,7 +155,7 @@ def validation_sent_on(session: Session, account: Account, customer: Customer) -
         sa.select(sa.func.min(col(OutreachMessage.sent_at))).where(
             col(OutreachMessage.account_id) == account.id,
             col(OutreachMessage.purpose) == VALIDATION,
-            col(OutreachMessage.status) == "sent",
+            WAS_SENT,
         )
     )
     return local_date(sent_at, customer.time_zone) if sent_at is not None else None

@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from overdue.domain import stages
 from overdue.runtime import Runtime
-from overdue.services.contact_guard import VULNERABILITY_REVIEW
+from overdue.services.contact_guard import VULNERABILITY_REVIEW, WAS_SENT
 from overdue.services.contact_preferences import opt_out
 from overdue.services.conversations import record_conversation
 from overdue.services.cycle import LEGAL_ESCALATION
@@ -100,7 +100,7 @@ def _contacted_on(session: Session, day: date) -> set[int]:
     return set(
         session.scalars(
             sa.select(col(OutreachMessage.account_id)).where(
-                col(OutreachMessage.status) == "sent",
+                WAS_SENT,
                 col(OutreachMessage.sent_at) >= start,
                 col(OutreachMessage.sent_at) < start + timedelta(days=1),
             )
@@ -126,7 +126,7 @@ def _replies(
         )
         .join(Account, col(Account.id) == col(OutreachMessage.account_id))
         .where(
-            col(OutreachMessage.status) == "sent",
+            WAS_SENT,
             col(OutreachMessage.sent_at) >= start,
             col(OutreachMessage.sent_at) < now,
         )

@@ -18,6 +18,7 @@ from overdue.domain.check_digits import cn_id_complete, luhn_complete
 from overdue.domain.masking import Sensitive
 from overdue.services.personal_data import PersonalField, sealed_columns
 from overdue.store.bulk import chunked, insert_rows
+from overdue.store.db import refresh_statistics
 from overdue.store.sealed import Vault
 from overdue.store.tables import Account, ContactPoint, Customer
 
@@ -79,6 +80,7 @@ def generate_portfolio(session: Session, spec: PortfolioSpec, vault: Vault) -> i
             rows.extend({**point, "customer_id": customer_id} for point in contacts[i])
         insert_rows(session, ContactPoint, rows)
         insert_rows(session, Account, [accounts[i] for i in batch])
+    refresh_statistics(session)
     return spec.accounts
 
 

@@ -45,3 +45,9 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def refresh_statistics(session: Session) -> None:
+    """ANALYZE after a bulk load: without statistics both SQLite and PostgreSQL may read a table through
+    the wrong index (a shard's facts took 1.6 s instead of 0.16 s), and SQLite never gathers them itself."""
+    session.execute(sa.text("ANALYZE"))

@@ -27,6 +27,7 @@ from overdue.services.imports.files import (
 )
 from overdue.services.personal_data import PersonalField, sealed_columns
 from overdue.store.bulk import chunked, insert_rows
+from overdue.store.db import refresh_statistics
 from overdue.store.sealed import Vault
 from overdue.store.tables import Account, ContactPoint, Customer
 
@@ -91,6 +92,8 @@ def import_accounts(session: Session, config: Configuration, vault: Vault, path:
     if problems:
         raise ImportRejected(path, sorted(problems, key=lambda p: p.line))
     _write_accounts(session, vault, [row for _, row in new], known_customers, actor(path), now)
+    if new:
+        refresh_statistics(session)
     return ImportResult(created=len(new), already_present=len(rows) - len(new))
 
 
