@@ -1,4 +1,4 @@
-"""The daily cycle: one flow run per business date, stage flows over shards, never a run per account."""
+"""The daily cycle: one flow run per business date, one task run per shard, never a run per account."""
 
 from __future__ import annotations
 
@@ -8,26 +8,18 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from flows.legal import legal_escalation
-from flows.negotiation import negotiation_stage
-from flows.plan_monitoring import plan_monitoring
-from flows.reminder import reminder_stage
 from flows.summary import merge_counts
-from tasks.cycle_steps import DatabaseUrl, classify_accounts, dispatch_outbox, list_shards
+from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, list_shards
 
 
 @flow(name="daily-cycle", flow_run_name="cycle-{as_of}")
 def daily_cycle(as_of: date, now: datetime | None = None, database_url: DatabaseUrl = None) -> dict[str, Any]:
-    """Plans are judged first (a broken plan changes the stage), then every account is classified,
-    each stage does its work, and the outbox sends what is due inside contact windows."""
+    """Each shard does the whole day's work for its accounts (overdue/services/shard_cycle.py), then the
+    outbox sends what is due inside contact windows."""
     now = now or datetime.combine(as_of, time(), tzinfo=UTC)
     shards = list_shards(database_url)
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(shards)}
-    summary["plan_monitoring"] = plan_monitoring(database_url, as_of, now, shards)
-    summary["stages"] = merge_counts(classify_accounts(database_url, as_of, now, shard) for shard in shards)
-    summary["reminder"] = reminder_stage(database_url, as_of, now, shards)
-    summary["negotiation"] = negotiation_stage(database_url, as_of, now, shards)
-    summary["legal"] = legal_escalation(database_url, as_of, now, shards)
+    summary |= merge_counts(cycle_shard(database_url, as_of, now, shard) for shard in shards)
     summary["dispatch"] = dispatch_outbox(database_url, now)
     create_markdown_artifact(
         key="daily-cycle-summary", markdown=summary_markdown(summary), description=f"Cycle {as_of}"

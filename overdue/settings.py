@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     strategy: str = Field(default="default", description="Strategy name under configs/strategies.")
     business_name: str = "Overdue Demo Bank"
     callback_phone: str = "+1 800 555 0100"
-    shard_size: int = Field(default=5000, gt=0, description="Accounts per shard in the daily cycle.")
+    shard_size: int = Field(default=10_000, gt=0, description="Accounts per shard (one task run) in the daily cycle.")
     audit_retention_days: int = Field(
         default=730,
         ge=730,

@@ -1,4 +1,5 @@
-"""Cycle steps as Prefect tasks, one shard per call. Parameters stay small and JSON-friendly.
+"""The cycle's Prefect tasks: list the shards, work one shard, dispatch the outbox. Parameters stay small
+and JSON-friendly.
 
 Every step has side effects, so none is ever cached and no result is persisted. The database URL
 travels as a SecretStr: in-process calls get the real value, while Prefect's API and UI store only
@@ -18,7 +19,8 @@ from pydantic import SecretStr
 from sqlmodel import Session
 
 from overdue.runtime import Runtime, get_runtime
-from overdue.services import cycle, outreach
+from overdue.services import outreach
+from overdue.services.shard_cycle import run_shard
 from overdue.store.bulk import account_shards
 from overdue.store.db import session_scope
 
@@ -47,34 +49,10 @@ def list_shards(database_url: DatabaseUrl) -> list[Shard]:
         return account_shards(session, runtime.settings.shard_size)
 
 
-@step(name="monitor-plans", task_run_name="monitor-plans-{shard[0]}")
-def monitor_plans(database_url: DatabaseUrl, as_of: date, now: datetime, shard: Shard) -> dict[str, int]:
+@step(name="cycle-shard", task_run_name="shard-{shard[0]}-{shard[1]}")
+def cycle_shard(database_url: DatabaseUrl, as_of: date, now: datetime, shard: Shard) -> dict[str, Any]:
     with unit_of_work(database_url) as (runtime, session):
-        return cycle.monitor_plans(session, runtime.config, as_of, now, shard).as_dict()
-
-
-@step(name="classify-accounts", task_run_name="classify-{shard[0]}")
-def classify_accounts(database_url: DatabaseUrl, as_of: date, now: datetime, shard: Shard) -> dict[str, Any]:
-    with unit_of_work(database_url) as (runtime, session):
-        return cycle.classify_accounts(session, runtime.config, as_of, now, shard).as_dict()
-
-
-@step(name="make-offers", task_run_name="make-offers-{shard[0]}")
-def make_offers(database_url: DatabaseUrl, as_of: date, now: datetime, shard: Shard) -> dict[str, int]:
-    with unit_of_work(database_url) as (runtime, session):
-        return cycle.make_offers(session, runtime.config, as_of, now, shard).as_dict()
-
-
-@step(name="propose-escalations", task_run_name="propose-escalations-{shard[0]}")
-def propose_escalations(database_url: DatabaseUrl, as_of: date, now: datetime, shard: Shard) -> int:
-    with unit_of_work(database_url) as (runtime, session):
-        return cycle.propose_escalations(session, runtime.config, as_of, now, shard)
-
-
-@step(name="queue-outreach", task_run_name="queue-{stage}-{shard[0]}")
-def queue_outreach(database_url: DatabaseUrl, stage: str, as_of: date, now: datetime, shard: Shard) -> dict[str, Any]:
-    with unit_of_work(database_url) as (rt, session):
-        return outreach.plan_outreach(session, rt.config, rt.renderer, rt.sender, stage, as_of, now, shard).as_dict()
+        return run_shard(session, runtime, as_of, now, shard)
 
 
 @step(name="dispatch-outbox")

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from overdue.runtime import Runtime, build_runtime
-from overdue.services import cycle, outreach
+from overdue.services.shard_cycle import run_shard
 from overdue.settings import Settings
 from overdue.store.tables import Account, ContactPoint, Customer, HumanTask
 
@@ -113,12 +113,5 @@ def midnight(day: date) -> datetime:
 
 
 def run_day(session: Session, runtime: Runtime, day: date) -> None:
-    """The daily cycle's steps in the order the flow runs them, without Prefect."""
-    now = midnight(day)
-    cycle.monitor_plans(session, runtime.config, day, now, SHARD)
-    cycle.classify_accounts(session, runtime.config, day, now, SHARD)
-    for stage in ("reminder", "plan"):
-        outreach.plan_outreach(session, runtime.config, runtime.renderer, runtime.sender, stage, day, now, SHARD)
-    cycle.make_offers(session, runtime.config, day, now, SHARD)
-    outreach.plan_outreach(session, runtime.config, runtime.renderer, runtime.sender, "negotiation", day, now, SHARD)
-    cycle.propose_escalations(session, runtime.config, day, now, SHARD)
+    """The daily cycle's work, without Prefect, in the order each shard does it."""
+    run_shard(session, runtime, day, midnight(day), SHARD)

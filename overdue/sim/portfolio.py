@@ -7,6 +7,7 @@ account of leading zeros) and drawn from their own random stream, so adding them
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlmodel import Session
 from overdue.domain.check_digits import cn_id_complete, luhn_complete
 from overdue.domain.masking import Sensitive
 from overdue.services.personal_data import PersonalField, sealed_columns
-from overdue.store.bulk import chunked, insert_rows
+from overdue.store.bulk import insert_rows
 from overdue.store.db import refresh_statistics
 from overdue.store.sealed import Vault
 from overdue.store.tables import Account, ContactPoint, Customer
@@ -43,6 +44,7 @@ CN_SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "�
 CN_GIVEN = ("伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明")
 US_AREA = ("212", "312", "415", "617", "713", "206", "305", "602")
 CN_MOBILE = ("138", "139", "150", "186", "187", "135", "158")
+CHUNK = 1000
 SEGMENTS = ("steady", "forgetful", "strained", "distressed")
 SEGMENT_WEIGHTS = (0.3, 0.3, 0.25, 0.15)
 
@@ -59,27 +61,33 @@ def segment_of(external_ref: str, seed: int) -> str:
     return random.Random(f"{seed}:{external_ref}").choices(SEGMENTS, SEGMENT_WEIGHTS)[0]
 
 
-def generate_portfolio(session: Session, spec: PortfolioSpec, vault: Vault) -> int:
+def generate_portfolio(
+    session: Session, spec: PortfolioSpec, vault: Vault, on_chunk: Callable[[int], None] | None = None
+) -> int:
+    """Generated and written CHUNK accounts at a time, so a million accounts need no more memory than a
+    thousand; `on_chunk(n)` reports progress."""
     rng = random.Random(spec.seed)
     numbers = random.Random(f"{spec.seed}:numbers")
     now = datetime.combine(spec.start, datetime.min.time(), tzinfo=UTC)
-    customers: list[dict[str, Any]] = []
-    accounts: list[dict[str, Any]] = []
-    contacts: list[list[dict[str, Any]]] = []
-    for n in range(1, spec.accounts + 1):
-        customer, account, points = _one(rng, n, spec.start, now)
-        _add_numbers(vault, numbers, customer, account)
-        customers.append(customer)
-        accounts.append(account)
-        contacts.append(points)
-    for batch in chunked(list(range(len(customers))), 1000):
-        ids = _insert_returning_ids(session, Customer, [customers[i] for i in batch])
+    for first in range(1, spec.accounts + 1, CHUNK):
+        customers: list[dict[str, Any]] = []
+        accounts: list[dict[str, Any]] = []
+        contacts: list[list[dict[str, Any]]] = []
+        for n in range(first, min(first + CHUNK, spec.accounts + 1)):
+            customer, account, points = _one(rng, n, spec.start, now)
+            _add_numbers(vault, numbers, customer, account)
+            customers.append(customer)
+            accounts.append(account)
+            contacts.append(points)
+        ids = _insert_returning_ids(session, Customer, customers)
         rows: list[dict[str, Any]] = []
-        for customer_id, i in zip(ids, batch, strict=True):
-            accounts[i]["customer_id"] = customer_id
-            rows.extend({**point, "customer_id": customer_id} for point in contacts[i])
+        for customer_id, account, points in zip(ids, accounts, contacts, strict=True):
+            account["customer_id"] = customer_id
+            rows.extend({**point, "customer_id": customer_id} for point in points)
         insert_rows(session, ContactPoint, rows)
-        insert_rows(session, Account, [accounts[i] for i in batch])
+        insert_rows(session, Account, accounts)
+        if on_chunk is not None:
+            on_chunk(len(accounts))
     refresh_statistics(session)
     return spec.accounts
 

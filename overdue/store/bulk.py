@@ -32,12 +32,17 @@ def insert_rows(session: Session, table: type[SQLModel], rows: Sequence[dict[str
         session.execute(sa.insert(table).execution_options(render_nulls=True), list(rows))
 
 
-def account_shards(session: Session, shard_size: int) -> list[tuple[int, int]]:
-    """Contiguous id ranges [low, high] of about `shard_size` accounts each, for batch work."""
+MAX_SHARDS = 190  # a cycle stays under 200 Prefect task runs: one per shard, plus listing and dispatch
+
+
+def account_shards(session: Session, shard_size: int, max_shards: int = MAX_SHARDS) -> list[tuple[int, int]]:
+    """Contiguous id ranges [low, high] of about `shard_size` ids each, for batch work; wider ranges when
+    that would make more than `max_shards` of them."""
     low, high = session.execute(sa.select(sa.func.min(Account.id), sa.func.max(Account.id))).one()
     if low is None:
         return []
-    return [(start, min(start + shard_size - 1, high)) for start in range(low, high + 1, shard_size)]
+    size = max(shard_size, -(-(high - low + 1) // max_shards))
+    return [(start, min(start + size - 1, high)) for start in range(low, high + 1, size)]
 
 
 def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
