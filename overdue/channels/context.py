@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,6 +13,7 @@ from babel.dates import format_date
 from overdue.domain.masking import mask_tail
 from overdue.domain.money import babel_locale, format_money
 from overdue.store.tables import Account, Customer
+from overdue.store.views import AccountLike, CustomerLike
 
 OPT_OUT = {"en-US": "Reply STOP to opt out.", "zh-CN": "回复TD退订"}
 
@@ -22,14 +24,16 @@ class Sender:
     callback_phone: str
 
 
+@lru_cache(maxsize=8192)
 def fmt_date(day: date, locale: str) -> str:
+    """Cached: a cycle's messages name the same few dozen dates thousands of times."""
     return format_date(day, format="long", locale=babel_locale(locale))
 
 
 def message_context(
     sender: Sender,
-    customer: Customer,
-    account: Account,
+    customer: CustomerLike,
+    account: AccountLike,
     offer: dict[str, Any] | None = None,
     installment: dict[str, Any] | None = None,
     *,

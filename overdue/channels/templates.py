@@ -28,6 +28,7 @@ class TemplateRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates do not change under a running process; no stat() per message
         )
 
     @staticmethod

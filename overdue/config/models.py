@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -286,15 +287,15 @@ class Policy(Strict):
         """True when a vulnerability rule is among the rules that stopped a contact."""
         return any(isinstance(rule, VulnerabilityRule) and rule.id in blocked_by for rule in self.rules)
 
-    @property
+    @cached_property
     def contact_window(self) -> WindowRule:
         return next(rule for rule in self.rules if isinstance(rule, WindowRule))
 
-    @property
+    @cached_property
     def third_party(self) -> ThirdPartyRule | None:
         return next((rule for rule in self.rules if isinstance(rule, ThirdPartyRule)), None)
 
-    @property
+    @cached_property
     def validation_notice(self) -> ValidationNoticeRule | None:
         return next((rule for rule in self.rules if isinstance(rule, ValidationNoticeRule)), None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -17,6 +18,7 @@ def escalation_rule(facts: AccountFacts, escalation: Escalation) -> str | None:
     return None
 
 
+@cache  # the cycle asks for every message; a portfolio has a few hundred distinct due dates
 def time_barred_on(delinquent_since: date, years: int) -> date:
     """The first day the debt is past the limitation period, counted from the first missed due date
     (the conservative reading: a payment may restart the clock in some places, never shortens it here)."""

@@ -17,7 +17,8 @@ from overdue.domain import stages
 from overdue.domain.guard import COLLECTION, DEBTOR, PLAN, THIRD_PARTY, VALIDATION, Attempt, ContactFacts
 from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.store.bulk import chunked
-from overdue.store.tables import ContactPoint, Conversation, Customer, Hold, HumanTask, OutreachMessage, PaymentPlan
+from overdue.store.tables import ContactPoint, Conversation, Hold, HumanTask, OutreachMessage, PaymentPlan
+from overdue.store.views import CustomerLike
 
 HISTORY_DAYS = 8
 # A message counts as a contact once it left, whatever its delivery status became later; and the test
@@ -106,7 +107,11 @@ class FactsBook:
 
 
 def load_facts(
-    session: Session, config: Configuration, accounts: Iterable[tuple[int, Customer]], today: date, now: datetime
+    session: Session,
+    config: Configuration,
+    accounts: Iterable[tuple[int, CustomerLike]],
+    today: date,
+    now: datetime,
 ) -> FactsBook:
     """`accounts`: (account id, its customer) for every account in the batch."""
     rows = list(accounts)

@@ -22,7 +22,7 @@ from overdue.domain.plans import BROKEN, KEPT, InstallmentState, plan_status
 from overdue.domain.stages import AccountFacts, classify, days_past_due
 from overdue.services.audit import SYSTEM, audit_row, record_many, stage_changed
 from overdue.services.outreach import active_hold, cancel_queued
-from overdue.store.bulk import update_by_id
+from overdue.store.bulk import insert_returning_ids, update_by_id
 from overdue.store.tables import Account, Customer, HumanTask, Installment, LegalCase, Offer, PaymentPlan
 
 LEGAL_ESCALATION = "legal_escalation"
@@ -169,36 +169,47 @@ def make_offers(
             ~active_hold(as_of),
         )
     ).all()
-    audits: list[dict[str, Any]] = []
+    proposed: list[tuple[int, Any]] = []
     for account_id, balance, currency, jurisdiction in rows:
         bounds = config.offers.installment.for_jurisdiction(jurisdiction)
         offer = propose_installment_plan(balance, currency, bounds, as_of)
         if offer is None:
             results.not_applicable += 1
-            continue
-        row = Offer(
-            account_id=account_id,
-            total_minor=offer.total_minor,
-            installments=offer.installments,
-            first_due_date=offer.first_due_date,
-            created_on=as_of,
-            expires_on=offer.expires_on,
-        )
-        session.add(row)
-        session.flush()
-        audits.append(
+        else:
+            proposed.append((account_id, offer))
+    ids = insert_returning_ids(
+        session,
+        Offer,
+        [
+            {
+                "account_id": account_id,
+                "kind": "installment",
+                "status": "open",
+                "total_minor": offer.total_minor,
+                "installments": offer.installments,
+                "first_due_date": offer.first_due_date,
+                "created_on": as_of,
+                "expires_on": offer.expires_on,
+            }
+            for account_id, offer in proposed
+        ],
+    )
+    record_many(
+        session,
+        (
             audit_row(
                 "offer.made",
                 SYSTEM,
                 now,
                 account_id,
-                offer_id=row.id,
+                offer_id=offer_id,
                 installments=offer.installments,
                 total_minor=offer.total_minor,
             )
-        )
-        results.made += 1
-    record_many(session, audits)
+            for offer_id, (account_id, offer) in zip(ids, proposed, strict=True)
+        ),
+    )
+    results.made = len(proposed)
     return results
 
 

@@ -39,6 +39,7 @@ from overdue.store.tables import (
     OutreachMessage,
     PaymentPlan,
 )
+from overdue.store.views import AccountLike, select_accounts_with_customers, split_row
 
 NOT_CONTACTABLE_STAGES = (stages.CLOSED, stages.LEGAL, stages.CURRENT)
 
@@ -87,19 +88,20 @@ def plan_outreach(
     steps = config.strategy.cadence.get(stage, ())
     if not steps:
         return counts
-    rows = session.execute(
-        sa.select(Account, Customer)
-        .join(Customer, col(Customer.id) == col(Account.customer_id))
-        .where(
-            col(Account.id).between(*shard),
-            col(Account.stage) == stage,
-            col(Account.next_action_on) <= as_of,
+    rows = [
+        split_row(row)
+        for row in session.execute(
+            select_accounts_with_customers().where(
+                col(Account.id).between(*shard),
+                col(Account.stage) == stage,
+                col(Account.next_action_on) <= as_of,
+            )
         )
-    ).all()
+    ]
     if not rows:
         return counts
     account_ids = [account.id for account, _ in rows]
-    book = load_facts(session, config, ((a.id, c) for a, c in rows), as_of, now)  # type: ignore[misc]
+    book = load_facts(session, config, ((a.id, c) for a, c in rows), as_of, now)
     offers = _open_offers(session, account_ids) if stage == stages.NEGOTIATION else {}
     schedules = _active_schedules(session, account_ids) if stage == stages.PLAN else {}
 
@@ -112,20 +114,23 @@ def plan_outreach(
     for account, customer in rows:
         anchor, installment = _anchor(stage, account, schedules.get(account.id))
         if anchor is None:
-            next_actions.append({"id": account.id, "next_action_on": None})
+            if account.next_action_on is not None:
+                next_actions.append({"id": account.id, "next_action_on": None})
             continue
         step = step_due(steps, anchor, as_of, config.strategy.catch_up_days)
-        next_actions.append({"id": account.id, "next_action_on": next_step_date(steps, anchor, as_of)})
+        next_action = next_step_date(steps, anchor, as_of)
+        if next_action != account.next_action_on:  # most accounts' next step has not moved: no write
+            next_actions.append({"id": account.id, "next_action_on": next_action})
         if step is None:
             continue
-        point = book.address(account.id, step.channel)  # type: ignore[arg-type]
-        offer = offers.get(account.id)  # type: ignore[call-overload]
+        point = book.address(account.id, step.channel)
+        offer = offers.get(account.id)
         policy = config.policy(customer.jurisdiction)
         send_at = planned_send_at(as_of, step.local_time, customer.time_zone, policy.contact_window)
         reason = None
         if point is None:
             reason = "no usable contact point"
-            if not book.base[account.id].debtor_reachable:  # type: ignore[index]
+            if not book.base[account.id].debtor_reachable:
                 unreachable.append(DueContact(account, customer, send_at))
         elif step.template == "offer" and offer is None:
             reason = "no open offer"
@@ -137,7 +142,7 @@ def plan_outreach(
         purpose = purpose_of(stage)
         verdict = check_contact(
             Proposal(step.channel, send_at, purpose),
-            book.facts(account.id, step.channel),  # type: ignore[arg-type]
+            book.facts(account.id, step.channel),
             policy,
         )
         notice = policy.validation_notice
@@ -147,9 +152,9 @@ def plan_outreach(
             for rule in verdict.blocked_by:
                 counts.blocked[rule] += 1
             if policy.needs_review(verdict.blocked_by):
-                to_review.append(account.id)  # type: ignore[arg-type]
+                to_review.append(account.id)
             audits.append(
-                blocked_row(account.id, now, verdict.blocked_by, step=step.id, channel=step.channel, purpose=purpose)  # type: ignore[arg-type]
+                blocked_row(account.id, now, verdict.blocked_by, step=step.id, channel=step.channel, purpose=purpose)
             )
             continue
         barred = is_time_barred(account.due_date, as_of, policy.time_bar.years)
@@ -157,7 +162,7 @@ def plan_outreach(
         rendered = renderer.render(step.template, step.channel, customer.locale, context)
         planned.append(
             {
-                "idempotency_key": message_key(stage, account.id, anchor, step),  # type: ignore[arg-type]
+                "idempotency_key": message_key(stage, account.id, anchor, step),
                 "account_id": account.id,
                 "customer_id": customer.id,
                 "channel": step.channel,
@@ -214,7 +219,7 @@ def _queue_new(session: Session, planned: list[dict[str, Any]], now: datetime) -
     return len(fresh)
 
 
-def _anchor(stage: str, account: Account, schedule: list[InstallmentState] | None) -> tuple[date | None, Any]:
+def _anchor(stage: str, account: AccountLike, schedule: list[InstallmentState] | None) -> tuple[date | None, Any]:
     if stage == stages.REMINDER:
         return account.due_date, None
     if stage == stages.NEGOTIATION:

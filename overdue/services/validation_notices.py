@@ -27,7 +27,8 @@ from overdue.domain.money import format_money
 from overdue.domain.validation import public_holidays, validation_period_end
 from overdue.services.contact_guard import WAS_SENT, FactsBook
 from overdue.store.bulk import chunked
-from overdue.store.tables import Account, Customer, OutreachMessage, Payment
+from overdue.store.tables import OutreachMessage, Payment
+from overdue.store.views import AccountLike, CustomerLike
 
 TEMPLATE = "validation_notice"
 
@@ -36,8 +37,8 @@ TEMPLATE = "validation_notice"
 class DueContact:
     """An account whose cadence step falls due at `send_at`."""
 
-    account: Account
-    customer: Customer
+    account: AccountLike
+    customer: CustomerLike
     send_at: datetime
 
 
@@ -104,7 +105,7 @@ def plan_validation_notices(
     return rows
 
 
-def itemization(account: Account, locale: str, paid_minor: int, ends_on: date | None) -> SimpleNamespace:
+def itemization(account: AccountLike, locale: str, paid_minor: int, ends_on: date | None) -> SimpleNamespace:
     """Model Form B-1's itemization: what was owed on the itemization date, what changed since, and now.
 
     The itemization date is the payment due date the delinquency started from; the balance then is the
@@ -149,7 +150,7 @@ def _payments_since(session: Session, accounts: list[tuple[int, date]]) -> dict[
     return paid
 
 
-def validation_sent_on(session: Session, account: Account, customer: Customer) -> date | None:
+def validation_sent_on(session: Session, account: AccountLike, customer: CustomerLike) -> date | None:
     """The customer-local day the debt's validation notice was first sent, if it was."""
     sent_at = session.scalar(
         sa.select(sa.func.min(col(OutreachMessage.sent_at))).where(

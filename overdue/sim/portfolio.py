@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from overdue.domain.check_digits import cn_id_complete, luhn_complete
 from overdue.domain.masking import Sensitive
 from overdue.services.personal_data import PersonalField, sealed_columns
-from overdue.store.bulk import insert_rows
+from overdue.store.bulk import insert_returning_ids, insert_rows
 from overdue.store.db import refresh_statistics
 from overdue.store.sealed import Vault
 from overdue.store.tables import Account, ContactPoint, Customer
@@ -79,7 +78,7 @@ def generate_portfolio(
             customers.append(customer)
             accounts.append(account)
             contacts.append(points)
-        ids = _insert_returning_ids(session, Customer, customers)
+        ids = insert_returning_ids(session, Customer, customers)
         rows: list[dict[str, Any]] = []
         for customer_id, account, points in zip(ids, accounts, contacts, strict=True):
             account["customer_id"] = customer_id
@@ -90,11 +89,6 @@ def generate_portfolio(
             on_chunk(len(accounts))
     refresh_statistics(session)
     return spec.accounts
-
-
-def _insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    result = session.execute(sa.insert(table).returning(table.id, sort_by_parameter_order=True), rows)
-    return [row[0] for row in result]
 
 
 def _one(

@@ -35,6 +35,14 @@ def insert_rows(session: Session, table: type[SQLModel], rows: Sequence[dict[str
 MAX_SHARDS = 190  # a cycle stays under 200 Prefect task runs: one per shard, plus listing and dispatch
 
 
+def insert_returning_ids(session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """One multi-row INSERT ... RETURNING id, ids in the order of `rows` (SQLite and PostgreSQL alike)."""
+    if not rows:
+        return []
+    statement = sa.insert(table).returning(table.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
+    return [row[0] for row in session.execute(statement, list(rows))]
+
+
 def account_shards(session: Session, shard_size: int, max_shards: int = MAX_SHARDS) -> list[tuple[int, int]]:
     """Contiguous id ranges [low, high] of about `shard_size` ids each, for batch work; wider ranges when
     that would make more than `max_shards` of them."""
