@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from overdue.domain.stages import CLOSED
+from overdue.store.bulk import insert_rows
 from overdue.store.tables import AuditEvent
 
 SYSTEM = "system:cycle"
@@ -38,6 +38,5 @@ def record(session: Session, kind: str, actor: str, ts: datetime, account_id: in
 
 def record_many(session: Session, rows: Iterable[dict[str, Any]]) -> int:
     batch = list(rows)
-    if batch:
-        session.execute(sa.insert(AuditEvent), batch)
+    insert_rows(session, AuditEvent, batch)
     return len(batch)
