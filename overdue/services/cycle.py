@@ -52,7 +52,6 @@ def classify_accounts(
             col(Account.id),
             col(Account.stage),
             col(Account.due_date),
-            col(Account.dpd),
             BALANCE,
             col(Account.currency),
             col(Account.broken_plans),
@@ -61,24 +60,38 @@ def classify_accounts(
     ).all()
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
-    for account_id, stage, due_date, old_dpd, balance, currency, broken, has_plan in rows:
+    for account_id, stage, due_date, balance, currency, broken, has_plan in rows:
         dpd = days_past_due(due_date, as_of)
         facts = AccountFacts(stage, dpd, balance, currency, broken, bool(has_plan))
         new_stage = classify(facts, config.strategy)
         result.evaluated += 1
         if new_stage != stage:
             result.transitions[f"{stage}->{new_stage}"] += 1
-            updates.append(
-                {"id": account_id, "dpd": dpd, "stage": new_stage, "stage_entered_on": as_of, "next_action_on": as_of}
-            )
+            updates.append({"id": account_id, "stage": new_stage, "stage_entered_on": as_of, "next_action_on": as_of})
             audits += stage_changed(SYSTEM, now, account_id, stage, new_stage, dpd=dpd)
             if new_stage in (stages.CLOSED, stages.CURRENT):
                 cancel_queued(session, account_id, f"account is {new_stage}", SYSTEM, now)
-        elif dpd != old_dpd:
-            updates.append({"id": account_id, "dpd": dpd})
+    _age_accounts(session, as_of, shard)
     update_by_id(session, Account, updates)
     record_many(session, audits)
     return result
+
+
+def _age_accounts(session: Session, as_of: date, shard: tuple[int, int]) -> None:
+    """Every open account a day older, in one set-based statement: shipping a million changed rows back to
+    the database would cost more than the whole classification."""
+    days: sa.ColumnElement[Any]
+    if session.get_bind().dialect.name == "postgresql":
+        days = sa.literal(as_of, sa.Date) - col(Account.due_date)
+    else:
+        span = sa.func.julianday(sa.literal(as_of.isoformat())) - sa.func.julianday(col(Account.due_date))
+        days = sa.cast(span, sa.Integer())
+    session.execute(
+        sa.update(Account)
+        .where(col(Account.id).between(*shard), col(Account.stage) != stages.CLOSED, col(Account.dpd) != days)
+        .values(dpd=days)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass
