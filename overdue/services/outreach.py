@@ -25,7 +25,8 @@ from overdue.domain.contact_window import next_window_opening, planned_send_at
 from overdue.domain.escalation import is_time_barred
 from overdue.domain.guard import Proposal, check_contact, only_window
 from overdue.domain.plans import InstallmentState, next_unpaid
-from overdue.services.audit import SYSTEM, audit_row, record_many
+from overdue.domain.sms import oversize
+from overdue.services.audit import SMS_TOO_LONG, SYSTEM, audit_row, record_many, sms_too_long_row
 from overdue.services.contact_guard import blocked_row, load_facts, open_vulnerability_reviews, purpose_of
 from overdue.services.locate import plan_locate_messages
 from overdue.services.validation_notices import DueContact, plan_validation_notices
@@ -155,6 +156,11 @@ def plan_outreach(
         barred = is_time_barred(account.due_date, as_of, policy.time_bar.years)
         context = message_context(sender, customer, account, offer, installment, time_barred=barred)
         rendered = renderer.render(step.template, step.channel, customer.locale, context)
+        size = oversize(step.channel, rendered.body, config.strategy.sms_max_segments)
+        if size is not None:
+            counts.skipped[SMS_TOO_LONG] += 1
+            audits.append(sms_too_long_row(account.id, now, size, config.strategy.sms_max_segments, step=step.id))  # type: ignore[arg-type]
+            continue
         planned.append(
             {
                 "idempotency_key": message_key(stage, account.id, anchor, step),  # type: ignore[arg-type]
@@ -176,7 +182,9 @@ def plan_outreach(
         )
 
     planned += plan_validation_notices(session, config, renderer, sender, book, need_notice, stage, now)
-    planned += plan_locate_messages(session, config, renderer, sender, book, unreachable, stage, as_of, now)
+    located, too_long = plan_locate_messages(session, config, renderer, sender, book, unreachable, stage, as_of, now)
+    planned += located
+    audits += too_long
     counts.queued = _queue_new(session, planned, now)
     record_many(session, audits)
     review = config.strategy.vulnerability_review
