@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         default="PO Box 1000, Springfield, IL 62701",
         description="Postal address on the letterhead and where customers write to (disputes, the B-1 form).",
     )
+    letter_font: Path = Field(
+        default=PROJECT_ROOT / "overdue" / "channels" / "letters" / "fonts" / "NotoSansSC-Regular.ttf",
+        description="TrueType font (glyf outlines) embedded in letter PDFs; it must cover every customer's script.",
+    )
     shard_size: int = Field(default=5000, gt=0, description="Accounts per shard in the daily cycle.")
     audit_retention_days: int = Field(
         default=730,

@@ -101,8 +101,8 @@ def plan_outreach(
         return counts
     account_ids = [account.id for account, _ in rows]
     book = load_facts(session, config, ((a.id, c) for a, c in rows), as_of, now)  # type: ignore[misc]
-    offers = _open_offers(session, account_ids) if stage == stages.NEGOTIATION else {}
-    schedules = _active_schedules(session, account_ids) if stage == stages.PLAN else {}
+    offers = open_offers(session, account_ids) if stage == stages.NEGOTIATION else {}
+    schedules = active_schedules(session, account_ids) if stage == stages.PLAN else {}
 
     planned: list[dict[str, Any]] = []
     next_actions: list[dict[str, Any]] = []
@@ -228,19 +228,20 @@ def _anchor(stage: str, account: Account, schedule: list[InstallmentState] | Non
     if stage == stages.NEGOTIATION:
         return account.stage_entered_on, None
     if stage == stages.PLAN and schedule:
-        item = next_unpaid(schedule)
-        if item is None:
-            return None, None
-        return item.due_date, {
-            "seq": item.seq,
-            "count": len(schedule),
-            "amount_minor": item.outstanding_minor,
-            "due_date": item.due_date,
-        }
+        installment = next_installment(schedule)
+        return (installment["due_date"], installment) if installment else (None, None)
     return None, None
 
 
-def _open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str, Any]]:
+def next_installment(schedule: list[InstallmentState]) -> dict[str, Any] | None:
+    """The installment the plan templates talk about: the oldest one not yet paid in full."""
+    item = next_unpaid(schedule)
+    if item is None:
+        return None
+    return {"seq": item.seq, "count": len(schedule), "amount_minor": item.outstanding_minor, "due_date": item.due_date}
+
+
+def open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str, Any]]:
     offers = session.scalars(
         sa.select(Offer).where(col(Offer.account_id).in_(account_ids), col(Offer.status) == "open")
     ).all()
@@ -256,7 +257,7 @@ def _open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str
     }
 
 
-def _active_schedules(session: Session, account_ids: list[int]) -> dict[int, list[InstallmentState]]:
+def active_schedules(session: Session, account_ids: list[int]) -> dict[int, list[InstallmentState]]:
     rows = session.execute(
         sa.select(col(PaymentPlan.account_id), Installment)
         .join(Installment, col(Installment.plan_id) == col(PaymentPlan.id))
