@@ -23,6 +23,7 @@ test: $(STAMP) lint typecheck
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/overdue templates lint
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -1,5 +1,6 @@
 """Benchmarks with one command. `demo`: the `make demo` job end to end (target: at most 5 minutes).
 `guard`: the contact guard's cost per shard on SQLite and PostgreSQL, projected to a million accounts.
+`letters`: the cost of one letter as a PDF (it decides whether PDFs can be made in the dry-run path).
 
 `demo` prints the wall time of each run, the median over runs, and the median time per simulated day,
 with the machine they ran on. Each run uses a fresh SQLite database in a temporary folder.
@@ -66,17 +67,61 @@ def bench_demo(accounts: int, days: int, runs: int) -> dict[str, object]:
     }
 
 
+def bench_letters(letters: int, runs: int) -> dict[str, object]:
+    """Lay out `letters` reminder letters per language as PDFs, each to a different customer, `runs` times."""
+    from overdue.channels.context import sample_context
+    from overdue.channels.letters.pdf import Letter, Letterhead, register_font, render_pdf
+    from overdue.channels.templates import TemplateRenderer
+    from overdue.runtime import build_sender
+    from overdue.services.letters import SAMPLE_ADDRESS, recipient_block
+    from overdue.settings import Settings
+
+    settings = Settings()
+    sender = build_sender(settings)
+    renderer = TemplateRenderer(settings.config_dir / "templates")
+    started = time.perf_counter()
+    register_font(settings.letter_font)
+    font_load = time.perf_counter() - started
+    names = {"en-US": ("Maria Garcia", "James Chen", "David Okafor"), "zh-CN": ("张伟", "李娜", "欧阳䶮")}
+    result: dict[str, object] = {"benchmark": "letters", "letters": letters, "runs": runs}
+    result["font_load_s"] = round(font_load, 2)
+    for locale, pool in names.items():
+        per_letter, sizes = [], []
+        for _ in range(runs):
+            begun = time.perf_counter()
+            for n in range(letters):
+                name = pool[n % len(pool)]
+                body = renderer.render(
+                    "reminder_letter", "letter", locale, sample_context(sender, locale) | {"customer_name": name}
+                ).body
+                head = Letterhead(sender.business_name, sender.address, sender.callback_phone)
+                recipient = recipient_block(name, SAMPLE_ADDRESS[locale])
+                letter = Letter(locale, head, f"****0001-{n}", date(2026, 2, 5), recipient, body)
+                sizes.append(len(render_pdf(letter, settings.letter_font)))
+            per_letter.append((time.perf_counter() - begun) / letters)
+            print(f"{locale} run {len(per_letter)}: {per_letter[-1] * 1000:.1f} ms per letter")
+        result[locale] = {
+            "median_ms_per_letter": round(statistics.median(per_letter) * 1000, 1),
+            "mean_kb_per_letter": round(statistics.mean(sizes) / 1024, 1),
+        }
+    result["machine"] = describe()
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("benchmark", choices=["demo", "guard"], nargs="?", default="demo")
+    parser.add_argument("benchmark", choices=["demo", "guard", "letters"], nargs="?", default="demo")
     parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard)")
     parser.add_argument("--days", type=int, default=90, help="demo only")
-    parser.add_argument("--runs", type=int, help="demo: 3; guard: 5")
+    parser.add_argument("--letters", type=int, default=100, help="letters per language (letters benchmark)")
+    parser.add_argument("--runs", type=int, help="demo and letters: 3; guard: 5")
     args = parser.parse_args()
     if args.benchmark == "guard":
         from benchmarks.guard import bench_guard
 
         result = bench_guard(args.accounts or 5000, args.runs or 5)
+    elif args.benchmark == "letters":
+        result = bench_letters(args.letters, args.runs or 3)
     else:
         result = bench_demo(args.accounts or 2000, args.days, args.runs or 3)
     print(json.dumps(result, indent=2))

@@ -34,11 +34,15 @@ def build_runtime(settings: Settings, database_url: str | None = None) -> Runtim
         settings=settings,
         config=config,
         renderer=TemplateRenderer(config.templates_dir),
-        sender=Sender(settings.business_name, settings.callback_phone),
+        sender=build_sender(settings),
         channel=DryRunOutbox(),
         vault=load_vault(settings, database_url),
         database_url=database_url,
     )
+
+
+def build_sender(settings: Settings) -> Sender:
+    return Sender(settings.business_name, settings.callback_phone, settings.business_address)
 
 
 @lru_cache(maxsize=4)

@@ -29,8 +29,16 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in data_dir.")
     config_dir: Path = Field(default=PROJECT_ROOT / "configs", description="Strategy, policies, templates.")
     strategy: str = Field(default="default", description="Strategy name under configs/strategies.")
-    business_name: str = "Overdue Demo Bank"
+    business_name: str = "Northwind Demo Bank"  # a voicemail may not hint at debt: no "Overdue" here
     callback_phone: str = "+1 800 555 0100"
+    business_address: str = Field(
+        default="PO Box 1000, Springfield, IL 62701",
+        description="Postal address on the letterhead and where customers write to (disputes, the B-1 form).",
+    )
+    letter_font: Path = Field(
+        default=PROJECT_ROOT / "overdue" / "channels" / "letters" / "fonts" / "NotoSansSC-Regular.ttf",
+        description="TrueType font (glyf outlines) embedded in letter PDFs; it must cover every customer's script.",
+    )
     shard_size: int = Field(default=10_000, gt=0, description="Accounts per shard (one task run) in the daily cycle.")
     audit_retention_days: int = Field(
         default=730,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 
 import pytest
 from sqlmodel import Session
@@ -11,7 +13,7 @@ from sqlmodel import Session
 from overdue.runtime import Runtime, build_runtime
 from overdue.services.shard_cycle import run_shard
 from overdue.settings import Settings
-from overdue.store.tables import Account, ContactPoint, Customer, HumanTask
+from overdue.store.tables import Account, ContactPoint, Customer, HumanTask, OutreachMessage
 
 NOW = datetime(2026, 3, 10, 0, 0, tzinfo=UTC)
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -74,6 +76,31 @@ def add_account(
     return account
 
 
+def add_message(session: Session, account: Account, at: datetime, **fields: Any) -> OutreachMessage:
+    """An outbox message written directly, as if the cycle had planned it: a queued SMS unless told otherwise."""
+    message = OutreachMessage(
+        **{
+            "idempotency_key": f"test:{account.id}:{at.isoformat()}",
+            "account_id": account.id,
+            "customer_id": account.customer_id,
+            "channel": "sms",
+            "address": "+12125550123",
+            "template": "reminder_early",
+            "locale": "en-US",
+            "stage": "reminder",
+            "step": "x",
+            "body": "x",
+            "status": "queued",
+            "send_at": at,
+            "created_at": at,
+        }
+        | fields
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
 def add_escalation_task(
     session: Session,
     account: Account,
@@ -115,3 +142,28 @@ def midnight(day: date) -> datetime:
 def run_day(session: Session, runtime: Runtime, day: date) -> None:
     """The daily cycle's work, without Prefect, in the order each shard does it."""
     run_shard(session, runtime, day, midnight(day), SHARD)
+
+
+def pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def pdf_fonts(pdf: bytes) -> dict[str, bool]:
+    """Every font the PDF's pages use, by base name, and whether its file is embedded in the PDF."""
+    from pypdf import PdfReader
+    from pypdf.generic import DictionaryObject
+
+    fonts: dict[str, bool] = {}
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        resources = cast(DictionaryObject, page["/Resources"])
+        for ref in cast(DictionaryObject, resources["/Font"]).values():
+            font = cast(DictionaryObject, ref.get_object())
+            descriptor = font.get("/FontDescriptor")
+            embedded = descriptor is not None and any(
+                key in cast(DictionaryObject, descriptor.get_object())
+                for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+            fonts[str(font["/BaseFont"])] = embedded
+    return fonts

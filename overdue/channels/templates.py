@@ -43,3 +43,29 @@ class TemplateRenderer:
 
     def available(self) -> list[str]:
         return sorted(self.env.list_templates(extensions=["j2"]))
+
+    def shipped(self) -> list[TemplateFile]:
+        """Every template file, as (locale, template, channel)."""
+        return [TemplateFile.parse(name) for name in self.available()]
+
+    def source(self, name: str) -> str:
+        source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        return source
+
+
+@dataclass(frozen=True, order=True)
+class TemplateFile:
+    locale: str
+    template: str
+    channel: str
+
+    @classmethod
+    def parse(cls, name: str) -> TemplateFile:
+        """`zh-CN/offer.sms.j2` -> TemplateFile("zh-CN", "offer", "sms")."""
+        locale, _, file_name = name.partition("/")
+        template, channel, _ = file_name.split(".")
+        return cls(locale, template, channel)
+
+    @property
+    def name(self) -> str:
+        return TemplateRenderer.name(self.template, self.channel, self.locale)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from overdue.cli import audit, casework, compliance, contacts, data, demo, outreach, pii, setup
+from overdue.cli import audit, casework, compliance, contacts, data, demo, letters, outreach, pii, setup, templates
 
 app = typer.Typer(help="overdue: collections for overdue accounts, compliant by construction.", no_args_is_help=True)
 for command in (demo.simulate, demo.demo, demo.dashboard):
@@ -20,6 +20,8 @@ for sub, name in (
     (casework.disputes_app, "disputes"),
     (contacts.contacts_app, "contacts"),
     (setup.config_app, "config"),
+    (templates.templates_app, "templates"),
+    (letters.letters_app, "letters"),
     (audit.audit_app, "audit"),
     (compliance.compliance_app, "compliance"),
     (pii.pii_app, "pii"),

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from sqlmodel import Session
 
-from overdue.config import ConfigError
+from overdue.config import ConfigError, Configuration, load_configuration
 from overdue.runtime import Runtime, build_runtime
 from overdue.settings import get_settings
 from overdue.store.db import session_scope
@@ -25,14 +25,27 @@ def runtime(database_url: str | None = None, *, needs_schema: bool = True) -> Ru
     try:
         rt = build_runtime(get_settings(), database_url)
     except ConfigError as exc:
-        console.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise config_error(exc) from None
     if needs_schema:
         from overdue.store.migrate import schema_is_current
 
         if not schema_is_current(rt.database_url):
             raise fail("The database schema is missing or out of date: run `overdue db upgrade` first.", 2)
     return rt
+
+
+def configuration() -> Configuration:
+    """configs/ alone, for commands that need neither a database nor the data keys (template lint, preview)."""
+    settings = get_settings()
+    try:
+        return load_configuration(settings.config_dir, settings.strategy)
+    except ConfigError as exc:
+        raise config_error(exc) from None
+
+
+def config_error(exc: ConfigError) -> typer.Exit:
+    console.print(f"[red]Configuration error:[/red] {exc}")
+    return typer.Exit(2)
 
 
 def utcnow() -> datetime:

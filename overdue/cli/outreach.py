@@ -82,10 +82,12 @@ def outbox_list(
 
 @outbox_app.command("show")
 def outbox_show(message_id: int, database_url: DatabaseOption = None) -> None:
-    """Show one message as the customer receives it."""
+    """Show one message as the customer receives it (for a letter, also where its PDF is)."""
+    from overdue.services.letters import letter_path
     from overdue.store.tables import OutreachMessage
 
-    with session_scope(runtime(database_url).database_url) as session:
+    rt = runtime(database_url)
+    with session_scope(rt.database_url) as session:
         m = session.get(OutreachMessage, message_id)
         if m is None:
             raise fail(f"No message {message_id}.")
@@ -96,6 +98,10 @@ def outbox_show(message_id: int, database_url: DatabaseOption = None) -> None:
         if m.subject:
             console.print(f"[bold]Subject:[/bold] {m.subject}", markup=True)
         console.print(m.body, markup=False)
+        if m.channel == "letter":
+            pdf = letter_path(rt.settings.data_dir, m)
+            made = f"{pdf}" if pdf.exists() else f"not made yet: `overdue letters render {m.id}` writes {pdf}"
+            console.print(f"\n[bold]PDF:[/bold] {made}", highlight=False)
 
 
 @outbox_app.command("dispatch")

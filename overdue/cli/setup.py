@@ -45,10 +45,12 @@ def config_check() -> None:
     import jinja2
 
     from overdue.channels.context import sample_context
+    from overdue.config import ConfigError
+    from overdue.config.template_rules import load_template_rules
 
     rt = runtime(needs_schema=False)
     needed = {(step.template, step.channel) for steps in rt.config.strategy.cadence.values() for step in steps}
-    shipped = {tuple(name.split("/", 1)[1].removesuffix(".j2").split(".")) for name in rt.renderer.available()}
+    shipped = {(file.template, file.channel) for file in rt.renderer.shipped()}
     problems = []
     for locale in ("en-US", "zh-CN"):
         context = sample_context(rt.sender, locale)
@@ -60,9 +62,14 @@ def config_check() -> None:
                 problems.append(f"{name}: missing")
             except jinja2.TemplateError as exc:
                 problems.append(f"{name}: {exc}")
+    try:
+        rules = load_template_rules(rt.config.templates_dir)
+    except ConfigError as exc:
+        problems.append(str(exc))
     if problems:
         raise fail("Template problems:\n  " + "\n  ".join(problems), 2)
     console.print(
         f"OK: strategy '{rt.config.strategy.name}', policies {sorted(rt.config.policies)}, "
-        f"{len(needed | shipped) * 2} templates render."
+        f"{len(needed | shipped) * 2} templates render, {len(rules.rules)} content rules load "
+        "(`overdue templates lint` applies them)."
     )

@@ -87,6 +87,9 @@ class Strategy(Strict):
     description: str = ""
     stages: tuple[StageRule, ...]
     catch_up_days: int = Field(default=3, ge=0)
+    sms_max_segments: int = Field(
+        default=3, ge=1, le=10, description="An SMS that renders longer is not sent (overdue/domain/sms.py)"
+    )
     cadence: dict[str, tuple[CadenceStep, ...]]
     escalation: Escalation
     vulnerability_review: Review = Review(role="specialist", sla_hours=48)

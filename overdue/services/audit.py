@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlmodel import Session
 
+from overdue.domain.sms import SmsSize
 from overdue.domain.stages import CLOSED
 from overdue.store.bulk import insert_rows
 from overdue.store.tables import AuditEvent
 
 SYSTEM = "system:cycle"
+SMS_TOO_LONG = "sms too long"
 
 
 def audit_row(kind: str, actor: str, ts: datetime, account_id: int | None = None, **data: Any) -> dict[str, Any]:
@@ -30,6 +32,21 @@ def stage_changed(
     elif previous == CLOSED and new != CLOSED:
         rows.append(audit_row("account.reopened", actor, ts, account_id, stage=new))
     return rows
+
+
+def sms_too_long_row(account_id: int, now: datetime, size: SmsSize, max_segments: int, **data: Any) -> dict[str, Any]:
+    """A `message.skipped` event for an SMS that rendered longer than the strategy's `sms_max_segments`."""
+    return audit_row(
+        "message.skipped",
+        SYSTEM,
+        now,
+        account_id,
+        reason=SMS_TOO_LONG,
+        segments=size.segments,
+        encoding=size.encoding,
+        max_segments=max_segments,
+        **data,
+    )
 
 
 def record(session: Session, kind: str, actor: str, ts: datetime, account_id: int | None = None, **data: Any) -> None:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from overdue.channels.context import Sender, message_context
 from overdue.channels.templates import TemplateRenderer
 from overdue.config import Configuration
 from overdue.services.audit import record
 from overdue.services.holds import DISPUTE, HoldError, place_hold, release_hold
+from overdue.services.letters import postal_address
 from overdue.services.validation_notices import period_end, validation_sent_on
-from overdue.store.tables import Account, ContactPoint, Customer, Hold, OutreachMessage
+from overdue.store.tables import Account, Customer, Hold, OutreachMessage
 
 
 def open_dispute(
@@ -77,15 +77,7 @@ def verify_dispute(
     assert account is not None
     customer = session.get(Customer, account.customer_id)
     assert customer is not None
-    address = session.scalars(
-        sa.select(col(ContactPoint.address))
-        .where(
-            col(ContactPoint.customer_id) == customer.id,
-            col(ContactPoint.channel) == "letter",
-            col(ContactPoint.invalid_at).is_(None),
-        )
-        .order_by(col(ContactPoint.id))
-    ).first()
+    address = postal_address(session, customer.id)  # type: ignore[arg-type]
     if address is None:
         raise HoldError(f"customer of account {account.id} has no postal address for the verification letter")
     rendered = renderer.render(

@@ -14,6 +14,8 @@ from overdue.channels.context import Sender, message_context
 from overdue.channels.templates import TemplateRenderer
 from overdue.config import Configuration
 from overdue.domain.guard import LOCATE, Proposal, check_contact, only_window
+from overdue.domain.sms import oversize
+from overdue.services.audit import sms_too_long_row
 from overdue.services.contact_guard import FactsBook
 from overdue.services.validation_notices import DueContact
 
@@ -30,9 +32,12 @@ def plan_locate_messages(
     stage: str,
     as_of: date,
     now: datetime,
-) -> list[dict[str, Any]]:
-    """Outbox rows asking one of each unreachable debtor's contacts to pass on our number."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Outbox rows asking one of each unreachable debtor's contacts to pass on our number, and the audit
+    events of messages skipped because they rendered too long (the next contact point is tried instead)."""
     rows: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    max_segments = config.strategy.sms_max_segments
     seen: set[int] = set()
     for candidate in candidates:
         account, customer = candidate.account, candidate.customer
@@ -51,6 +56,10 @@ def plan_locate_messages(
             rendered = renderer.render(
                 TEMPLATE, point.channel, customer.locale, message_context(sender, customer, account)
             )
+            size = oversize(point.channel, rendered.body, max_segments)
+            if size is not None:
+                skipped.append(sms_too_long_row(account.id, now, size, max_segments, step=TEMPLATE))
+                continue
             rows.append(
                 {
                     "idempotency_key": f"{LOCATE}:{customer.id}:{as_of.toordinal() // rule.locate_every_days}",
@@ -71,4 +80,4 @@ def plan_locate_messages(
                 }
             )
             break
-    return rows
+    return rows, skipped

@@ -25,7 +25,8 @@ from overdue.domain.contact_window import next_window_opening, planned_send_at
 from overdue.domain.escalation import is_time_barred
 from overdue.domain.guard import Proposal, check_contact, only_window
 from overdue.domain.plans import InstallmentState, next_unpaid
-from overdue.services.audit import SYSTEM, audit_row, record_many
+from overdue.domain.sms import oversize
+from overdue.services.audit import SMS_TOO_LONG, SYSTEM, audit_row, record_many, sms_too_long_row
 from overdue.services.contact_guard import blocked_row, load_facts, open_vulnerability_reviews, purpose_of
 from overdue.services.locate import plan_locate_messages
 from overdue.services.validation_notices import DueContact, plan_validation_notices
@@ -102,8 +103,8 @@ def plan_outreach(
         return counts
     account_ids = [account.id for account, _ in rows]
     book = load_facts(session, config, ((a.id, c) for a, c in rows), as_of, now)
-    offers = _open_offers(session, account_ids) if stage == stages.NEGOTIATION else {}
-    schedules = _active_schedules(session, account_ids) if stage == stages.PLAN else {}
+    offers = open_offers(session, account_ids) if stage == stages.NEGOTIATION else {}
+    schedules = active_schedules(session, account_ids) if stage == stages.PLAN else {}
 
     planned: list[dict[str, Any]] = []
     next_actions: list[dict[str, Any]] = []
@@ -160,6 +161,11 @@ def plan_outreach(
         barred = is_time_barred(account.due_date, as_of, policy.time_bar.years)
         context = message_context(sender, customer, account, offer, installment, time_barred=barred)
         rendered = renderer.render(step.template, step.channel, customer.locale, context)
+        size = oversize(step.channel, rendered.body, config.strategy.sms_max_segments)
+        if size is not None:
+            counts.skipped[SMS_TOO_LONG] += 1
+            audits.append(sms_too_long_row(account.id, now, size, config.strategy.sms_max_segments, step=step.id))  # type: ignore[arg-type]
+            continue
         planned.append(
             {
                 "idempotency_key": message_key(stage, account.id, anchor, step),
@@ -181,7 +187,9 @@ def plan_outreach(
         )
 
     planned += plan_validation_notices(session, config, renderer, sender, book, need_notice, stage, now)
-    planned += plan_locate_messages(session, config, renderer, sender, book, unreachable, stage, as_of, now)
+    located, too_long = plan_locate_messages(session, config, renderer, sender, book, unreachable, stage, as_of, now)
+    planned += located
+    audits += too_long
     counts.queued = _queue_new(session, planned, now)
     record_many(session, audits)
     review = config.strategy.vulnerability_review
@@ -225,19 +233,20 @@ def _anchor(stage: str, account: AccountLike, schedule: list[InstallmentState] |
     if stage == stages.NEGOTIATION:
         return account.stage_entered_on, None
     if stage == stages.PLAN and schedule:
-        item = next_unpaid(schedule)
-        if item is None:
-            return None, None
-        return item.due_date, {
-            "seq": item.seq,
-            "count": len(schedule),
-            "amount_minor": item.outstanding_minor,
-            "due_date": item.due_date,
-        }
+        installment = next_installment(schedule)
+        return (installment["due_date"], installment) if installment else (None, None)
     return None, None
 
 
-def _open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str, Any]]:
+def next_installment(schedule: list[InstallmentState]) -> dict[str, Any] | None:
+    """The installment the plan templates talk about: the oldest one not yet paid in full."""
+    item = next_unpaid(schedule)
+    if item is None:
+        return None
+    return {"seq": item.seq, "count": len(schedule), "amount_minor": item.outstanding_minor, "due_date": item.due_date}
+
+
+def open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str, Any]]:
     offers = session.scalars(
         sa.select(Offer).where(col(Offer.account_id).in_(account_ids), col(Offer.status) == "open")
     ).all()
@@ -253,7 +262,7 @@ def _open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str
     }
 
 
-def _active_schedules(session: Session, account_ids: list[int]) -> dict[int, list[InstallmentState]]:
+def active_schedules(session: Session, account_ids: list[int]) -> dict[int, list[InstallmentState]]:
     rows = session.execute(
         sa.select(col(PaymentPlan.account_id), Installment)
         .join(Installment, col(Installment.plan_id) == col(PaymentPlan.id))

@@ -60,7 +60,7 @@ def plan_validation_notices(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """Outbox rows (as `plan_outreach` writes them) for the notices these accounts need, at most one each."""
-    paid = _payments_since(session, [(c.account.id, c.account.due_date) for c in candidates])  # type: ignore[misc]
+    paid = payments_since(session, [(c.account.id, c.account.due_date) for c in candidates])  # type: ignore[misc]
     rows: list[dict[str, Any]] = []
     for candidate in candidates:
         account, customer = candidate.account, candidate.customer
@@ -137,7 +137,8 @@ def _channel(book: FactsBook, policy: Policy, rule: ValidationNoticeRule, accoun
     return None
 
 
-def _payments_since(session: Session, accounts: list[tuple[int, date]]) -> dict[int, int]:
+def payments_since(session: Session, accounts: list[tuple[int, date]]) -> dict[int, int]:
+    """Per account, the payments received on or after its date (the itemization date)."""
     since = dict(accounts)
     paid: dict[int, int] = {}
     for batch in chunked(list(since), 1000):

@@ -13,7 +13,7 @@ from overdue.services import outreach
 from overdue.services.decisions import decide_task
 from overdue.store.db import session_scope
 from overdue.store.tables import AuditEvent, ContactPoint, Customer, HumanTask, OutreachMessage
-from tests.support import add_account, run_day
+from tests.support import add_account, add_message, run_day
 
 
 def blocks(session: Session, account_id: int) -> list[list[str]]:
@@ -125,23 +125,8 @@ def test_the_compliance_report_finds_no_violation_in_what_the_guard_sent_and_fla
     assert '"rechecked": 2' in clean.output  # the pre-due text and the validation notice
 
     with session_scope(runtime.database_url) as session:  # a text sent at 22:00 in New York, around the guard
-        forged = OutreachMessage(
-            idempotency_key="forged",
-            account_id=account.id,  # type: ignore[arg-type]
-            customer_id=account.customer_id,
-            channel="sms",
-            address="+12125550123",
-            template="reminder_early",
-            locale="en-US",
-            stage="reminder",
-            step="x",
-            body="x",
-            status="sent",
-            send_at=datetime(2026, 2, 12, 3, tzinfo=UTC),
-            sent_at=datetime(2026, 2, 12, 3, tzinfo=UTC),
-            created_at=datetime(2026, 2, 12, 3, tzinfo=UTC),
-        )
-        session.add(forged)
+        night = datetime(2026, 2, 12, 3, tzinfo=UTC)
+        add_message(session, account, night, idempotency_key="forged", status="sent", sent_at=night)
     flagged = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
     assert flagged.exit_code == 1, flagged.output
     assert "us.contact_window" in flagged.output

@@ -4,6 +4,7 @@ cannot reach, with nothing said about a debt."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -119,6 +120,34 @@ def test_a_relative_is_asked_to_pass_on_our_number_only_when_the_debtor_is_unrea
     session.add(account)
     run_day(session, runtime, date(2026, 2, 18))  # within the week: no second message to the sister
     assert len(session.exec(select(OutreachMessage).where(OutreachMessage.purpose == "locate")).all()) == 1
+
+
+def test_a_locate_text_too_long_for_the_strategy_gives_way_to_the_relatives_next_contact_point(
+    session: Session, runtime: Runtime
+) -> None:
+    strategy = runtime.config.strategy.model_copy(update={"sms_max_segments": 1})
+    one_segment = replace(runtime, config=replace(runtime.config, strategy=strategy))
+    account = add_account(session, "lost-us", due_date=date(2026, 2, 13))
+    account_id: int = account.id  # type: ignore[assignment]
+    now = datetime(2026, 2, 9, 15, tzinfo=UTC)
+    for channel, address in (("sms", "+1 312 555 0147"), ("email", "sister@example.com")):
+        point = add_contact_point(
+            session, runtime.config, account_id, channel, address, "third_party", "sister", "a", now
+        )
+        point.consent = True  # she agreed to texts: only the length stands in the way
+    make_unreachable(session, account.customer_id)
+    run_day(session, one_segment, date(2026, 2, 15))
+    [locate] = session.exec(select(OutreachMessage).where(OutreachMessage.purpose == "locate")).all()
+    assert (locate.channel, locate.address) == ("email", "sister@example.com")  # the English text needs two
+    skipped = audit(session, account_id, "message.skipped")
+    assert skipped[0] == {"step": "early_sms", "reason": "no usable contact point"}
+    assert skipped[1] == {
+        "reason": "sms too long",
+        "segments": 2,
+        "encoding": "GSM-7",
+        "max_segments": 1,
+        "step": "locate",
+    }
 
 
 def test_a_message_to_a_relative_is_blocked_at_dispatch_once_the_debtor_is_reachable_again(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -252,6 +253,34 @@ def test_opted_out_channel_is_skipped_and_recorded(session: Session, runtime: Ru
     run_day(session, runtime, date(2026, 3, 7))
     assert messages(session, account.id) == []  # type: ignore[arg-type]
     assert "message.skipped" in audit_kinds(session, account.id)  # type: ignore[arg-type]
+
+
+def test_an_sms_that_renders_too_long_is_skipped_with_its_size_never_sent_truncated(
+    session: Session, runtime: Runtime
+) -> None:
+    strategy = runtime.config.strategy.model_copy(update={"sms_max_segments": 1})
+    one_segment = replace(runtime, config=replace(runtime.config, strategy=strategy))
+    account = add_account(
+        session,
+        "wordy",
+        due_date=date(2026, 3, 10),
+        jurisdiction="CN",
+        currency="CNY",
+        locale="zh-CN",
+        time_zone="Asia/Shanghai",
+    )
+    run_day(session, one_segment, date(2026, 3, 7))
+    assert messages(session, account.id) == []  # type: ignore[arg-type]
+    skipped = session.exec(
+        select(AuditEvent).where(AuditEvent.account_id == account.id, AuditEvent.kind == "message.skipped")
+    ).one()
+    assert skipped.data == {
+        "reason": "sms too long",
+        "segments": 2,
+        "encoding": "UCS-2",
+        "max_segments": 1,
+        "step": "pre_due_sms",
+    }
 
 
 def test_a_hold_stops_contact_at_once_and_release_resumes_it(session: Session, runtime: Runtime) -> None:
