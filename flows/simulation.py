@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sqlmodel import col, select
 
 from flows.daily_cycle import daily_cycle
+from overdue.config.models import Experiment
 from overdue.runtime import Runtime
 from overdue.services.outreach import dispatch_due
 from overdue.sim.behaviour import BehaviourModel, simulate_day
@@ -51,15 +52,24 @@ def run_simulation(
     start: date,
     model: BehaviourModel | None = None,
     on_day: Callable[[date], None] | None = None,
+    champion: str | None = None,
+    experiment: Experiment | None = None,
 ) -> SimulationResult:
+    """`champion` and `experiment` override the configured arms for the generated portfolio (an
+    `overdue simulate --strategy A --challenger B --share 0.2` run); the cycle follows each account's arm."""
     model = model or BehaviourModel()
+    champion = champion or runtime.config.strategy.name
+    experiment = experiment or runtime.config.experiment
+    for arm in (champion, *(c.strategy for c in experiment.challengers)):
+        runtime.config.strategy_for(arm)  # an unknown strategy fails here, before anything is written
     url = runtime.database_url
     with session_scope(url) as session:
         if session.exec(select(col(Account.id)).limit(1)).first() is not None:
             raise RuntimeError(
                 "the database already holds accounts; simulate into an empty database (overdue demo --fresh)"
             )
-        generate_portfolio(session, PortfolioSpec(accounts=accounts, seed=seed, start=start), runtime.vault)
+        spec = PortfolioSpec(accounts=accounts, seed=seed, start=start, champion=champion, experiment=experiment)
+        generate_portfolio(session, spec, runtime.vault)
     result = SimulationResult(accounts=accounts, days=days)
     with in_process_flows():
         for offset in range(days):

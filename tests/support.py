@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -133,6 +134,13 @@ def add_escalation_task(
 
 
 SHARD = (1, 10_000)
+
+
+def with_champion(runtime: Runtime, **changes: object) -> Runtime:
+    """The runtime with its champion strategy (the arm test accounts follow) changed, e.g. sms_max_segments=1."""
+    strategy = runtime.config.strategy.model_copy(update=changes)
+    strategies = {**runtime.config.strategies, strategy.name: strategy}
+    return replace(runtime, config=replace(runtime.config, strategy=strategy, strategies=strategies))
 
 
 def midnight(day: date) -> datetime:

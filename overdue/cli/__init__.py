@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from overdue.cli import audit, casework, compliance, contacts, data, demo, letters, outreach, pii, setup, templates
+from overdue.cli import (
+    audit,
+    casework,
+    compliance,
+    contacts,
+    data,
+    demo,
+    letters,
+    outreach,
+    pii,
+    report,
+    setup,
+    templates,
+)
 
 app = typer.Typer(help="overdue: collections for overdue accounts, compliant by construction.", no_args_is_help=True)
 for command in (demo.simulate, demo.demo, demo.dashboard):
@@ -24,6 +37,7 @@ for sub, name in (
     (letters.letters_app, "letters"),
     (audit.audit_app, "audit"),
     (compliance.compliance_app, "compliance"),
+    (report.report_app, "report"),
     (pii.pii_app, "pii"),
 ):
     app.add_typer(sub, name=name)

@@ -16,8 +16,12 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from overdue.cli.common import DatabaseOption, console, fail, runtime, utcnow
+from overdue.cli.report import arms_table
+from overdue.config import ConfigError
+from overdue.config.models import Experiment
 from overdue.domain.money import format_money
 from overdue.runtime import Runtime
+from overdue.services.reporting import arm_outcomes, portfolio_summary
 from overdue.settings import PROJECT_ROOT
 from overdue.store.db import session_scope
 
@@ -31,15 +35,35 @@ def simulate(
     start: Annotated[
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day (default: DAYS before today).")
     ] = None,
+    strategy: Annotated[str | None, typer.Option(help="Champion strategy (default: OVERDUE_STRATEGY).")] = None,
+    challenger: Annotated[
+        str | None, typer.Option(help="Challenger strategy for this run (replaces configs/experiment.yaml).")
+    ] = None,
+    share: Annotated[float, typer.Option(min=0.01, max=0.99, help="Share of accounts the challenger gets.")] = 0.2,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Generate a synthetic portfolio and run it day by day through the real Prefect flows."""
+    """Generate a synthetic portfolio and run it day by day through the real Prefect flows; with
+    --challenger, a share of the accounts follows another strategy and the arms are compared at the end."""
+    from overdue.config.models import Challenger, Experiment
+
     rt = runtime(database_url, needs_schema=False)
-    _simulate(rt, accounts, days, seed, start.date() if start else utcnow().date() - timedelta(days=days))
+    experiment = None
+    if challenger is not None:
+        experiment = Experiment(seed=seed, challengers=(Challenger(strategy=challenger, share=share),))
+    first = start.date() if start else utcnow().date() - timedelta(days=days)
+    _simulate(rt, accounts, days, seed, first, strategy, experiment)
     print_summary(rt)
 
 
-def _simulate(rt: Runtime, accounts: int, days: int, seed: int, start: date) -> None:
+def _simulate(
+    rt: Runtime,
+    accounts: int,
+    days: int,
+    seed: int,
+    start: date,
+    champion: str | None = None,
+    experiment: Experiment | None = None,
+) -> None:
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")  # the progress bar speaks instead
     from flows.simulation import run_simulation
     from overdue.store.migrate import upgrade
@@ -53,8 +77,8 @@ def _simulate(rt: Runtime, accounts: int, days: int, seed: int, start: date) -> 
             progress.update(bar, advance=1, description=f"Simulated {day.isoformat()}")
 
         try:
-            run_simulation(rt, accounts, days, seed, start, on_day=advance)
-        except RuntimeError as exc:
+            run_simulation(rt, accounts, days, seed, start, on_day=advance, champion=champion, experiment=experiment)
+        except (RuntimeError, ConfigError) as exc:
             raise fail(str(exc)) from None
 
 
@@ -86,7 +110,6 @@ def demo(
 
 
 def print_summary(rt: Runtime) -> None:
-    from overdue.services.reporting import portfolio_summary
 
     with session_scope(rt.database_url) as session:
         summary = portfolio_summary(session)
@@ -115,6 +138,10 @@ def print_summary(rt: Runtime) -> None:
         f"Plans: {summary.plans_by_status or 'none'}. Offers: {summary.offers_by_status or 'none'}.\n"
         f"Pending approvals: [bold]{summary.pending_approvals}[/bold]. Legal cases opened: {summary.legal_cases}."
     )
+    with session_scope(rt.database_url) as session:
+        arms = arm_outcomes(session, rt.config.experiment.channel_costs)
+    if len(arms) > 1:
+        console.print(arms_table(arms))
 
 
 # --- dashboard ------------------------------------------------------------------------------------

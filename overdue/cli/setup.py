@@ -49,7 +49,12 @@ def config_check() -> None:
     from overdue.config.template_rules import load_template_rules
 
     rt = runtime(needs_schema=False)
-    needed = {(step.template, step.channel) for steps in rt.config.strategy.cadence.values() for step in steps}
+    needed = {
+        (step.template, step.channel)
+        for strategy in rt.config.strategies.values()
+        for steps in strategy.cadence.values()
+        for step in steps
+    }
     shipped = {(file.template, file.channel) for file in rt.renderer.shipped()}
     problems = []
     for locale in ("en-US", "zh-CN"):
@@ -68,8 +73,10 @@ def config_check() -> None:
         problems.append(str(exc))
     if problems:
         raise fail("Template problems:\n  " + "\n  ".join(problems), 2)
+    arms = ", ".join(f"{c.strategy} {c.share:.0%}" for c in rt.config.experiment.challengers)
     console.print(
-        f"OK: strategy '{rt.config.strategy.name}', policies {sorted(rt.config.policies)}, "
+        f"OK: champion strategy '{rt.config.strategy.name}'" + (f" (challengers: {arms})" if arms else "") + ", "
+        f"policies {sorted(rt.config.policies)}, "
         f"{len(needed | shipped) * 2} templates render, {len(rules.rules)} content rules load "
         "(`overdue templates lint` applies them)."
     )

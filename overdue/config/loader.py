@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from overdue.config.models import OfferBounds, Policy, Strategy
+from overdue.config.models import Experiment, OfferBounds, Policy, Strategy
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -20,10 +20,19 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Configuration:
-    strategy: Strategy
+    strategy: Strategy  # the champion: new accounts follow it unless the experiment says otherwise
     policies: dict[str, Policy]
     offers: OfferBounds
     templates_dir: Path
+    strategies: dict[str, Strategy] = field(default_factory=dict)  # every file under configs/strategies
+    experiment: Experiment = field(default_factory=Experiment)
+
+    def strategy_for(self, arm: str) -> Strategy:
+        """The strategy an account's recorded arm names; an arm whose file is gone is an error, not a default."""
+        try:
+            return self.strategies[arm]
+        except KeyError:
+            raise ConfigError(f"no strategy '{arm}' in configs/strategies (an account is assigned to it)") from None
 
     def policy(self, jurisdiction: str) -> Policy:
         try:
@@ -63,9 +72,27 @@ def load_configuration(config_dir: Path, strategy: str = "default") -> Configura
         policies[policy.jurisdiction] = policy
     if not policies:
         raise ConfigError(f"{config_dir / 'policies'}: no policy files")
+    strategies: dict[str, Strategy] = {}
+    for path in sorted((config_dir / "strategies").glob("*.yaml")):
+        loaded = load_model(path, Strategy)
+        if loaded.name != path.stem:
+            raise ConfigError(f"{path}: key 'name': '{loaded.name}' must match the file name")
+        strategies[loaded.name] = loaded
+    if strategy not in strategies:
+        raise ConfigError(f"{config_dir / 'strategies' / f'{strategy}.yaml'}: file not found (the champion strategy)")
+    experiment_path = config_dir / "experiment.yaml"
+    experiment = load_model(experiment_path, Experiment) if experiment_path.exists() else Experiment()
+    for index, challenger in enumerate(experiment.challengers):
+        if challenger.strategy not in strategies or challenger.strategy == strategy:
+            raise ConfigError(
+                f"{experiment_path}: key 'challengers.{index}.strategy': '{challenger.strategy}' must name a "
+                f"strategy file other than the champion '{strategy}' (have: {', '.join(strategies)})"
+            )
     return Configuration(
-        strategy=load_model(config_dir / "strategies" / f"{strategy}.yaml", Strategy),
+        strategy=strategies[strategy],
         policies=policies,
         offers=load_model(config_dir / "offers.yaml", OfferBounds),
         templates_dir=config_dir / "templates",
+        strategies=strategies,
+        experiment=experiment,
     )

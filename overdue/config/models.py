@@ -338,3 +338,36 @@ class OfferBounds(Strict):
         for jurisdiction in self.installment.by_jurisdiction:
             self.installment.for_jurisdiction(jurisdiction)
         return self
+
+
+class Challenger(Strict):
+    strategy: str
+    share: float = Field(gt=0, lt=1)
+
+
+class Experiment(Strict):
+    """Champion/challenger: a share of new accounts follows each challenger strategy, the champion the rest.
+    Assignment hashes (seed, account reference), so it is reproducible, and it is recorded on the account."""
+
+    seed: int = 0
+    challengers: tuple[Challenger, ...] = ()
+    channel_costs: dict[str, float] = Field(
+        default_factory=dict, description="Cost of one contact per channel (USD), for cost-to-collect per arm"
+    )
+
+    @field_validator("channel_costs")
+    @classmethod
+    def _known_channels(cls, costs: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(costs) - set(CHANNELS))
+        if unknown:
+            raise ValueError(f"unknown channel(s) {', '.join(unknown)} (one of {', '.join(CHANNELS)})")
+        return costs
+
+    @model_validator(mode="after")
+    def _shares(self) -> Experiment:
+        names = [c.strategy for c in self.challengers]
+        if len(names) != len(set(names)):
+            raise ValueError("each challenger strategy may appear once")
+        if sum(c.share for c in self.challengers) >= 1:
+            raise ValueError("challenger shares must leave the champion a share (sum below 1)")
+        return self

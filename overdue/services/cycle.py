@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from overdue.config import Configuration
+from overdue.config.models import Escalation
 from overdue.domain import stages
 from overdue.domain.escalation import escalation_rule, is_time_barred, time_barred_on
 from overdue.domain.offers import propose_installment_plan
@@ -56,14 +57,15 @@ def classify_accounts(
             col(Account.currency),
             col(Account.broken_plans),
             _has_active_plan(),
+            col(Account.strategy_arm),
         ).where(col(Account.id).between(*shard), col(Account.stage) != stages.CLOSED)
     ).all()
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
-    for account_id, stage, due_date, balance, currency, broken, has_plan in rows:
+    for account_id, stage, due_date, balance, currency, broken, has_plan, arm in rows:
         dpd = days_past_due(due_date, as_of)
         facts = AccountFacts(stage, dpd, balance, currency, broken, bool(has_plan))
-        new_stage = classify(facts, config.strategy)
+        new_stage = classify(facts, config.strategy_for(arm))
         result.evaluated += 1
         if new_stage != stage:
             result.transitions[f"{stage}->{new_stage}"] += 1
@@ -229,8 +231,34 @@ def make_offers(
 def propose_escalations(
     session: Session, config: Configuration, as_of: date, now: datetime, shard: tuple[int, int]
 ) -> int:
-    """Open a legal-approval task for each account the escalation rules select. Never escalates itself."""
-    escalation = config.strategy.escalation
+    """Open a legal-approval task for each account its strategy's escalation rules select (one query per
+    strategy arm, each with its own cool-off). Never escalates itself."""
+    tasks: list[dict[str, Any]] = []
+    for arm, strategy in config.strategies.items():
+        tasks += _escalation_tasks(session, config, arm, strategy.escalation, as_of, now, shard)
+    if tasks:
+        session.execute(sa.insert(HumanTask), tasks)
+        record_many(
+            session,
+            (
+                audit_row(
+                    "task.created", SYSTEM, now, t["account_id"], task_kind=LEGAL_ESCALATION, rule=t["payload"]["rule"]
+                )
+                for t in tasks
+            ),
+        )
+    return len(tasks)
+
+
+def _escalation_tasks(
+    session: Session,
+    config: Configuration,
+    arm: str,
+    escalation: Escalation,
+    as_of: date,
+    now: datetime,
+    shard: tuple[int, int],
+) -> list[dict[str, Any]]:
     cooldown_start = now - timedelta(days=escalation.review_cooldown_days)
     recent_or_open_task = sa.exists().where(
         col(HumanTask.account_id) == col(Account.id),
@@ -252,6 +280,7 @@ def propose_escalations(
         .join(Customer, col(Customer.id) == col(Account.customer_id))
         .where(
             col(Account.id).between(*shard),
+            col(Account.strategy_arm) == arm,
             col(Account.stage).in_(stages.ESCALABLE),
             ~recent_or_open_task,
             ~has_case,
@@ -276,6 +305,7 @@ def propose_escalations(
                     "broken_plans": broken,
                     "time_barred_on": time_barred_on(due_date, time_bar.years).isoformat(),
                     "time_bar_rule": time_bar.id,
+                    "strategy": arm,
                 },
                 "role_needed": escalation.role,
                 "requested_by": SYSTEM,
@@ -285,15 +315,4 @@ def propose_escalations(
                 "created_at": now,
             }
         )
-    if tasks:
-        session.execute(sa.insert(HumanTask), tasks)
-        record_many(
-            session,
-            (
-                audit_row(
-                    "task.created", SYSTEM, now, t["account_id"], task_kind=LEGAL_ESCALATION, rule=t["payload"]["rule"]
-                )
-                for t in tasks
-            ),
-        )
-    return len(tasks)
+    return tasks

@@ -37,7 +37,6 @@ def plan_locate_messages(
     events of messages skipped because they rendered too long (the next contact point is tried instead)."""
     rows: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
-    max_segments = config.strategy.sms_max_segments
     seen: set[int] = set()
     for candidate in candidates:
         account, customer = candidate.account, candidate.customer
@@ -48,6 +47,7 @@ def plan_locate_messages(
         if customer.id in seen or rule is None or not rule.locate_when_unreachable:
             continue
         seen.add(customer.id)  # one message finds the person, whichever of their debts asked
+        max_segments = config.strategy_for(account.strategy_arm).sms_max_segments
         for point in book.others[customer.id]:
             party, facts = book.facts_for(account.id, point.channel, point.address)
             verdict = check_contact(Proposal(point.channel, candidate.send_at, LOCATE, party=party), facts, policy)

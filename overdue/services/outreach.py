@@ -86,8 +86,7 @@ def plan_outreach(
 ) -> OutreachCounts:
     """Queue the cadence step due today for every account in `stage` whose next action has come."""
     counts = OutreachCounts()
-    steps = config.strategy.cadence.get(stage, ())
-    if not steps:
+    if not any(strategy.cadence.get(stage) for strategy in config.strategies.values()):
         return counts
     rows = [
         split_row(row)
@@ -109,16 +108,18 @@ def plan_outreach(
     planned: list[dict[str, Any]] = []
     next_actions: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
-    to_review: list[int] = []
     need_notice: list[DueContact] = []
     unreachable: list[DueContact] = []
+    to_review_by_arm: dict[str, list[int]] = defaultdict(list)
     for account, customer in rows:
+        strategy = config.strategy_for(account.strategy_arm)  # the arm the account was assigned to
+        steps = strategy.cadence.get(stage, ())
         anchor, installment = _anchor(stage, account, schedules.get(account.id))
         if anchor is None:
             if account.next_action_on is not None:
                 next_actions.append({"id": account.id, "next_action_on": None})
             continue
-        step = step_due(steps, anchor, as_of, config.strategy.catch_up_days)
+        step = step_due(steps, anchor, as_of, strategy.catch_up_days)
         next_action = next_step_date(steps, anchor, as_of)
         if next_action != account.next_action_on:  # most accounts' next step has not moved: no write
             next_actions.append({"id": account.id, "next_action_on": next_action})
@@ -153,7 +154,7 @@ def plan_outreach(
             for rule in verdict.blocked_by:
                 counts.blocked[rule] += 1
             if policy.needs_review(verdict.blocked_by):
-                to_review.append(account.id)
+                to_review_by_arm[account.strategy_arm].append(account.id)
             audits.append(
                 blocked_row(account.id, now, verdict.blocked_by, step=step.id, channel=step.channel, purpose=purpose)
             )
@@ -161,10 +162,10 @@ def plan_outreach(
         barred = is_time_barred(account.due_date, as_of, policy.time_bar.years)
         context = message_context(sender, customer, account, offer, installment, time_barred=barred)
         rendered = renderer.render(step.template, step.channel, customer.locale, context)
-        size = oversize(step.channel, rendered.body, config.strategy.sms_max_segments)
+        size = oversize(step.channel, rendered.body, strategy.sms_max_segments)
         if size is not None:
             counts.skipped[SMS_TOO_LONG] += 1
-            audits.append(sms_too_long_row(account.id, now, size, config.strategy.sms_max_segments, step=step.id))  # type: ignore[arg-type]
+            audits.append(sms_too_long_row(account.id, now, size, strategy.sms_max_segments, step=step.id))
             continue
         planned.append(
             {
@@ -192,8 +193,9 @@ def plan_outreach(
     audits += too_long
     counts.queued = _queue_new(session, planned, now)
     record_many(session, audits)
-    review = config.strategy.vulnerability_review
-    counts.reviews_opened = open_vulnerability_reviews(session, to_review, review.role, review.sla_hours, now)
+    for arm, accounts in to_review_by_arm.items():
+        review = config.strategy_for(arm).vulnerability_review
+        counts.reviews_opened += open_vulnerability_reviews(session, accounts, review.role, review.sla_hours, now)
     update_by_id(session, Account, next_actions)
     return counts
 

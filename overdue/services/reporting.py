@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
-from overdue.store.tables import Account, AuditEvent, HumanTask, LegalCase, Offer, OutreachMessage, Payment, PaymentPlan
+from overdue.store.tables import (
+    Account,
+    AuditEvent,
+    Hold,
+    HumanTask,
+    LegalCase,
+    Offer,
+    OutreachMessage,
+    Payment,
+    PaymentPlan,
+)
 
 
 @dataclass(frozen=True)
@@ -60,3 +71,85 @@ def _blocked_by_rule(session: Session) -> dict[str, int]:
     for data in session.scalars(query.execution_options(yield_per=5000)):
         counts.update(data.get("rules", []))
     return dict(counts.most_common())
+
+
+@dataclass(frozen=True)
+class ArmOutcome:
+    """How one strategy arm is doing: what a manager compares champion against challenger on."""
+
+    arm: str
+    accounts: int
+    resolved: int  # closed: nothing owed any more
+    recovery_rate: float  # mean over accounts of paid / balance placed for collection (currency-free)
+    contacts_per_account: float
+    contact_cost_per_account: float  # USD, from the experiment's channel costs
+    plans_kept: int
+    plans_broken: int
+    disputes_and_complaints: int
+
+    @property
+    def resolved_rate(self) -> float:
+        return self.resolved / self.accounts if self.accounts else 0.0
+
+    @property
+    def plan_kept_rate(self) -> float:
+        ended = self.plans_kept + self.plans_broken
+        return self.plans_kept / ended if ended else 0.0
+
+
+def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[ArmOutcome]:
+    """One row per strategy arm, from a handful of grouped queries over the whole portfolio."""
+    arm = col(Account.strategy_arm)
+    paid = (
+        sa.select(col(Payment.account_id).label("account_id"), sa.func.sum(col(Payment.amount_minor)).label("paid"))
+        .group_by(col(Payment.account_id))
+        .subquery()
+    )
+    ratio = sa.func.coalesce(paid.c.paid, 0) * 1.0 / sa.func.nullif(col(Account.placed_balance_minor), 0)
+    base = session.execute(
+        sa.select(
+            arm,
+            sa.func.count(),
+            sa.func.sum(sa.case((col(Account.stage) == "closed", 1), else_=0)),
+            sa.func.avg(sa.func.coalesce(ratio, 0.0)),
+        )
+        .outerjoin(paid, paid.c.account_id == col(Account.id))
+        .group_by(arm)
+    ).all()
+    sent: dict[str, Counter[str]] = {}
+    for name, channel, count in session.execute(
+        sa.select(arm, col(OutreachMessage.channel), sa.func.count())
+        .join(Account, col(Account.id) == col(OutreachMessage.account_id))
+        .where(col(OutreachMessage.sent_at).is_not(None))
+        .group_by(arm, col(OutreachMessage.channel))
+    ):
+        sent.setdefault(name, Counter())[channel] = count
+    plans = _per_arm(session, col(PaymentPlan.status), PaymentPlan.account_id)
+    holds = _per_arm(session, col(Hold.kind), Hold.account_id)
+    outcomes = []
+    for name, accounts, resolved, recovery in base:
+        contacts = sent.get(name, Counter())
+        cost = sum(count * channel_costs.get(channel, 0.0) for channel, count in contacts.items())
+        outcomes.append(
+            ArmOutcome(
+                arm=name,
+                accounts=accounts,
+                resolved=int(resolved or 0),
+                recovery_rate=float(recovery or 0.0),
+                contacts_per_account=sum(contacts.values()) / accounts,
+                contact_cost_per_account=cost / accounts,
+                plans_kept=plans.get((name, "kept"), 0),
+                plans_broken=plans.get((name, "broken"), 0),
+                disputes_and_complaints=holds.get((name, "dispute"), 0) + holds.get((name, "complaint"), 0),
+            )
+        )
+    return sorted(outcomes, key=lambda outcome: -outcome.accounts)
+
+
+def _per_arm(session: Session, value: Any, account_id: Any) -> dict[tuple[str, str], int]:
+    rows = session.execute(
+        sa.select(col(Account.strategy_arm), value, sa.func.count())
+        .join(Account, col(Account.id) == account_id)
+        .group_by(col(Account.strategy_arm), value)
+    ).all()
+    return {(name, key): count for name, key, count in rows}

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
+from overdue.config.models import Experiment
+from overdue.domain.arms import assign_arm
 from overdue.domain.check_digits import cn_id_complete, luhn_complete
 from overdue.domain.masking import Sensitive
 from overdue.services.personal_data import PersonalField, sealed_columns
@@ -53,6 +55,8 @@ class PortfolioSpec:
     accounts: int
     seed: int
     start: date
+    champion: str = "default"
+    experiment: Experiment = field(default_factory=Experiment)  # no challengers: every account is the champion's
 
 
 def segment_of(external_ref: str, seed: int) -> str:
@@ -74,6 +78,7 @@ def generate_portfolio(
         contacts: list[list[dict[str, Any]]] = []
         for n in range(first, min(first + CHUNK, spec.accounts + 1)):
             customer, account, points = _one(rng, n, spec.start, now)
+            account["strategy_arm"] = assign_arm(account["external_ref"], spec.champion, spec.experiment)
             _add_numbers(vault, numbers, customer, account)
             customers.append(customer)
             accounts.append(account)
@@ -130,7 +135,6 @@ def _one(
         "dpd": (start - due).days,
         "stage": "current",
         "broken_plans": 0,
-        "strategy_arm": "default",
         "version": 0,
     }
     account["placed_balance_minor"] = account["principal_minor"] + account["interest_minor"] + account["fees_minor"]

@@ -64,7 +64,7 @@ def test_db_upgrade_is_a_no_op_on_a_current_database(sqlite_url: str) -> None:
 def test_config_check_passes_on_the_shipped_configs() -> None:
     result = invoke("config", "check")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: strategy")
+    assert result.output.startswith("OK: champion strategy 'default' (challengers: early_offer 20%)")
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ cannot reach, with nothing said about a debt."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -16,7 +15,7 @@ from overdue.services import outreach
 from overdue.services.contact_preferences import PreferenceError, add_contact_point, opt_in, opt_out, set_consent
 from overdue.services.conversations import ConversationError, record_conversation
 from overdue.store.tables import AuditEvent, ContactPoint, OutreachMessage
-from tests.support import add_account, run_day
+from tests.support import add_account, run_day, with_champion
 
 SH = {"jurisdiction": "CN", "currency": "CNY", "locale": "zh-CN", "time_zone": "Asia/Shanghai"}
 
@@ -125,8 +124,7 @@ def test_a_relative_is_asked_to_pass_on_our_number_only_when_the_debtor_is_unrea
 def test_a_locate_text_too_long_for_the_strategy_gives_way_to_the_relatives_next_contact_point(
     session: Session, runtime: Runtime
 ) -> None:
-    strategy = runtime.config.strategy.model_copy(update={"sms_max_segments": 1})
-    one_segment = replace(runtime, config=replace(runtime.config, strategy=strategy))
+    one_segment = with_champion(runtime, sms_max_segments=1)
     account = add_account(session, "lost-us", due_date=date(2026, 2, 13))
     account_id: int = account.id  # type: ignore[assignment]
     now = datetime(2026, 2, 9, 15, tzinfo=UTC)

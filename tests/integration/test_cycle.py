@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -26,7 +25,7 @@ from overdue.store.tables import (
     OutreachMessage,
     PaymentPlan,
 )
-from tests.support import add_account, add_escalation_task, midnight, run_day
+from tests.support import add_account, add_escalation_task, midnight, run_day, with_champion
 
 
 def messages(session: Session, account_id: int) -> list[OutreachMessage]:
@@ -258,8 +257,7 @@ def test_opted_out_channel_is_skipped_and_recorded(session: Session, runtime: Ru
 def test_an_sms_that_renders_too_long_is_skipped_with_its_size_never_sent_truncated(
     session: Session, runtime: Runtime
 ) -> None:
-    strategy = runtime.config.strategy.model_copy(update={"sms_max_segments": 1})
-    one_segment = replace(runtime, config=replace(runtime.config, strategy=strategy))
+    one_segment = with_champion(runtime, sms_max_segments=1)
     account = add_account(
         session,
         "wordy",

@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 
 from overdue.config import Configuration
 from overdue.domain import stages
+from overdue.domain.arms import assign_arm
 from overdue.domain.masking import MASK
 from overdue.services.audit import audit_row, record_many
 from overdue.services.imports.cells import AccountRow, describe, show
@@ -91,7 +92,8 @@ def import_accounts(session: Session, config: Configuration, vault: Vault, path:
     problems += _record_consistency(new, known_customers, vault)
     if problems:
         raise ImportRejected(path, sorted(problems, key=lambda p: p.line))
-    _write_accounts(session, vault, [row for _, row in new], known_customers, actor(path), now)
+    arms = {row.account_ref: assign_arm(row.account_ref, config.strategy.name, config.experiment) for _, row in new}
+    _write_accounts(session, vault, [row for _, row in new], known_customers, arms, actor(path), now)
     if new:
         refresh_statistics(session)
     return ImportResult(created=len(new), already_present=len(rows) - len(new))
@@ -168,10 +170,16 @@ def _record_consistency(
 
 
 def _write_accounts(
-    session: Session, vault: Vault, rows: Sequence[AccountRow], known: dict[str, Customer], actor: str, now: datetime
+    session: Session,
+    vault: Vault,
+    rows: Sequence[AccountRow],
+    known: dict[str, Customer],
+    arms: dict[str, str],
+    actor: str,
+    now: datetime,
 ) -> None:
-    """Set-based inserts: customers, their contact points, accounts, audit rows. New ids are read back by
-    reference afterwards, which is cheaper than INSERT ... RETURNING on PostgreSQL."""
+    """Set-based inserts: customers, their contact points, accounts (each with its strategy arm), audit rows.
+    New ids are read back by reference afterwards, which is cheaper than INSERT ... RETURNING on PostgreSQL."""
     firsts: dict[str, AccountRow] = {}
     for row in rows:
         if row.customer_ref not in known:
@@ -181,7 +189,11 @@ def _write_accounts(
     contacts = [point | {"customer_id": customer_ids[ref]} for ref, row in firsts.items() for point in _contacts(row)]
     insert_rows(session, ContactPoint, contacts)
     today = now.date()
-    insert_rows(session, Account, [_account(vault, row, customer_ids[row.customer_ref], today) for row in rows])
+    insert_rows(
+        session,
+        Account,
+        [_account(vault, row, customer_ids[row.customer_ref], arms[row.account_ref], today) for row in rows],
+    )
     account_ids = _ids(session, Account, [row.account_ref for row in rows])
     record_many(
         session,
@@ -193,6 +205,7 @@ def _write_accounts(
                 account_ids[row.account_ref],
                 ref=row.account_ref,
                 customer_ref=row.customer_ref,
+                strategy_arm=arms[row.account_ref],
             )
             for row in rows
         ),
@@ -234,7 +247,7 @@ def _contacts(row: AccountRow) -> list[dict[str, Any]]:
     return points
 
 
-def _account(vault: Vault, row: AccountRow, customer_id: int, today: date) -> dict[str, Any]:
+def _account(vault: Vault, row: AccountRow, customer_id: int, arm: str, today: date) -> dict[str, Any]:
     return {
         "external_ref": row.account_ref,
         "customer_id": customer_id,
@@ -249,7 +262,7 @@ def _account(vault: Vault, row: AccountRow, customer_id: int, today: date) -> di
         "stage": stages.CURRENT,
         "stage_entered_on": today,
         "broken_plans": 0,
-        "strategy_arm": "default",
+        "strategy_arm": arm,
         "version": 0,
         **sealed_columns(vault, PersonalField.CARD_NUMBER, row.card_number),
         **sealed_columns(vault, PersonalField.BANK_ACCOUNT, row.bank_account),

@@ -1,0 +1,53 @@
+"""Reports for managers: how the portfolio and each strategy arm are doing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from overdue.cli.common import DatabaseOption, console, runtime
+from overdue.services.reporting import ArmOutcome
+from overdue.store.db import session_scope
+
+report_app = typer.Typer(help="Portfolio reports for managers.", no_args_is_help=True)
+
+
+@report_app.command("arms")
+def report_arms(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Champion against challengers: accounts, resolved, recovery, contacts and their cost, plans kept,
+    disputes and complaints, per strategy arm."""
+    from overdue.services.reporting import arm_outcomes
+
+    rt = runtime(database_url)
+    with session_scope(rt.database_url) as session:
+        arms = arm_outcomes(session, rt.config.experiment.channel_costs)
+    if as_json:
+        print(json.dumps([asdict(arm) for arm in arms], indent=2))
+    else:
+        console.print(arms_table(arms))
+
+
+def arms_table(arms: list[ArmOutcome]) -> Table:
+    """Champion against challengers, as `overdue report arms` and the demo summary show them."""
+    table = Table(title="Strategy arms (contacts and their cost per account)")
+    for name in ("arm", "accounts", "resolved", "recovery", "contacts", "cost", "plans kept", "disputes"):
+        table.add_column(name, justify="left" if name == "arm" else "right")
+    for arm in arms:
+        table.add_row(
+            arm.arm,
+            str(arm.accounts),
+            f"{arm.resolved_rate:.1%}",
+            f"{arm.recovery_rate:.1%}",
+            f"{arm.contacts_per_account:.1f}",
+            f"${arm.contact_cost_per_account:.2f}",
+            f"{arm.plans_kept}/{arm.plans_kept + arm.plans_broken}",
+            str(arm.disputes_and_complaints),
+        )
+    return table
