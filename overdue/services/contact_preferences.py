@@ -14,6 +14,7 @@ from overdue.config import Configuration
 from overdue.config.models import CHANNELS
 from overdue.services.audit import audit_row, record_many
 from overdue.services.imports.cells import e164, email
+from overdue.services.outreach import cancel_queued
 from overdue.store.tables import Account, ContactPoint, Customer
 
 PARTIES = ("debtor", "guarantor", "third_party")
@@ -44,8 +45,12 @@ def _points(session: Session, customer_id: int, channel: str) -> list[ContactPoi
     return points
 
 
+def _accounts_of(session: Session, customer_id: int) -> list[int]:
+    return list(session.scalars(sa.select(col(Account.id)).where(col(Account.customer_id) == customer_id)))
+
+
 def _audit_all_accounts(session: Session, customer_id: int, kind: str, user: str, now: datetime, **data: Any) -> None:
-    accounts = session.scalars(sa.select(col(Account.id)).where(col(Account.customer_id) == customer_id))
+    accounts = _accounts_of(session, customer_id)
     record_many(session, [audit_row(kind, user, now, account_id, **data) for account_id in accounts])
 
 
@@ -87,6 +92,8 @@ def opt_out(session: Session, account_id: int, channel: str, source: str, user: 
             changed += 1
     if changed:
         _audit_all_accounts(session, customer_id, "optout", user, now, channel=channel, source=source)
+        for account_id in _accounts_of(session, customer_id):  # queued messages on the channel stop now
+            cancel_queued(session, account_id, f"opted out of {channel}", user, now, channel=channel)
     return changed
 
 

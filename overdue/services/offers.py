@@ -8,10 +8,12 @@ from sqlmodel import Session
 
 from overdue.config import Configuration
 from overdue.domain import stages
+from overdue.domain.guard import COLLECTION
 from overdue.domain.money import split_evenly
 from overdue.domain.offers import installment_dates
 from overdue.services.audit import record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
+from overdue.services.outreach import cancel_queued
 from overdue.store.tables import Account, Customer, Installment, Offer, PaymentPlan
 
 ACCEPTANCE_CHANNELS = ("phone", "sms", "email", "in_person", "self_service")
@@ -56,6 +58,8 @@ def accept_offer(
     account.version += 1
     session.add(account)
     withdraw_open_escalations(session, account.id, "a payment plan was accepted", actor, now)  # type: ignore[arg-type]
+    # Offers and reminders queued for negotiation are wrong now; the plan's own reminders come from its cadence.
+    cancel_queued(session, account.id, "a payment plan was accepted", actor, now, purposes=(COLLECTION,))  # type: ignore[arg-type]
     record(session, "offer.accepted", actor, now, account.id, offer_id=offer.id, via=via)
     record(
         session,

@@ -384,14 +384,26 @@ def dispatch_due(
     return counts
 
 
-def cancel_queued(session: Session, account_id: int, reason: str, actor: str, now: datetime) -> int:
-    """Stop every queued message to an account at once (paid, escalated, on hold)."""
-    result = session.execute(
-        sa.update(OutreachMessage)
-        .where(col(OutreachMessage.account_id) == account_id, col(OutreachMessage.status) == "queued")
-        .values(status="cancelled", error=reason)
+def cancel_queued(
+    session: Session,
+    account_id: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+    *,
+    purposes: tuple[str, ...] | None = None,
+    channel: str | None = None,
+) -> int:
+    """Stop queued messages to an account at once (paid, escalated, on hold, a plan accepted, an opt-out):
+    all of them, or only those of the given purposes or channel."""
+    query = sa.update(OutreachMessage).where(
+        col(OutreachMessage.account_id) == account_id, col(OutreachMessage.status) == "queued"
     )
-    cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if purposes is not None:
+        query = query.where(col(OutreachMessage.purpose).in_(purposes))
+    if channel is not None:
+        query = query.where(col(OutreachMessage.channel) == channel)
+    cancelled = int(session.execute(query.values(status="cancelled", error=reason)).rowcount or 0)  # type: ignore[attr-defined]
     if cancelled:
         record_many(session, [audit_row("message.cancelled", actor, now, account_id, count=cancelled, reason=reason)])
     return cancelled

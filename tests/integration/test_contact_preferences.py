@@ -71,6 +71,15 @@ def test_an_opt_out_binds_on_every_account_and_an_opt_in_lifts_it(session: Sessi
     assert audit(session, first.id, "optin")  # type: ignore[arg-type]
 
 
+def test_an_opt_out_cancels_what_is_already_queued_on_that_channel(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "queued-out", due_date=date(2026, 2, 13))
+    account_id: int = account.id  # type: ignore[assignment]
+    run_day(session, runtime, date(2026, 2, 10))  # the pre-due text (and the validation letter) are queued
+    opt_out(session, account_id, "sms", "STOP reply", "ops.bo", datetime(2026, 2, 10, 5, tzinfo=UTC))
+    statuses = {m.channel: m.status for m in session.exec(select(OutreachMessage))}
+    assert statuses == {"sms": "cancelled", "letter": "queued"}
+
+
 def test_revoked_consent_stops_automated_texts_and_the_history_is_kept(session: Session, runtime: Runtime) -> None:
     account = add_account(session, "revoke", due_date=date(2026, 2, 13))
     account_id: int = account.id  # type: ignore[assignment]

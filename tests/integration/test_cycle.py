@@ -155,6 +155,9 @@ def test_negotiation_offer_plan_broken_then_escalation_needs_a_person(session: S
         accept_offer(session, runtime.config, offer.id, "phone", "agent.li", date(2026, 2, 2), now)  # type: ignore[arg-type]
     session.refresh(account)
     assert account.stage == "plan"
+    offer_email = next(m for m in messages(session, account_id) if m.template == "offer")
+    session.refresh(offer_email)
+    assert (offer_email.status, offer_email.error) == ("cancelled", "a payment plan was accepted")  # not sent later
 
     # Plan monitoring: the first installment is missed; after the grace days the plan is broken.
     first_due = min(i.due_date for i in installments)
