@@ -33,6 +33,7 @@ for sub, name in (
     (casework.disputes_app, "disputes"),
     (contacts.contacts_app, "contacts"),
     (setup.config_app, "config"),
+    (setup.strategy_app, "strategy"),
     (templates.templates_app, "templates"),
     (letters.letters_app, "letters"),
     (audit.audit_app, "audit"),

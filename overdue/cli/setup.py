@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from sqlalchemy.engine import make_url
 
 from overdue.cli.common import DatabaseOption, console, fail, runtime
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+strategy_app = typer.Typer(help="Collection strategies (configs/strategies/*.yaml).", no_args_is_help=True)
 config_app = typer.Typer(help="Strategy, policies, offer bounds and templates under configs/.", no_args_is_help=True)
 
 
@@ -79,4 +83,35 @@ def config_check() -> None:
         f"policies {sorted(rt.config.policies)}, "
         f"{len(needed | shipped) * 2} templates render, {len(rules.rules)} content rules load "
         "(`overdue templates lint` applies them)."
+    )
+
+
+@strategy_app.command("check")
+def strategy_check(path: Annotated[Path, typer.Argument(help="A strategy YAML file, e.g. a new challenger.")]) -> None:
+    """Validate one strategy file: its stages, conditions, cadence and escalation rules, and that every
+    template its cadence names exists in both languages. Errors name the file, the key and the problem."""
+    from overdue.config import ConfigError
+    from overdue.config.loader import load_model
+    from overdue.config.models import Strategy
+
+    rt = runtime(needs_schema=False)
+    try:
+        strategy = load_model(path, Strategy)
+    except ConfigError as exc:
+        raise fail(str(exc), 2) from None
+    shipped = {(file.template, file.channel, file.locale) for file in rt.renderer.shipped()}
+    missing = sorted(
+        f"{path}: key 'cadence.{stage}': template {step.template}.{step.channel} is missing in {locale}"
+        for stage, steps in strategy.cadence.items()
+        for step in steps
+        for locale in ("en-US", "zh-CN")
+        if (step.template, step.channel, locale) not in shipped
+    )
+    if missing:
+        raise fail("\n".join(missing), 2)
+    stages = " > ".join(stage.name for stage in strategy.stages)
+    steps = sum(len(steps) for steps in strategy.cadence.values())
+    console.print(
+        f"OK: strategy '{strategy.name}': stages {stages}; {steps} cadence steps; "
+        f"{len(strategy.escalation.rules)} escalation rules."
     )

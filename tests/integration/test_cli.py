@@ -292,3 +292,20 @@ def test_contacts_are_managed_and_listed_masked(sqlite_url: str) -> None:
     assert "third_party (brother)" in listed.output
     assert "+13125550147" not in listed.output  # masked
     assert "+1***47" in listed.output
+
+
+def test_strategy_check_names_the_file_and_key_of_each_problem(tmp_path: Path) -> None:
+    good = invoke("strategy", "check", "configs/strategies/early_offer.yaml")
+    assert "OK: strategy 'early_offer'" in good.output
+    source = Path("configs/strategies/early_offer.yaml").read_text()
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(source.replace("template: offer, local_time", "template: offre, local_time", 1))
+    wide = {"COLUMNS": "400"}
+    missing = CliRunner().invoke(app, ["strategy", "check", str(typo)], env=wide)
+    assert missing.exit_code == 2
+    assert "key 'cadence.negotiation': template offre.email is missing in en-US" in missing.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(source.replace("dpd_min: 10}", "dpd_min: ten}"))
+    invalid = CliRunner().invoke(app, ["strategy", "check", str(broken)], env=wide)
+    assert invalid.exit_code == 2
+    assert "broken.yaml: key 'stages.0.when.dpd_min'" in invalid.output
