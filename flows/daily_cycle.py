@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from typing import Any
+from uuid import UUID
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 
 from flows.summary import merge_counts
 from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, list_shards
@@ -18,13 +24,40 @@ def daily_cycle(as_of: date, now: datetime | None = None, database_url: Database
     outbox sends what is due inside contact windows."""
     now = now or datetime.combine(as_of, time(), tzinfo=UTC)
     shards = list_shards(database_url)
+    progress = create_progress_artifact(0.0, key="daily-cycle-progress", description=f"Shards done, cycle {as_of}")
+    assert isinstance(progress, UUID)  # called from a sync flow, Prefect's sync/async helper returns the id
+    results: list[tuple[tuple[int, int], dict[str, Any]]] = []
+    for done, shard in enumerate(shards, start=1):
+        results.append((shard, cycle_shard(database_url, as_of, now, shard)))
+        update_progress_artifact(progress, 100.0 * done / len(shards))
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(shards)}
-    summary |= merge_counts(cycle_shard(database_url, as_of, now, shard) for shard in shards)
+    summary |= merge_counts(result for _, result in results)
     summary["dispatch"] = dispatch_outbox(database_url, now)
     create_markdown_artifact(
         key="daily-cycle-summary", markdown=summary_markdown(summary), description=f"Cycle {as_of}"
     )
+    create_table_artifact(shard_table(results), key="daily-cycle-shards", description=f"Per shard, cycle {as_of}")
     return summary
+
+
+def shard_table(results: list[tuple[tuple[int, int], dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per shard: where the day's transitions, messages and refusals came from."""
+    rows = []
+    for (low, high), result in results:
+        outreach = [result[step]["outreach"] for step in ("plan_monitoring", "reminder", "negotiation")]
+        rows.append(
+            {
+                "accounts": f"{low}-{high}",
+                "evaluated": result["stages"]["evaluated"],
+                "transitions": sum(result["stages"]["transitions"].values()),
+                "queued": sum(o["queued"] for o in outreach),
+                "blocked": sum(sum(o["blocked"].values()) for o in outreach),
+                "skipped": sum(sum(o["skipped"].values()) for o in outreach),
+                "offers made": result["negotiation"]["offers"]["made"],
+                "approvals opened": result["legal"]["approval_tasks_opened"],
+            }
+        )
+    return rows
 
 
 def summary_markdown(summary: dict[str, Any]) -> str:

@@ -30,8 +30,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def step(name: str, task_run_name: str | None = None) -> Callable[[Callable[P, R]], Task[P, R]]:
-    return task(name=name, task_run_name=task_run_name, cache_policy=NO_CACHE, persist_result=False)
+def step(name: str, task_run_name: str | None = None, retries: int = 0) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A cycle step as a Prefect task: never cached, no result persisted, tagged for the UI's filters."""
+    return task(
+        name=name,
+        task_run_name=task_run_name,
+        cache_policy=NO_CACHE,
+        persist_result=False,
+        retries=retries,
+        retry_delay_seconds=10,
+        tags=["overdue", "daily-cycle"],
+    )
 
 
 @contextmanager
@@ -49,8 +58,10 @@ def list_shards(database_url: DatabaseUrl) -> list[Shard]:
         return account_shards(session, runtime.settings.shard_size)
 
 
-@step(name="cycle-shard", task_run_name="shard-{shard[0]}-{shard[1]}")
+@step(name="cycle-shard", task_run_name="shard-{shard[0]}-{shard[1]}", retries=2)
 def cycle_shard(database_url: DatabaseUrl, as_of: date, now: datetime, shard: Shard) -> dict[str, Any]:
+    """Retried on failure: a shard is one transaction and every step is idempotent for the date. (Dispatch is
+    not retried: a provider may have accepted a message before the failure, so a person should look.)"""
     with unit_of_work(database_url) as (runtime, session):
         return run_shard(session, runtime, as_of, now, shard)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterName
 from pydantic import SecretStr
 from sqlmodel import col, select
 from typer.testing import CliRunner
@@ -42,7 +45,24 @@ def test_daily_cycle_flow_moves_accounts_and_queues_messages(sqlite_url: str) ->
     assert steps == {"pre_due_sms", "offer_email", "validation_notice"}
     with get_client(sync_client=True) as client:
         [run] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["cycle-2026-03-07"])))
+        artifacts = {a.key: a for a in client.read_artifacts() if a.flow_run_id == run.id}
+        for _ in range(100):  # task runs are recorded in batches (flows/__init__.py): give the writer a moment
+            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+            if len(tasks) >= 3:
+                break
+            time.sleep(0.1)
     assert run.parameters["database_url"] == "**********"  # a URL may carry a password: never stored in Prefect
+    assert set(artifacts) >= {"daily-cycle-summary", "daily-cycle-shards", "daily-cycle-progress"}
+    table: Any = artifacts["daily-cycle-shards"].data
+    [row] = json.loads(table) if isinstance(table, str) else table  # the API returns the table as JSON text
+    assert (row["evaluated"], row["transitions"], row["offers made"]) == (3, 2, 1)
+    assert artifacts["daily-cycle-progress"].data == 100.0
+    names = sorted(t.name for t in tasks)  # one task run per shard, not per step or account
+    assert len(names) == 3
+    assert names[0].startswith("dispatch-outbox")
+    assert names[1].startswith("list-shards")
+    assert names[2] == "shard-1-3"
+    assert all("daily-cycle" in t.tags for t in tasks)
 
 
 @pytest.mark.slow
