@@ -15,22 +15,27 @@ from prefect.artifacts import (
 )
 
 from flows.summary import merge_counts
-from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, list_shards
+from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, plan_shards
 
 
 @flow(name="daily-cycle", flow_run_name="cycle-{as_of}")
 def daily_cycle(as_of: date, now: datetime | None = None, database_url: DatabaseUrl = None) -> dict[str, Any]:
     """Each shard does the whole day's work for its accounts (overdue/services/shard_cycle.py), then the
-    outbox sends what is due inside contact windows."""
+    outbox sends what is due inside contact windows. Several workers may run the same date at once (on
+    PostgreSQL): each claims shards nobody holds, and every shard is done exactly once."""
     now = now or datetime.combine(as_of, time(), tzinfo=UTC)
-    shards = list_shards(database_url)
+    shards = plan_shards(database_url, as_of)
     progress = create_progress_artifact(0.0, key="daily-cycle-progress", description=f"Shards done, cycle {as_of}")
     assert isinstance(progress, UUID)  # called from a sync flow, Prefect's sync/async helper returns the id
     results: list[tuple[tuple[int, int], dict[str, Any]]] = []
-    for done, shard in enumerate(shards, start=1):
-        results.append((shard, cycle_shard(database_url, as_of, now, shard)))
-        update_progress_artifact(progress, 100.0 * done / len(shards))
-    summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(shards)}
+    for number in range(1, len(shards) + 1):
+        result = cycle_shard(database_url, as_of, now, number)
+        if result is None:
+            break  # other workers did (or are doing) the rest of the date
+        low, high = result.pop("shard")
+        results.append(((low, high), result))
+        update_progress_artifact(progress, 100.0 * number / len(shards))
+    summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(results)}
     summary |= merge_counts(result for _, result in results)
     summary["dispatch"] = dispatch_outbox(database_url, now)
     create_markdown_artifact(

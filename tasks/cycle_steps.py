@@ -8,6 +8,8 @@ travels as a SecretStr: in-process calls get the real value, while Prefect's API
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -19,12 +21,11 @@ from pydantic import SecretStr
 from sqlmodel import Session
 
 from overdue.runtime import Runtime, get_runtime
-from overdue.services import outreach
-from overdue.services.shard_cycle import run_shard
-from overdue.store.bulk import account_shards
+from overdue.services import outreach, shard_cycle
 from overdue.store.db import session_scope
 
 Shard = tuple[int, int]
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
 DatabaseUrl = SecretStr | None
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,18 +53,24 @@ def unit_of_work(database_url: DatabaseUrl) -> Iterator[tuple[Runtime, Session]]
         yield runtime, session
 
 
-@step(name="list-shards")
-def list_shards(database_url: DatabaseUrl) -> list[Shard]:
+@step(name="plan-shards")
+def plan_shards(database_url: DatabaseUrl, as_of: date) -> list[Shard]:
     with unit_of_work(database_url) as (runtime, session):
-        return account_shards(session, runtime.settings.shard_size)
+        return shard_cycle.plan_shards(session, as_of, runtime.settings.shard_size)
 
 
-@step(name="cycle-shard", task_run_name="shard-{shard[0]}-{shard[1]}", retries=2)
-def cycle_shard(database_url: DatabaseUrl, as_of: date, now: datetime, shard: Shard) -> dict[str, Any]:
-    """Retried on failure: a shard is one transaction and every step is idempotent for the date. (Dispatch is
-    not retried: a provider may have accepted a message before the failure, so a person should look.)"""
+@step(name="cycle-shard", task_run_name="shard-{number}", retries=2)
+def cycle_shard(database_url: DatabaseUrl, as_of: date, now: datetime, number: int) -> dict[str, Any] | None:
+    """Claims and does the next shard of the date nobody has done; None when none is left (another worker
+    did them). Retried on failure: a shard is one transaction and every step is idempotent for the date.
+    (Dispatch is not retried: a provider may have accepted a message before the failure, so a person should
+    look.)"""
     with unit_of_work(database_url) as (runtime, session):
-        return run_shard(session, runtime, as_of, now, shard)
+        done = shard_cycle.run_next_shard(session, runtime, as_of, now, WORKER)
+    if done is None:
+        return None
+    (low, high), result = done
+    return result | {"shard": [low, high]}
 
 
 @step(name="dispatch-outbox")

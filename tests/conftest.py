@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,6 +83,35 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def another_database(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """More fresh databases of the same kind as `database_url`, for tests comparing two histories."""
+    made: list[str] = []
+    admin = _pg_engine() if database_url.startswith("postgresql") else None
+
+    def make() -> str:
+        if admin is None:
+            target = tmp_path / f"another-{len(made)}.db"
+            target.write_bytes(request.getfixturevalue("sqlite_template").read_bytes())
+            made.append(str(target))
+            return f"sqlite:///{target}"
+        name = f"overdue_t_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{request.getfixturevalue("pg_template")}"'))
+        made.append(name)
+        return _pg_engine(name).url.render_as_string(hide_password=False)
+
+    yield make
+    if admin is not None:
+        from overdue.store.db import get_engine
+
+        for name in made:
+            get_engine(_pg_engine(name).url.render_as_string(hide_password=False)).dispose()
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from overdue.domain.stages import NEGOTIATION, PLAN, REMINDER
 from overdue.runtime import Runtime
 from overdue.services import cycle, outreach
+from overdue.store.bulk import account_shards, insert_ignoring_conflicts
+from overdue.store.tables import CycleShard
 
 
 def run_shard(session: Session, runtime: Runtime, as_of: date, now: datetime, shard: tuple[int, int]) -> dict[str, Any]:
@@ -35,3 +38,55 @@ def run_shard(session: Session, runtime: Runtime, as_of: date, now: datetime, sh
     summary["negotiation"] = {"offers": offers, "outreach": queue(NEGOTIATION)}
     summary["legal"] = {"approval_tasks_opened": cycle.propose_escalations(session, config, as_of, now, shard)}
     return summary
+
+
+def plan_shards(session: Session, as_of: date, shard_size: int) -> list[tuple[int, int]]:
+    """The date's shards, planned by the first worker to ask and read back by every other (a rerun of the
+    date finds them planned, with the done ones marked)."""
+    planned = _planned(session, as_of)
+    if not planned:
+        rows = [
+            {"as_of": as_of, "low": low, "high": high, "status": "pending"}
+            for low, high in account_shards(session, shard_size)
+        ]
+        insert_ignoring_conflicts(session, CycleShard, rows, ["as_of", "low"])
+        planned = _planned(session, as_of)
+    return planned
+
+
+def _planned(session: Session, as_of: date) -> list[tuple[int, int]]:
+    query = sa.select(col(CycleShard.low), col(CycleShard.high)).where(col(CycleShard.as_of) == as_of)
+    return [(low, high) for low, high in session.execute(query.order_by(col(CycleShard.low)))]
+
+
+def run_next_shard(
+    session: Session, runtime: Runtime, as_of: date, now: datetime, worker: str
+) -> tuple[tuple[int, int], dict[str, Any]] | None:
+    """Claim the next shard nobody has done or is doing, do it, and mark it done, all in the caller's one
+    transaction: a crash undoes the work and the claim together, so the shard is simply claimed again.
+    None when every shard of the date is done or being done."""
+    claimed = _claim(session, as_of, worker)
+    if claimed is None:
+        return None
+    shard = (claimed.low, claimed.high)
+    result = run_shard(session, runtime, as_of, now, shard)
+    claimed.status, claimed.worker = "done", worker
+    session.add(claimed)
+    return shard, result
+
+
+def _claim(session: Session, as_of: date, worker: str) -> CycleShard | None:
+    pending = sa.select(CycleShard).where(col(CycleShard.as_of) == as_of, col(CycleShard.status) == "pending")
+    if session.get_bind().dialect.name == "postgresql":
+        # A row another worker holds is skipped, not waited for: workers spread over the shards.
+        return session.scalars(pending.order_by(col(CycleShard.low)).limit(1).with_for_update(skip_locked=True)).first()
+    # SQLite has one writer at a time: taking the write lock with the claim serialises workers, and a second
+    # worker sees the first one's shards as done once it gets the lock.
+    first = sa.select(col(CycleShard.id)).where(col(CycleShard.as_of) == as_of, col(CycleShard.status) == "pending")
+    session.execute(
+        sa.update(CycleShard)
+        .where(col(CycleShard.id) == first.order_by(col(CycleShard.low)).limit(1).scalar_subquery())
+        .values(worker=worker)
+        .execution_options(synchronize_session=False)
+    )
+    return session.scalars(pending.where(col(CycleShard.worker) == worker).order_by(col(CycleShard.low))).first()

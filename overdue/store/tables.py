@@ -256,6 +256,19 @@ class LegalCase(SQLModel, table=True):
     approved_by: str = Field(max_length=64)
 
 
+class CycleShard(SQLModel, table=True):
+    """One shard of one business date's cycle. Done is written in the same transaction as the shard's work,
+    and a worker holds the row locked while it works, so each shard is done exactly once, by one worker."""
+
+    __table_args__ = (sa.UniqueConstraint("as_of", "low"),)
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: date
+    low: int
+    high: int
+    status: str = Field(default="pending", max_length=16, description="pending or done")
+    worker: str | None = Field(default=None, max_length=128, description="Who did it (host:pid)")
+
+
 class AuditEvent(SQLModel, table=True):
     """Append-only: the application inserts and never updates or deletes."""
 

@@ -60,8 +60,8 @@ def test_daily_cycle_flow_moves_accounts_and_queues_messages(sqlite_url: str) ->
     names = sorted(t.name for t in tasks)  # one task run per shard, not per step or account
     assert len(names) == 3
     assert names[0].startswith("dispatch-outbox")
-    assert names[1].startswith("list-shards")
-    assert names[2] == "shard-1-3"
+    assert names[1].startswith("plan-shards")
+    assert names[2] == "shard-1"
     assert all("daily-cycle" in t.tags for t in tasks)
 
 
