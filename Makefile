@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit dashboard lock clean bench bench-guard
+.PHONY: demo test lint typecheck unit dashboard up lock clean bench bench-guard
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ typecheck: $(STAMP)
 
 dashboard: $(STAMP)
 	$(BIN)/overdue dashboard
+
+# The whole stack on loopback: Prefect server + UI, the served deployments, the dashboard. Ctrl-C stops it.
+up: $(STAMP)
+	$(BIN)/overdue up
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks demo --runs 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.artifacts import (
@@ -13,16 +14,31 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
+from prefect.runtime import flow_run
 
 from flows.summary import merge_counts
+from overdue.settings import get_settings
 from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, plan_shards
 
 
-@flow(name="daily-cycle", flow_run_name="cycle-{as_of}")
-def daily_cycle(as_of: date, now: datetime | None = None, database_url: DatabaseUrl = None) -> dict[str, Any]:
+def business_date() -> date:
+    """Today in the portfolio's time zone: the date a scheduled run works on."""
+    return datetime.now(ZoneInfo(get_settings().portfolio_time_zone)).date()
+
+
+def run_name() -> str:
+    as_of = flow_run.parameters.get("as_of") or business_date()
+    return f"cycle-{as_of}"
+
+
+@flow(name="daily-cycle", flow_run_name=run_name)
+def daily_cycle(
+    as_of: date | None = None, now: datetime | None = None, database_url: DatabaseUrl = None
+) -> dict[str, Any]:
     """Each shard does the whole day's work for its accounts (overdue/services/shard_cycle.py), then the
     outbox sends what is due inside contact windows. Several workers may run the same date at once (on
     PostgreSQL): each claims shards nobody holds, and every shard is done exactly once."""
+    as_of = as_of or business_date()  # a scheduled run passes no date
     now = now or datetime.combine(as_of, time(), tzinfo=UTC)
     shards = plan_shards(database_url, as_of)
     progress = create_progress_artifact(0.0, key="daily-cycle-progress", description=f"Shards done, cycle {as_of}")

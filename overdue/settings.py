@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         description="TrueType font (glyf outlines) embedded in letter PDFs; it must cover every customer's script.",
     )
     shard_size: int = Field(default=10_000, gt=0, description="Accounts per shard (one task run) in the daily cycle.")
+    portfolio_time_zone: str = Field(
+        default="UTC", description="IANA zone the business date and the deployments' schedules are read in."
+    )
+    cycle_cron: str = Field(default="0 2 * * *", description="When the daily cycle runs (portfolio time zone).")
+    dispatch_every_minutes: int = Field(default=10, gt=0, description="How often the outbox sends what is due.")
     audit_retention_days: int = Field(
         default=730,
         ge=730,

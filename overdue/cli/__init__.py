@@ -16,11 +16,12 @@ from overdue.cli import (
     pii,
     report,
     setup,
+    stack,
     templates,
 )
 
 app = typer.Typer(help="overdue: collections for overdue accounts, compliant by construction.", no_args_is_help=True)
-for command in (demo.simulate, demo.demo, demo.dashboard):
+for command in (demo.simulate, demo.demo, demo.dashboard, stack.serve, stack.up):
     app.command()(command)
 for sub, name in (
     (setup.db_app, "db"),

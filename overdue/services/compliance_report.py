@@ -208,7 +208,9 @@ def _load_past(session: Session, customer_ids: list[int], account_ids: list[int]
         holds=_by_account(session.scalars(sa.select(Hold).where(col(Hold.account_id).in_(account_ids)))),
         plans=plans,
         accepted=dict(
-            session.execute(sa.select(col(Offer.id), col(Offer.accepted_at)).where(col(Offer.id).in_(offer_ids))).all()
+            session.execute(sa.select(col(Offer.id), col(Offer.accepted_at)).where(col(Offer.id).in_(offer_ids)))
+            .tuples()
+            .all()
         ),
         spoke=spoke,
         made=collection_contacts(session, account_ids, before=earliest),

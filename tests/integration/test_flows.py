@@ -91,13 +91,15 @@ def test_reduced_demo_runs_every_stage_through_the_flows(sqlite_url: str) -> Non
     assert "Contacts the guard refused, by rule:" in result.output
     with session_scope(sqlite_url) as session:
         stages = dict(
-            session.execute(sa.select(col(Account.stage), sa.func.count()).group_by(col(Account.stage))).all()
+            session.execute(sa.select(col(Account.stage), sa.func.count()).group_by(col(Account.stage))).tuples().all()
         )
         locales = set(session.exec(select(OutreachMessage.locale).where(OutreachMessage.status == "sent")))
         channels = set(session.exec(select(OutreachMessage.channel).where(OutreachMessage.status == "sent")))
         payments = session.scalar(sa.select(sa.func.count()).select_from(Payment))
         tasks = dict(
-            session.execute(sa.select(col(HumanTask.status), sa.func.count()).group_by(col(HumanTask.status))).all()
+            session.execute(sa.select(col(HumanTask.status), sa.func.count()).group_by(col(HumanTask.status)))
+            .tuples()
+            .all()
         )
     assert {"reminder", "negotiation", "plan", "closed"} <= set(stages)
     assert sum(stages.values()) == 150

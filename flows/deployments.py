@@ -1,0 +1,40 @@
+"""The served deployments: the daily cycle on its cron in the portfolio's time zone, and the outbox every
+few minutes. `overdue serve` runs them against the Prefect server in PREFECT_API_URL (`make up` starts one)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron, Interval
+
+from flows.daily_cycle import daily_cycle
+from flows.outbox import outbox_dispatch
+from overdue.settings import Settings
+
+
+def deployments(settings: Settings) -> list[RunnerDeployment]:
+    zone = settings.portfolio_time_zone
+    made = [
+        daily_cycle.to_deployment(
+            name="daily",
+            schedules=[Cron(settings.cycle_cron, timezone=zone)],
+            tags=["overdue", "daily-cycle"],
+            description=f"The daily cycle at '{settings.cycle_cron}' ({zone}) for that business date.",
+        ),
+        outbox_dispatch.to_deployment(
+            name="every-few-minutes",
+            schedules=[Interval(timedelta(minutes=settings.dispatch_every_minutes), timezone=zone)],
+            tags=["overdue", "outbox"],
+            description="Sends what has come due inside its contact window.",
+        ),
+    ]
+    for deployment in made:  # called outside an event loop, Prefect's sync/async helper returns the value
+        if not isinstance(deployment, RunnerDeployment):
+            raise TypeError(f"expected a deployment, got {deployment!r}")
+    return [deployment for deployment in made if isinstance(deployment, RunnerDeployment)]
+
+
+def serve_deployments(settings: Settings) -> None:
+    serve(*deployments(settings), print_starting_message=True)
