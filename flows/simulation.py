@@ -19,7 +19,7 @@ from flows.daily_cycle import daily_cycle
 from overdue.config.models import Experiment
 from overdue.runtime import Runtime
 from overdue.services.outreach import dispatch_due
-from overdue.sim.behaviour import BehaviourModel, simulate_day
+from overdue.sim.behaviour import BehaviourModel, load_behaviour, simulate_day
 from overdue.sim.portfolio import PortfolioSpec, generate_portfolio
 from overdue.store.db import session_scope
 from overdue.store.tables import Account
@@ -57,7 +57,7 @@ def run_simulation(
 ) -> SimulationResult:
     """`champion` and `experiment` override the configured arms for the generated portfolio (an
     `overdue simulate --strategy A --challenger B --share 0.2` run); the cycle follows each account's arm."""
-    model = model or BehaviourModel()
+    model = model or load_behaviour(runtime.settings.config_dir / "simulation.yaml")
     champion = champion or runtime.config.strategy.name
     experiment = experiment or runtime.config.experiment
     for arm in (champion, *(c.strategy for c in experiment.challengers)):

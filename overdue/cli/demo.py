@@ -23,6 +23,7 @@ from overdue.domain.money import format_money
 from overdue.runtime import Runtime
 from overdue.services.reporting import arm_outcomes, portfolio_summary
 from overdue.settings import PROJECT_ROOT
+from overdue.sim.behaviour import BehaviourModel
 from overdue.store.db import session_scope
 
 # --- simulate and demo ----------------------------------------------------------------------------
@@ -40,6 +41,9 @@ def simulate(
         str | None, typer.Option(help="Challenger strategy for this run (replaces configs/experiment.yaml).")
     ] = None,
     share: Annotated[float, typer.Option(min=0.01, max=0.99, help="Share of accounts the challenger gets.")] = 0.2,
+    behaviour: Annotated[
+        Path | None, typer.Option(help="Customer and ops behaviour (default: configs/simulation.yaml).")
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Generate a synthetic portfolio and run it day by day through the real Prefect flows; with
@@ -51,7 +55,15 @@ def simulate(
     if challenger is not None:
         experiment = Experiment(seed=seed, challengers=(Challenger(strategy=challenger, share=share),))
     first = start.date() if start else utcnow().date() - timedelta(days=days)
-    _simulate(rt, accounts, days, seed, first, strategy, experiment)
+    model = None
+    if behaviour is not None:
+        from overdue.sim.behaviour import load_behaviour
+
+        try:
+            model = load_behaviour(behaviour)
+        except ConfigError as exc:
+            raise fail(str(exc), 2) from None
+    _simulate(rt, accounts, days, seed, first, strategy, experiment, model)
     print_summary(rt)
 
 
@@ -63,6 +75,7 @@ def _simulate(
     start: date,
     champion: str | None = None,
     experiment: Experiment | None = None,
+    model: BehaviourModel | None = None,
 ) -> None:
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")  # the progress bar speaks instead
     from flows.simulation import run_simulation
@@ -77,7 +90,9 @@ def _simulate(
             progress.update(bar, advance=1, description=f"Simulated {day.isoformat()}")
 
         try:
-            run_simulation(rt, accounts, days, seed, start, on_day=advance, champion=champion, experiment=experiment)
+            run_simulation(
+                rt, accounts, days, seed, start, model, on_day=advance, champion=champion, experiment=experiment
+            )
         except (RuntimeError, ConfigError) as exc:
             raise fail(str(exc)) from None
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
+from pydantic import Field, field_validator
 from sqlmodel import Session, col
 
+from overdue.config.loader import load_model
+from overdue.config.models import Strict
 from overdue.domain import stages
 from overdue.runtime import Runtime
 from overdue.services.contact_guard import VULNERABILITY_REVIEW, WAS_SENT
@@ -24,40 +28,45 @@ from overdue.services.disputes import open_dispute, verify_dispute
 from overdue.services.holds import DISPUTE, HoldError
 from overdue.services.offers import accept_offer
 from overdue.services.payments import PaymentIn, record_payments
-from overdue.sim.portfolio import segment_of
+from overdue.sim.portfolio import SEGMENTS, segment_of
 from overdue.store.tables import Account, Hold, HumanTask, Installment, Offer, OutreachMessage, PaymentPlan
 
 BALANCE = col(Account.principal_minor) + col(Account.interest_minor) + col(Account.fees_minor)
 
 
-@dataclass(frozen=True)
-class BehaviourModel:
-    """Probabilities per behaviour segment (steady, forgetful, strained, distressed)."""
+Probabilities = dict[str, float]  # per behaviour segment: steady, forgetful, strained, distressed
 
-    pay_when_contacted: dict[str, float] = field(
-        default_factory=lambda: {"steady": 0.30, "forgetful": 0.22, "strained": 0.05, "distressed": 0.01}
+
+class BehaviourModel(Strict):
+    """How simulated customers and ops staff behave: configs/simulation.yaml (`overdue simulate --behaviour`)."""
+
+    pay_when_contacted: Probabilities
+    pay_otherwise: Probabilities
+    partial_share: Probabilities
+    accept_offer: Probabilities
+    keep_installment: Probabilities
+    answer_call: Probabilities
+    stop_reply: float = Field(ge=0, le=1)
+    dispute_after_notice: float = Field(ge=0, le=1)
+    verify_delay_days: tuple[int, int]
+    ops_staff: tuple[str, ...] = Field(min_length=2)
+    approve_share: float = Field(ge=0, le=1)
+    decision_delay_days: tuple[int, int]
+
+    @field_validator(
+        "pay_when_contacted", "pay_otherwise", "partial_share", "accept_offer", "keep_installment", "answer_call"
     )
-    pay_otherwise: dict[str, float] = field(
-        default_factory=lambda: {"steady": 0.03, "forgetful": 0.01, "strained": 0.004, "distressed": 0.0}
-    )
-    partial_share: dict[str, float] = field(
-        default_factory=lambda: {"steady": 0.05, "forgetful": 0.2, "strained": 0.6, "distressed": 0.8}
-    )
-    accept_offer: dict[str, float] = field(
-        default_factory=lambda: {"steady": 0.35, "forgetful": 0.3, "strained": 0.3, "distressed": 0.1}
-    )
-    keep_installment: dict[str, float] = field(
-        default_factory=lambda: {"steady": 0.98, "forgetful": 0.88, "strained": 0.8, "distressed": 0.5}
-    )
-    answer_call: dict[str, float] = field(
-        default_factory=lambda: {"steady": 0.35, "forgetful": 0.25, "strained": 0.2, "distressed": 0.1}
-    )
-    stop_reply: float = 0.004  # a text answered with STOP
-    dispute_after_notice: float = 0.02  # a validation notice answered with a written dispute
-    verify_delay_days: tuple[int, int] = (3, 10)
-    ops_staff: tuple[str, ...] = ("ops.alice", "ops.bo", "legal.chen")
-    approve_share: float = 0.7
-    decision_delay_days: tuple[int, int] = (1, 6)
+    @classmethod
+    def _every_segment(cls, values: Probabilities) -> Probabilities:
+        if set(values) != set(SEGMENTS):
+            raise ValueError(f"give a probability for each segment: {', '.join(SEGMENTS)}")
+        if any(not 0 <= p <= 1 for p in values.values()):
+            raise ValueError("probabilities are between 0 and 1")
+        return values
+
+
+def load_behaviour(path: Path) -> BehaviourModel:
+    return load_model(path, BehaviourModel)
 
 
 @dataclass
