@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from sqlmodel import Session
 
 from overdue.runtime import Runtime, get_runtime
-from overdue.services import cycle, outreach
+from overdue.services import cycle, dispatch, outreach
 from overdue.store.bulk import account_shards
 from overdue.store.db import session_scope
 
@@ -80,4 +80,4 @@ def queue_outreach(database_url: DatabaseUrl, stage: str, as_of: date, now: date
 @step(name="dispatch-outbox")
 def dispatch_outbox(database_url: DatabaseUrl, now: datetime) -> dict[str, int]:
     with unit_of_work(database_url) as (runtime, session):
-        return outreach.dispatch_due(session, runtime.config, runtime.channel, now).as_dict()
+        return dispatch.dispatch_due(session, runtime.config, runtime.channel, now).as_dict()

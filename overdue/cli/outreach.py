@@ -101,7 +101,7 @@ def outbox_show(message_id: int, database_url: DatabaseOption = None) -> None:
 @outbox_app.command("dispatch")
 def outbox_dispatch(database_url: DatabaseOption = None) -> None:
     """Send every queued message that is due now and inside the customer's contact window."""
-    from overdue.services.outreach import dispatch_due
+    from overdue.services.dispatch import dispatch_due
 
     rt = runtime(database_url)
     with session_scope(rt.database_url) as session:
