@@ -102,30 +102,30 @@ def requests_for(items: Sequence[Item], per_request: int) -> Iterator[list[Item]
 
 
 def _error(exc: HTTPError) -> ProviderError:
-    """SendGrid's errors name the offending field; a request-validating mock puts its reasons in a header."""
-    fields: list[str] = []
-    messages: list[str] = []
-    try:
-        payload = json.loads(exc.body or b"{}")
-    except ValueError:
-        payload = {}
-    for error in payload.get("errors", []) if isinstance(payload, dict) else []:
-        messages.append(str(error.get("message", "")))
-        if error.get("field") and error["field"] != "null":
-            fields.append(str(error["field"]))
+    """SendGrid's errors name the offending field. A request-validating mock answers with the spec's example
+    body and puts its real reasons in the `sl-violations` header: those, when present, are the ones to read."""
     headers = exc.headers or {}
     try:
         violations = json.loads(headers.get("sl-violations") or "[]")
     except ValueError:
         violations = []
-    for violation in violations:
-        messages.append(str(violation.get("message", "")))
-        fields.append(".".join(str(part) for part in violation.get("location", [])[2:]))  # past request.body
+    if violations:
+        reasons = [
+            (str(v.get("message", "")), ".".join(str(part) for part in v.get("location", [])[2:]))  # past request.body
+            for v in violations
+        ]
+    else:
+        try:
+            payload = json.loads(exc.body or b"{}")
+        except ValueError:
+            payload = {}
+        errors = payload.get("errors", []) if isinstance(payload, dict) else []
+        reasons = [(str(e.get("message", "")), str(e.get("field") or "")) for e in errors if isinstance(e, dict)]
     return ProviderError(
         exc.status_code,
-        "; ".join(m for m in messages if m) or str(exc.reason),
+        "; ".join(message for message, _ in reasons if message) or str(exc.reason),
         retry_after=parse_retry_after(headers.get("Retry-After")),
-        fields=tuple(fields),
+        fields=tuple(field for _, field in reasons if field and field != "null"),
     )
 
 

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 WINDOW = 1.0  # seconds
+CATCH_UP = 0.05  # seconds of lateness the even schedule makes up for
 
 
 class RateLimiter:
@@ -46,7 +47,9 @@ class RateLimiter:
         """Seconds until `messages` may go: the next slot of the even schedule, and room in the window."""
         if messages > self.capacity:
             raise ValueError(f"{messages} messages at once exceed the limit of {self.capacity} per second")
-        while self._granted and self._granted[0][0] <= now - WINDOW:
+        # Ages, not instants, are compared with the window: `now - at` is the one figure both the expiry and the
+        # wait are computed from, so rounding can never let a grant in before an old one has left.
+        while self._granted and now - self._granted[0][0] >= WINDOW:
             self._in_window -= self._granted.popleft()[1]
         wait = self._next - now
         excess = self._in_window + messages - self.capacity
@@ -54,14 +57,15 @@ class RateLimiter:
             if excess <= 0:
                 break
             excess -= count
-            wait = max(wait, at + WINDOW - now)
+            wait = max(wait, WINDOW - (now - at))
         return max(0.0, wait)
 
     def grant(self, now: float, messages: int = 1) -> None:
-        # Keep to the schedule after a wake-up that came less than one slot late, so small delays do not add up
-        # over thousands of messages; after a longer pause start the schedule afresh from now.
+        # Keep to the schedule after a wake-up that came a little late (up to one slot, or CATCH_UP), so small
+        # delays do not add up over thousands of messages; after a longer pause start afresh from now rather
+        # than let the missed slots out in one burst. The window check caps any catching up anyway.
         spacing = messages / self.rate
-        start = self._next if now - self._next < spacing else now
+        start = self._next if now - self._next < max(spacing, CATCH_UP) else now
         self._next = start + spacing
         self._granted.append((now, messages))
         self._in_window += messages

@@ -54,6 +54,7 @@ class FactsBook:
     validation_sent_at: dict[int, datetime] = field(default_factory=dict)
     validation_queued: set[int] = field(default_factory=set)
     debtor_addresses: set[tuple[int, str, str]] = field(default_factory=set)
+    invalid_addresses: set[tuple[int, str, str]] = field(default_factory=set)  # marked unreachable
     others: dict[int, list[Reachable]] = field(default_factory=lambda: defaultdict(list))
 
     def address(self, account_id: int, channel: str) -> Reachable | None:
@@ -85,6 +86,11 @@ class FactsBook:
             opted_out=frozenset({channel}) if point.opted_out else frozenset(),
             workplace_address=point.is_workplace,
         )
+
+    def is_invalid(self, account_id: int, channel: str, address: str) -> bool:
+        """A point of this customer's with this address was marked unreachable (and none is still valid)."""
+        key = (self.customer_of[account_id], channel, address)
+        return key in self.invalid_addresses and key not in self.debtor_addresses
 
     def needs_validation_notice(self, account_id: int) -> bool:
         """No notice sent or waiting in the outbox (only asked for accounts whose policy requires one)."""
@@ -168,12 +174,11 @@ def _load_contact_points(
     consented: dict[int, set[str]] = defaultdict(set)
     reachable: set[int] = set()
     for batch in chunked(customer_ids, 1000):
-        query = (
-            sa.select(ContactPoint)
-            .where(col(ContactPoint.customer_id).in_(batch), col(ContactPoint.invalid_at).is_(None))
-            .order_by(col(ContactPoint.id))
-        )
+        query = sa.select(ContactPoint).where(col(ContactPoint.customer_id).in_(batch)).order_by(col(ContactPoint.id))
         for point in session.scalars(query):
+            if point.invalid_at is not None:
+                book.invalid_addresses.add((point.customer_id, point.channel, point.address))
+                continue
             reach = Reachable(
                 point.address,
                 point.consent,

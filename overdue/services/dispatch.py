@@ -117,8 +117,12 @@ def _judge(
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     for message, customer, stage in batch:
+        reason = None
         if stage in NOT_CONTACTABLE_STAGES:
             reason = f"account is {stage}"
+        elif book.is_invalid(message.account_id, message.channel, message.address):
+            reason = "the address was marked unreachable"
+        if reason is not None:
             updates.append({"id": message.id, "status": "cancelled", "error": reason})
             audits.append(
                 audit_row(
