@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     email_from: str | None = Field(default=None, description="The verified sender address of every email.")
     sms_rate: float = Field(default=1.0, gt=0, description="SMS per second (Twilio: 1 per long code).")
     voice_rate: float = Field(default=1.0, gt=0, description="Calls started per second (Twilio default: 1).")
-    email_rate: float = Field(default=2000.0, gt=0, description="Emails per second (personalizations).")
+    email_rate: float = Field(
+        default=10_000.0, gt=0, description="Emails per second (recipients): ten full mail-send requests a second."
+    )
     twilio_concurrency: int = Field(default=10, gt=0, description="Twilio requests in flight at once.")
     email_concurrency: int = Field(default=4, gt=0, description="SendGrid mail-send requests in flight at once.")
     provider_attempts: int = Field(default=5, ge=1, description="Tries per request on 429 and 5xx answers.")

@@ -1,7 +1,8 @@
 """Stoplight Prism serving the providers' own OpenAPI specs as request-validating mocks (tools/prism).
 
-Started once per test session, one server per spec on a free port, and stopped at the end. Without Node.js
-the tests that need them skip loudly (and fail under CI=true, see tests/support.require).
+Started once per test session (and by the benchmarks), one server per spec on a free port, and stopped at the
+end. A missing Node.js or a mock that does not start raises `MissingComponent`: the test fixture turns it into
+a loud skip (a failure under CI=true, see tests/support.require).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support import require
-
 PRISM_DIR = Path(__file__).resolve().parents[1] / "tools" / "prism"
 PRISM_JS = PRISM_DIR / "node_modules" / "@stoplight" / "prism-cli" / "dist" / "index.js"
 TWILIO_SPEC = PRISM_DIR / "specs" / "twilio-oai" / "twilio_api_v2010.json"
@@ -33,6 +32,13 @@ DIGESTS = {
 START_TIMEOUT = 90.0
 
 
+class MissingComponent(RuntimeError):
+    def __init__(self, component: str, reason: str) -> None:
+        super().__init__(f"{component}: {reason}")
+        self.component = component
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class ProviderMocks:
     twilio_url: str
@@ -41,8 +47,8 @@ class ProviderMocks:
 
 def install_prism() -> None:
     """`npm ci` from the committed lock file, once; a missing Node.js is a missing component."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    require(bool(node and npm), "Node.js", "node and npm are needed to run Prism (tools/prism)")
+    if not (shutil.which("node") and shutil.which("npm")):
+        raise MissingComponent("Node.js", "node and npm are needed to run Prism (tools/prism)")
     if PRISM_JS.exists():
         return
     done = subprocess.run(
@@ -53,7 +59,8 @@ def install_prism() -> None:
         timeout=600,
         check=False,
     )
-    require(done.returncode == 0 and PRISM_JS.exists(), "Prism", f"npm ci failed: {done.stderr[-2000:]}")
+    if done.returncode != 0 or not PRISM_JS.exists():
+        raise MissingComponent("Prism", f"npm ci failed: {done.stderr[-2000:]}")
 
 
 def checked(spec: Path) -> dict[str, Any]:
@@ -105,7 +112,7 @@ def prism(spec: Path, log: Path) -> Iterator[str]:
         deadline = time.monotonic() + START_TIMEOUT
         while not _listening(port):
             if process.poll() is not None or time.monotonic() > deadline:
-                require(False, "Prism", f"{spec.name} mock did not start: {log.read_text()[-2000:]}")
+                raise MissingComponent("Prism", f"{spec.name} mock did not start: {log.read_text()[-2000:]}")
             time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -123,16 +130,25 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-@contextmanager
-def provider_mocks(folder: Path) -> Iterator[ProviderMocks]:
-    install_prism()
+def twilio_spec(folder: Path) -> Path:
+    """The Twilio spec as Prism can serve it (list-valued form fields patched), written into `folder`."""
     twilio = checked(TWILIO_SPEC)
     assert accept_single_values(twilio) > 0
     patched = folder / "twilio_api_v2010.patched.json"
     patched.write_text(json.dumps(twilio))
+    return patched
+
+
+def sendgrid_spec() -> Path:
     checked(SENDGRID_SPEC)
+    return SENDGRID_SPEC
+
+
+@contextmanager
+def provider_mocks(folder: Path) -> Iterator[ProviderMocks]:
+    install_prism()
     with (
-        prism(patched, folder / "twilio.log") as twilio_url,
-        prism(SENDGRID_SPEC, folder / "sendgrid.log") as sendgrid_url,
+        prism(twilio_spec(folder), folder / "twilio.log") as twilio_url,
+        prism(sendgrid_spec(), folder / "sendgrid.log") as sendgrid_url,
     ):
         yield ProviderMocks(twilio_url, sendgrid_url)

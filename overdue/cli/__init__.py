@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from overdue.cli import audit, casework, compliance, contacts, data, demo, outreach, pii, setup
+from overdue.cli import audit, casework, compliance, contacts, data, demo, outreach, pii, setup, webhooks
 
 app = typer.Typer(help="overdue: collections for overdue accounts, compliant by construction.", no_args_is_help=True)
 for command in (demo.simulate, demo.demo, demo.dashboard):
@@ -23,6 +23,7 @@ for sub, name in (
     (audit.audit_app, "audit"),
     (compliance.compliance_app, "compliance"),
     (pii.pii_app, "pii"),
+    (webhooks.webhooks_app, "webhooks"),
 ):
     app.add_typer(sub, name=name)
 

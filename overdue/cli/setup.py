@@ -6,6 +6,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from overdue.cli.common import DatabaseOption, console, fail, runtime
+from overdue.config.models import CHANNELS
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 config_app = typer.Typer(help="Strategy, policies, offer bounds and templates under configs/.", no_args_is_help=True)
@@ -66,3 +67,5 @@ def config_check() -> None:
         f"OK: strategy '{rt.config.strategy.name}', policies {sorted(rt.config.policies)}, "
         f"{len(needed | shipped) * 2} templates render."
     )
+    wiring = ", ".join(f"{channel} {rt.channel.provider_of(channel)}" for channel in CHANNELS)
+    console.print(f"Channels: {wiring}.")

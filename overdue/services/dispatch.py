@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from overdue.channels.base import Failure, OutgoingMessage, SendResult
+from overdue.channels.base import PERMANENT, OutgoingMessage, SendResult
 from overdue.channels.router import ChannelRouter
 from overdue.config import Configuration
 from overdue.domain import stages
@@ -31,12 +31,11 @@ from overdue.domain.contact_window import next_window_opening
 from overdue.domain.guard import Proposal, check_contact, only_window
 from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.services.contact_guard import FactsBook, blocked_row, load_facts
-from overdue.services.contact_preferences import invalidate_address, opt_out_address
+from overdue.services.delivery import record_address_fact
 from overdue.store.bulk import chunked, update_by_id
 from overdue.store.tables import Account, Customer, OutreachMessage
 
 NOT_CONTACTABLE_STAGES = (stages.CLOSED, stages.LEGAL, stages.CURRENT)
-PROVIDER_ACTOR = "provider"
 Row = tuple[OutreachMessage, Customer, str]
 
 
@@ -171,6 +170,7 @@ def _claim(session: Session, messages: list[OutreachMessage]) -> set[int]:
             .where(col(OutreachMessage.id).in_(ids), col(OutreachMessage.status) == "queued")
             .values(status="sending")
             .returning(col(OutreachMessage.id))
+            .execution_options(synchronize_session=False)  # the loaded rows are not read for their status again
         )
         claimed.update(result.scalars())
     return claimed
@@ -234,13 +234,6 @@ def _settle(
     update_by_id(session, OutreachMessage, updates)
     record_many(session, audits)
     for (message, _), result in zip(going, results, strict=True):
-        record_address_failure(session, message.channel, message.address, result, now)
-
-
-def record_address_failure(session: Session, channel: str, address: str, result: SendResult, now: datetime) -> None:
-    """A permanent failure is a fact about the address: invalid ones are marked, unsubscribed ones opted out."""
-    reason = f"{result.provider}: {result.error}"
-    if result.failure == Failure.INVALID_ADDRESS:
-        invalidate_address(session, channel, address, reason, PROVIDER_ACTOR, now)
-    elif result.failure == Failure.UNSUBSCRIBED:
-        opt_out_address(session, channel, address, reason, PROVIDER_ACTOR, now)
+        if result.failure in PERMANENT:
+            reason = f"{result.provider}: {result.error}"
+            record_address_fact(session, message.channel, message.address, result.failure, reason, now)

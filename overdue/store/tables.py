@@ -137,6 +137,7 @@ class OutreachMessage(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_outreach_status_send_at", "status", "send_at"),
         sa.Index("ix_outreach_customer_sent_at", "customer_id", "sent_at"),
+        sa.Index("ix_outreach_provider_id", "provider_id"),  # a status report names only the provider's id
     )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=160)

@@ -3,7 +3,6 @@ and against a scripted provider for the errors a spec-driven mock cannot produce
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ from sendgrid import SendGridAPIClient
 from overdue.channels import sendgrid_email
 from overdue.channels.base import Failure, OutgoingMessage, SendResult
 from overdue.channels.retries import RetryPolicy
+from overdue.channels.router import run
 from overdue.channels.sendgrid_email import SendGridAccount, SendGridEmail
 from overdue.channels.throttle import RateLimiter
 from overdue.channels.twilio_base import TwilioAccount, TwilioSender
@@ -70,7 +70,7 @@ def email(n: int, address: str | None = None) -> OutgoingMessage:
 
 
 def send(sender: TwilioSender | SendGridEmail, messages: list[OutgoingMessage]) -> list[SendResult]:
-    return asyncio.run(sender.send_batch(messages))
+    return run(sender.send_batch(messages))
 
 
 # --- Twilio: the mock of the 2010 API ----------------------------------------------------------------

@@ -19,7 +19,7 @@ from overdue.channels.base import OutgoingMessage, SendResult
 from overdue.channels.email_content import compose, html_from_text
 from overdue.channels.outbox import DryRunOutbox
 from overdue.channels.retries import ProviderError, RetryPolicy, call_with_retries, parse_retry_after
-from overdue.channels.router import ChannelRouter
+from overdue.channels.router import ChannelRouter, run
 from overdue.channels.sendgrid_email import HTML_TAG, TEXT_TAG, Item, SendGridAccount, mail_body, requests_for
 from overdue.channels.throttle import RateLimiter
 from overdue.channels.unsubscribe import message_of, token_for, unsubscribe_url
@@ -58,7 +58,7 @@ def grant_times(rate: float, requests: int, jitter: float = 0.0, messages: int =
     async def everyone() -> None:
         await asyncio.gather(*(one() for _ in range(requests)))
 
-    asyncio.run(everyone())
+    run(everyone())
     return sorted(granted)
 
 
@@ -105,7 +105,7 @@ def test_hold_keeps_every_request_back() -> None:
     time = FakeTime()
     limiter = RateLimiter(100, clock=time.clock, sleep=time.sleep)
     limiter.hold(2.5)
-    asyncio.run(limiter.acquire())
+    run(limiter.acquire())
     assert time.now == pytest.approx(1002.5)
 
 
@@ -143,10 +143,10 @@ def test_only_answers_that_say_not_now_are_retried() -> None:
         return answer
 
     policy = RetryPolicy(attempts=3, base_delay=0.1)
-    assert asyncio.run(call_with_retries(call, limiter, policy, sleep=time.sleep)) == "done"
+    assert run(call_with_retries(call, limiter, policy, sleep=time.sleep)) == "done"
     answers[:] = [ProviderError(400, "bad request"), "never"]
     with pytest.raises(ProviderError, match="bad request"):
-        asyncio.run(call_with_retries(call, limiter, policy, sleep=time.sleep))
+        run(call_with_retries(call, limiter, policy, sleep=time.sleep))
     assert answers == ["never"]
 
 

@@ -26,6 +26,7 @@ def upgrade() -> None:
     op.create_index("ix_contactpoint_channel_address", "contactpoint", ["channel", "address"])
     op.add_column("outreachmessage", sa.Column("delivery", sa.String(length=16), nullable=True))
     op.add_column("outreachmessage", sa.Column("delivery_at", overdue.store.tables.UTCDateTime(), nullable=True))
+    op.create_index("ix_outreach_provider_id", "outreachmessage", ["provider_id"])
     op.create_table(
         "webhookreceipt",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -81,6 +82,7 @@ def downgrade() -> None:
     op.drop_index("ix_inboundmessage_account_received", table_name="inboundmessage")
     op.drop_table("inboundmessage")
     op.drop_table("webhookreceipt")
+    op.drop_index("ix_outreach_provider_id", table_name="outreachmessage")
     with op.batch_alter_table("outreachmessage") as batch:
         batch.drop_column("delivery_at")
         batch.drop_column("delivery")
