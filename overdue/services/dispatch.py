@@ -47,6 +47,19 @@ class DispatchCounts:
     cancelled: int = 0
     blocked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
+    @property
+    def handled(self) -> int:
+        """Messages this dispatch took off the due list, whatever became of them."""
+        return self.sent + self.failed + self.deferred + self.cancelled + sum(self.blocked.values())
+
+    def add(self, other: DispatchCounts) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.deferred += other.deferred
+        self.cancelled += other.cancelled
+        for rule, count in other.blocked.items():
+            self.blocked[rule] += count
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "sent": self.sent,

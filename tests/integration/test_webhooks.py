@@ -30,8 +30,10 @@ from twilio.request_validator import RequestValidator
 from overdue.channels.unsubscribe import token_for
 from overdue.runtime import Runtime, build_runtime
 from overdue.services.dispatch import dispatch_due
+from overdue.services.personal_data import rotate_sealed
 from overdue.settings import Settings
 from overdue.store.db import session_scope
+from overdue.store.sealed import Vault, new_key
 from overdue.store.tables import (
     Account,
     AuditEvent,
@@ -468,6 +470,13 @@ def test_an_email_reply_with_a_receipt_is_kept_as_evidence(service: Service) -> 
         assert task.payload["intent"] == "paid"
         assert task.payload["attachments"] == 1
         assert "please pay" not in task.payload["excerpt"]  # the quoted message is not the customer's words
+    # `overdue pii rotate-keys` re-seals documents too
+    settings = service.runtime.settings
+    assert settings.data_keys is not None
+    fresh_key = new_key()
+    with service.session() as session:
+        assert rotate_sealed(session, Vault([fresh_key, settings.data_keys.get_secret_value()])) == 1
+        assert Vault([fresh_key]).open_bytes(session.exec(select(Evidence.content_sealed)).one()) == RECEIPT
 
 
 def test_an_unsubscribe_email_opts_out_of_email(service: Service) -> None:
