@@ -26,9 +26,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import SecretStr
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 
 from benchmarks.machine import describe
-from overdue.channels import twilio_base
 from overdue.channels.context import message_context
 from overdue.domain.addresses import is_e164
 from overdue.runtime import Runtime, build_runtime
@@ -149,19 +149,20 @@ def dispatch_all(runtime: Runtime) -> tuple[float, int]:
 
 @contextmanager
 def request_clock() -> Iterator[list[float]]:
-    """The instant each Twilio request leaves our HTTP client (after the limiter let it go)."""
+    """The instant each Twilio request leaves our HTTP client: when the limiter has let it go and the SDK's
+    aiohttp client is handed it."""
     stamps: list[float] = []
-    original: Callable[..., Awaitable[Any]] = twilio_base.TwilioTransport.request
+    original: Callable[..., Awaitable[Any]] = AsyncTwilioHttpClient.request
 
-    async def stamped(self: twilio_base.TwilioTransport, *args: Any, **kwargs: Any) -> Any:
+    async def stamped(self: AsyncTwilioHttpClient, *args: Any, **kwargs: Any) -> Any:
         stamps.append(time.monotonic())
         return await original(self, *args, **kwargs)
 
-    twilio_base.TwilioTransport.request = stamped  # type: ignore[method-assign,assignment]
+    AsyncTwilioHttpClient.request = stamped
     try:
         yield stamps
     finally:
-        twilio_base.TwilioTransport.request = original  # type: ignore[method-assign,assignment]
+        AsyncTwilioHttpClient.request = original
 
 
 def busiest_second(stamps: list[float]) -> int:

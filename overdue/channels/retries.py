@@ -92,14 +92,13 @@ async def call_with_retries(
     call: Callable[[], Awaitable[T]],
     limiter: RateLimiter,
     policy: RetryPolicy,
-    messages: int = 1,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
-    """`call` once per try, each try through the limiter (a retry costs the provider a request too)."""
+    """`call` once per try. Each try passes `limiter` itself, as close to its request as it can (a retry costs
+    the provider a request too); a Retry-After holds every request that passes the limiter, not just this one."""
     attempt = 0
     while True:
         attempt += 1
-        await limiter.acquire(messages)
         try:
             return await call()
         except ProviderError as error:

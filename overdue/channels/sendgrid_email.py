@@ -211,11 +211,14 @@ class SendGridEmail:
     ) -> None:
         body = mail_body(self.account, items)
         outcome: str | ProviderError | NoResponse | None
+
+        async def attempt() -> str | None:
+            await self.limiter.acquire(len(items))  # every recipient counts against the rate
+            return await asyncio.to_thread(_post, client, body)
+
         async with gate:
             try:
-                outcome = await call_with_retries(
-                    lambda: asyncio.to_thread(_post, client, body), self.limiter, self.retry, messages=len(items)
-                )
+                outcome = await call_with_retries(attempt, self.limiter, self.retry)
             except (ProviderError, NoResponse) as error:
                 outcome = error
         if isinstance(outcome, NoResponse):

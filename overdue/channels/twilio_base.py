@@ -53,11 +53,14 @@ class TwilioAccount:
 
 class TwilioTransport(AsyncTwilioHttpClient):  # type: ignore[misc]
     """The SDK's aiohttp client, rewriting https://*.twilio.com to `base_url` and raising `ProviderError`
-    for any answer other than success, with Twilio's error code and Retry-After read from the answer."""
+    for any answer other than success, with Twilio's error code and Retry-After read from the answer. Every
+    request passes the limiter right before it leaves, so nothing between the grant and the request (the SDK
+    building it, other requests finishing) can bunch requests up."""
 
-    def __init__(self, base_url: str | None, timeout: float) -> None:
+    def __init__(self, base_url: str | None, timeout: float, limiter: RateLimiter) -> None:
         super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/") if base_url else None
+        self.limiter = limiter
 
     async def request(
         self,
@@ -72,6 +75,7 @@ class TwilioTransport(AsyncTwilioHttpClient):  # type: ignore[misc]
     ) -> Response:
         if self.base_url:
             url = TWILIO_HOST.sub(self.base_url, url)
+        await self.limiter.acquire()
         try:
             response = await super().request(
                 method, url, params, _repeated(data), headers, auth, timeout or self.timeout, allow_redirects
@@ -139,7 +143,7 @@ class TwilioSender(ABC):
         self.timeout = timeout
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        async with TwilioTransport(self.account.base_url, self.timeout) as transport:
+        async with TwilioTransport(self.account.base_url, self.timeout, self.limiter) as transport:
             client = Client(self.account.account_sid, self.account.auth_token.get_secret_value(), http_client=transport)
             gate = asyncio.Semaphore(self.concurrency)
             return list(await asyncio.gather(*(self._send_one(client, gate, m) for m in messages)))
