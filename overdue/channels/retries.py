@@ -88,6 +88,17 @@ class RetryPolicy:
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """How one provider channel's requests go out: through its limiter, retried by its policy, at most
+    `concurrency` in flight, each given up after `timeout` seconds without an answer."""
+
+    limiter: RateLimiter
+    retry: RetryPolicy
+    concurrency: int
+    timeout: float
+
+
 async def call_with_retries(
     call: Callable[[], Awaitable[T]],
     limiter: RateLimiter,

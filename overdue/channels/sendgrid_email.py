@@ -27,8 +27,7 @@ from sendgrid import SendGridAPIClient
 
 from overdue.channels.base import Failure, OutgoingMessage, SendResult
 from overdue.channels.email_content import EmailContent, compose
-from overdue.channels.retries import NoResponse, ProviderError, RetryPolicy, call_with_retries, parse_retry_after
-from overdue.channels.throttle import RateLimiter
+from overdue.channels.retries import NoResponse, Pacing, ProviderError, call_with_retries, parse_retry_after
 from overdue.channels.unsubscribe import unsubscribe_url
 from overdue.domain.addresses import email_problem
 
@@ -154,23 +153,13 @@ class SendGridEmail:
     provider = "sendgrid"
 
     def __init__(
-        self,
-        account: SendGridAccount,
-        limiter: RateLimiter,
-        retry: RetryPolicy,
-        concurrency: int,
-        public_url: str,
-        unsubscribe_secret: SecretStr,
-        timeout: float = 60.0,
+        self, account: SendGridAccount, pacing: Pacing, public_url: str, unsubscribe_secret: SecretStr
     ) -> None:
         self.account = account
-        self.limiter = limiter
-        self.retry = retry
-        self.concurrency = concurrency
+        self.pacing = pacing
         self.public_url = public_url
         self.unsubscribe_secret = unsubscribe_secret
-        self.timeout = timeout
-        self.per_request = min(MAX_RECIPIENTS, limiter.capacity)
+        self.per_request = min(MAX_RECIPIENTS, pacing.limiter.capacity)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         results: list[SendResult | None] = [None] * len(messages)
@@ -182,8 +171,8 @@ class SendGridEmail:
             else:
                 items.append(Item(index, message, self._content(message)))
         client = SendGridAPIClient(self.account.api_key.get_secret_value(), host=self.account.base_url or DEFAULT_HOST)
-        client.client.timeout = self.timeout
-        gate = asyncio.Semaphore(self.concurrency)
+        client.client.timeout = self.pacing.timeout
+        gate = asyncio.Semaphore(self.pacing.concurrency)
         await asyncio.gather(
             *(self._send(client, gate, group, results) for group in requests_for(items, self.per_request))
         )
@@ -213,12 +202,12 @@ class SendGridEmail:
         outcome: str | ProviderError | NoResponse | None
 
         async def attempt() -> str | None:
-            await self.limiter.acquire(len(items))  # every recipient counts against the rate
+            await self.pacing.limiter.acquire(len(items))  # every recipient counts against the rate
             return await asyncio.to_thread(_post, client, body)
 
         async with gate:
             try:
-                outcome = await call_with_retries(attempt, self.limiter, self.retry)
+                outcome = await call_with_retries(attempt, self.pacing.limiter, self.pacing.retry)
             except (ProviderError, NoResponse) as error:
                 outcome = error
         if isinstance(outcome, NoResponse):

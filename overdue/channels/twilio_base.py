@@ -22,7 +22,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from overdue.channels.base import Failure, OutgoingMessage, SendResult
-from overdue.channels.retries import NoResponse, ProviderError, RetryPolicy, call_with_retries, parse_retry_after
+from overdue.channels.retries import NoResponse, Pacing, ProviderError, call_with_retries, parse_retry_after
 from overdue.channels.throttle import RateLimiter
 from overdue.domain.addresses import is_e164
 
@@ -126,26 +126,16 @@ class TwilioSender(ABC):
 
     provider = "twilio"
 
-    def __init__(
-        self,
-        account: TwilioAccount,
-        limiter: RateLimiter,
-        retry: RetryPolicy,
-        concurrency: int,
-        public_url: str | None,
-        timeout: float = 30.0,
-    ) -> None:
+    def __init__(self, account: TwilioAccount, pacing: Pacing, public_url: str | None) -> None:
         self.account = account
-        self.limiter = limiter
-        self.retry = retry
-        self.concurrency = concurrency
+        self.pacing = pacing
         self.public_url = public_url.rstrip("/") if public_url else None
-        self.timeout = timeout
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        async with TwilioTransport(self.account.base_url, self.timeout, self.limiter) as transport:
+        pacing = self.pacing
+        async with TwilioTransport(self.account.base_url, pacing.timeout, pacing.limiter) as transport:
             client = Client(self.account.account_sid, self.account.auth_token.get_secret_value(), http_client=transport)
-            gate = asyncio.Semaphore(self.concurrency)
+            gate = asyncio.Semaphore(pacing.concurrency)
             return list(await asyncio.gather(*(self._send_one(client, gate, m) for m in messages)))
 
     async def _send_one(self, client: Client, gate: asyncio.Semaphore, message: OutgoingMessage) -> SendResult:
@@ -153,7 +143,9 @@ class TwilioSender(ABC):
             return self._failed(Failure.INVALID_ADDRESS, "not a valid phone number in E.164 form")
         async with gate:
             try:
-                sid = await call_with_retries(lambda: self.create(client, message), self.limiter, self.retry)
+                sid = await call_with_retries(
+                    lambda: self.create(client, message), self.pacing.limiter, self.pacing.retry
+                )
             except ProviderError as error:
                 return self._failed(failure_of(error), str(error))
             except NoResponse as error:

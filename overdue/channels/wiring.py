@@ -9,7 +9,7 @@ from functools import cache
 
 from pydantic import SecretStr
 
-from overdue.channels.retries import RetryPolicy
+from overdue.channels.retries import Pacing, RetryPolicy
 from overdue.channels.router import ChannelRouter, Sender
 from overdue.channels.sendgrid_email import SendGridAccount, SendGridEmail
 from overdue.channels.throttle import RateLimiter
@@ -23,6 +23,8 @@ LIVE_CHANNELS = ("sms", "voice", "email")
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 URL = re.compile(r"https?://[^\s/]+(/\S*)?")
+TWILIO_TIMEOUT = 30.0  # seconds for one request's answer
+SENDGRID_TIMEOUT = 60.0  # a request of a thousand emails is a few megabytes
 
 
 @cache
@@ -81,8 +83,8 @@ def _check_urls(settings: Settings, *fields: str) -> None:
         _check(value is None or bool(URL.fullmatch(value)), field, "must be an http(s):// URL")
 
 
-def _retry(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(attempts=settings.provider_attempts)
+def _pacing(settings: Settings, provider_channel: str, rate: float, concurrency: int, timeout: float) -> Pacing:
+    return Pacing(limiter_for(provider_channel, rate), RetryPolicy(settings.provider_attempts), concurrency, timeout)
 
 
 def _sms(settings: Settings) -> TwilioSms:
@@ -91,16 +93,14 @@ def _sms(settings: Settings) -> TwilioSms:
             f"sms is live but neither {env_name('twilio_from_number')} nor "
             f"{env_name('twilio_messaging_service_sid')} is set"
         )
-    account = _twilio_account(settings, "sms")
-    limiter = limiter_for("twilio-sms", settings.sms_rate)
-    return TwilioSms(account, limiter, _retry(settings), settings.twilio_concurrency, settings.public_url)
+    pacing = _pacing(settings, "twilio-sms", settings.sms_rate, settings.twilio_concurrency, TWILIO_TIMEOUT)
+    return TwilioSms(_twilio_account(settings, "sms"), pacing, settings.public_url)
 
 
 def _voice(settings: Settings) -> TwilioVoice:
     _require(settings, "voice", "twilio_from_number")  # a call needs a number to call from
-    account = _twilio_account(settings, "voice")
-    limiter = limiter_for("twilio-voice", settings.voice_rate)
-    return TwilioVoice(account, limiter, _retry(settings), settings.twilio_concurrency, settings.public_url)
+    pacing = _pacing(settings, "twilio-voice", settings.voice_rate, settings.twilio_concurrency, TWILIO_TIMEOUT)
+    return TwilioVoice(_twilio_account(settings, "voice"), pacing, settings.public_url)
 
 
 def _email(settings: Settings) -> SendGridEmail:
@@ -114,15 +114,8 @@ def _email(settings: Settings) -> SendGridEmail:
     account = SendGridAccount(
         settings.sendgrid_api_key, settings.email_from or "", settings.business_name, settings.sendgrid_base_url
     )
-    limiter = limiter_for("sendgrid-email", settings.email_rate)
-    return SendGridEmail(
-        account,
-        limiter,
-        _retry(settings),
-        settings.email_concurrency,
-        settings.public_url,
-        settings.unsubscribe_secret,
-    )
+    pacing = _pacing(settings, "sendgrid-email", settings.email_rate, settings.email_concurrency, SENDGRID_TIMEOUT)
+    return SendGridEmail(account, pacing, settings.public_url, settings.unsubscribe_secret)
 
 
 BUILDERS: dict[str, Callable[[Settings], Sender]] = {"sms": _sms, "voice": _voice, "email": _email}

@@ -183,35 +183,29 @@ def opt_out_address(session: Session, channel: str, address: str, source: str, u
     """Whoever holds `address` asked us to stop using it (a STOP reply, an unsubscribe): a debtor's opt-out
     covers the channel on all their accounts, as `opt_out` does; someone else's covers their point. Returns
     the debtors whose opt-out is new."""
-    source = _require(source)
-    changed: list[int] = []
-    for point in _holders(session, channel, address):
-        if point.party == "debtor":
-            if point.customer_id not in changed and _opt_out_customer(
-                session, point.customer_id, channel, source, user, now
-            ):
-                changed.append(point.customer_id)
-        elif point.opted_out_at is None:
-            point.opted_out_at = now
-            session.add(point)
-            _audit_all_accounts(session, point.customer_id, "optout", user, now, channel=channel, source=source)
-    return changed
+    return _by_address(session, channel, address, _require(source), user, now, opting_out=True)
 
 
 def opt_in_address(session: Session, channel: str, address: str, source: str, user: str, now: datetime) -> list[int]:
     """Whoever holds `address` asked to hear from us again (a START reply). Returns the debtors opted back in."""
-    source = _require(source)
+    return _by_address(session, channel, address, _require(source), user, now, opting_out=False)
+
+
+def _by_address(
+    session: Session, channel: str, address: str, source: str, user: str, now: datetime, *, opting_out: bool
+) -> list[int]:
+    per_customer = _opt_out_customer if opting_out else _opt_in_customer
     changed: list[int] = []
     for point in _holders(session, channel, address):
+        customer_id = point.customer_id
         if point.party == "debtor":
-            if point.customer_id not in changed and _opt_in_customer(
-                session, point.customer_id, channel, source, user, now
-            ):
-                changed.append(point.customer_id)
-        elif point.opted_out_at is not None:
-            point.opted_out_at = None
+            if customer_id not in changed and per_customer(session, customer_id, channel, source, user, now):
+                changed.append(customer_id)
+        elif (point.opted_out_at is None) == opting_out:
+            point.opted_out_at = now if opting_out else None
             session.add(point)
-            _audit_all_accounts(session, point.customer_id, "optin", user, now, channel=channel, source=source)
+            kind = "optout" if opting_out else "optin"
+            _audit_all_accounts(session, customer_id, kind, user, now, channel=channel, source=source)
     return changed
 
 

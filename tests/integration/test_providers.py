@@ -14,7 +14,7 @@ from sendgrid import SendGridAPIClient
 
 from overdue.channels import sendgrid_email
 from overdue.channels.base import Failure, OutgoingMessage, SendResult
-from overdue.channels.retries import RetryPolicy
+from overdue.channels.retries import Pacing, RetryPolicy
 from overdue.channels.router import run
 from overdue.channels.sendgrid_email import SendGridAccount, SendGridEmail
 from overdue.channels.throttle import RateLimiter
@@ -49,14 +49,15 @@ class CountingLimiter(RateLimiter):
 def twilio(kind: type[TwilioSender], base_url: str, **account: Any) -> tuple[TwilioSender, CountingLimiter]:
     limiter = CountingLimiter()
     fields = {"from_number": FROM} | account
-    sender = kind(TwilioAccount(SID, TOKEN, base_url=base_url, **fields), limiter, FAST_RETRY, 4, HOOKS)
+    sender = kind(TwilioAccount(SID, TOKEN, base_url=base_url, **fields), Pacing(limiter, FAST_RETRY, 4, 10.0), HOOKS)
     return sender, limiter
 
 
 def sendgrid(base_url: str, rate: float = 5000.0) -> tuple[SendGridEmail, CountingLimiter]:
     limiter = CountingLimiter(rate)
     account = SendGridAccount(SecretStr("SG.test-key"), "collections@bank.example.com", "Demo Bank", base_url)
-    return SendGridEmail(account, limiter, FAST_RETRY, 4, HOOKS, SecretStr("unsubscribe-secret")), limiter
+    sender = SendGridEmail(account, Pacing(limiter, FAST_RETRY, 4, 10.0), HOOKS, SecretStr("unsubscribe-secret"))
+    return sender, limiter
 
 
 def text(n: int, address: str = "+12125550123") -> OutgoingMessage:
