@@ -23,6 +23,7 @@ class Answer:
     status: int
     body: dict[str, Any] | list[Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering: longer than the client waits is no answer at all
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def scripted_provider(default: Answer) -> Iterator[tuple[ScriptedProvider, str]]
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             answer = provider.answer("POST", self.path, body)
+            time.sleep(answer.delay)
             payload = b"" if answer.body is None else json.dumps(answer.body).encode()
             self.send_response(answer.status)
             for name, value in answer.headers.items():

@@ -28,6 +28,7 @@ EXPORT_TYPES: dict[str, str] = {
     "message.sent": "contact.sent",
     "message.delivered": "contact.delivered",  # the provider's report; data.provider
     "message.failed": "contact.failed",  # data.failure at sending, or data.stage "delivery" and data.delivery after
+    "message.unconfirmed": "contact.unconfirmed",  # no answer from the provider: maybe sent, never sent again
     "message.opened": "contact.opened",
     "message.clicked": "contact.clicked",
     "message.blocked": "contact.blocked",  # data.rules: the compliance rule ids that blocked it

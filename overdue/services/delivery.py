@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from overdue.channels.base import Failure
+from overdue.logging_redaction import redact
 from overdue.services.audit import record
 from overdue.services.contact_preferences import invalidate_address, opt_out_address
 from overdue.store.tables import OutreachMessage
@@ -67,7 +68,7 @@ def apply_report(session: Session, report: DeliveryReport, now: datetime) -> boo
         record(session, ENGAGEMENT[report.status], actor, now, message.account_id, **common)
     session.add(message)
     if report.address_fact is not None:
-        reason = f"{report.provider}: {report.status}" + (f" ({report.error})" if report.error else "")
+        reason = redact(f"{report.provider}: {report.status}" + (f" ({report.error})" if report.error else ""))
         record_address_fact(session, message.channel, message.address, report.address_fact, reason, now)
     return True
 

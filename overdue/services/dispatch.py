@@ -23,12 +23,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from overdue.channels.base import PERMANENT, OutgoingMessage, SendResult
+from overdue.channels.base import PERMANENT, Failure, OutgoingMessage, SendResult
 from overdue.channels.router import ChannelRouter
 from overdue.config import Configuration
 from overdue.domain import stages
 from overdue.domain.contact_window import next_window_opening
 from overdue.domain.guard import Proposal, check_contact, only_window
+from overdue.logging_redaction import redact
 from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.services.contact_guard import FactsBook, blocked_row, load_facts
 from overdue.services.delivery import record_address_fact
@@ -36,6 +37,8 @@ from overdue.store.bulk import chunked, update_by_id
 from overdue.store.tables import Account, Customer, OutreachMessage
 
 NOT_CONTACTABLE_STAGES = (stages.CLOSED, stages.LEGAL, stages.CURRENT)
+UNCONFIRMED = "sending"  # the status a message keeps when its provider never answered
+AUDIT_KIND = {"sent": "message.sent", "failed": "message.failed", UNCONFIRMED: "message.unconfirmed"}
 Row = tuple[OutreachMessage, Customer, str]
 
 
@@ -43,6 +46,7 @@ Row = tuple[OutreachMessage, Customer, str]
 class DispatchCounts:
     sent: int = 0
     failed: int = 0
+    unconfirmed: int = 0  # no answer from the provider: maybe sent, never sent again
     deferred: int = 0
     cancelled: int = 0
     blocked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -50,11 +54,12 @@ class DispatchCounts:
     @property
     def handled(self) -> int:
         """Messages this dispatch took off the due list, whatever became of them."""
-        return self.sent + self.failed + self.deferred + self.cancelled + sum(self.blocked.values())
+        return self.sent + self.failed + self.unconfirmed + self.deferred + self.cancelled + sum(self.blocked.values())
 
     def add(self, other: DispatchCounts) -> None:
         self.sent += other.sent
         self.failed += other.failed
+        self.unconfirmed += other.unconfirmed
         self.deferred += other.deferred
         self.cancelled += other.cancelled
         for rule, count in other.blocked.items():
@@ -64,6 +69,7 @@ class DispatchCounts:
         return {
             "sent": self.sent,
             "failed": self.failed,
+            "unconfirmed": self.unconfirmed,
             "deferred": self.deferred,
             "cancelled": self.cancelled,
             "blocked": dict(self.blocked),
@@ -214,7 +220,7 @@ def _settle(
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     for (message, _), result in zip(going, results, strict=True):
-        status = "sent" if result.accepted else "failed"
+        status = _status_after(result)
         updates.append(
             {
                 "id": message.id,
@@ -228,7 +234,7 @@ def _settle(
         details = {"failure": result.failure.value} if result.failure else {}
         audits.append(
             audit_row(
-                f"message.{status}",
+                AUDIT_KIND[status],
                 SYSTEM,
                 now,
                 message.account_id,
@@ -242,11 +248,21 @@ def _settle(
         if result.accepted:
             counts.sent += 1
             book.record_sent(message.account_id, message.channel, now, message.purpose)
+        elif status == UNCONFIRMED:
+            counts.unconfirmed += 1
         else:
             counts.failed += 1
     update_by_id(session, OutreachMessage, updates)
     record_many(session, audits)
     for (message, _), result in zip(going, results, strict=True):
         if result.failure in PERMANENT:
-            reason = f"{result.provider}: {result.error}"
+            reason = redact(f"{result.provider}: {result.error}")  # a provider's message may quote the number
             record_address_fact(session, message.channel, message.address, result.failure, reason, now)
+
+
+def _status_after(result: SendResult) -> str:
+    """A request whose answer never came stays claimed (`sending`): it may have been sent, so it is never sent
+    again, and the provider's status callback, which names our id, settles it."""
+    if result.accepted:
+        return "sent"
+    return UNCONFIRMED if result.failure == Failure.NO_RESPONSE else "failed"

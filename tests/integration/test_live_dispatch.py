@@ -3,6 +3,7 @@ message once, and what the providers say about an address written back to its co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlmodel import Session, col, select
 
+from overdue.channels.base import Failure, OutgoingMessage, SendResult
+from overdue.channels.router import ChannelRouter
 from overdue.runtime import Runtime, build_runtime
 from overdue.services.dispatch import _claim, dispatch_due
 from overdue.settings import Settings
@@ -129,3 +132,27 @@ def test_a_number_twilio_says_unsubscribed_is_opted_out(database_url: str, mocks
         assert optout.data["source"].startswith("twilio: HTTP 400 error 21610")
         failed = session.scalar(sa.select(sa.func.count()).where(col(OutreachMessage.status) == "failed"))
         assert failed == 1
+
+
+class NoAnswer:
+    """A provider whose answers never arrive."""
+
+    provider = "twilio"
+
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        return [SendResult("twilio", None, False, "no answer from Twilio", Failure.NO_RESPONSE) for _ in messages]
+
+
+def test_a_message_without_an_answer_stays_claimed_and_is_never_sent_again(database_url: str) -> None:
+    runtime = build_runtime(Settings(database_url=database_url), database_url)
+    with session_scope(database_url) as session:
+        queue_message(session, add_account(session, "MUTE", due_date=date(2026, 3, 1)), "sms")
+    router = ChannelRouter({"sms": NoAnswer()})
+    with session_scope(database_url) as session:
+        counts = dispatch_due(session, runtime.config, router, AFTERNOON)
+        assert (counts.sent, counts.failed, counts.unconfirmed) == (0, 0, 1)
+    with session_scope(database_url) as session:
+        assert dispatch_due(session, runtime.config, router, AFTERNOON).handled == 0
+        message = session.exec(select(OutreachMessage)).one()
+        assert (message.status, message.provider, message.error) == ("sending", "twilio", "no answer from Twilio")
+        assert len(kinds(session, "message.unconfirmed")) == 1

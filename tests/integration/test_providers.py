@@ -231,3 +231,14 @@ def test_a_call_sends_each_progress_event_as_its_own_field_and_the_script_as_twi
     assert form["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
     assert form["StatusCallback"] == [f"{HOOKS}/webhooks/twilio/status?message=9"]
     assert '<Say language="cmn-CN" voice="Polly.Zhiyu">请回电 &lt;4008-123&gt;</Say>' in form["Twiml"][0]
+
+
+def test_a_request_left_without_an_answer_is_not_retried() -> None:
+    """It may have reached Twilio: sending it again could text the customer twice."""
+    with scripted_provider(Answer(201, twilio_message(), delay=3.0)) as (provider, url):
+        limiter = CountingLimiter()
+        account = TwilioAccount(SID, TOKEN, FROM, base_url=url)
+        sender = TwilioSms(account, Pacing(limiter, FAST_RETRY, 4, timeout=0.5), HOOKS)
+        [result] = send(sender, [text(1)])
+    assert (result.accepted, result.failure) == (False, Failure.NO_RESPONSE)
+    assert len(provider.received) == 1
