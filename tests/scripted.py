@@ -70,7 +70,11 @@ def scripted_provider(default: Answer) -> Iterator[tuple[ScriptedProvider, str]]
         def log_message(self, format: str, *args: Any) -> None:  # quiet: a test's output is its assertions
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            """A client that gave up waiting (the point of `delay`) is not an error worth printing."""
+
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -5,7 +5,7 @@ A message is claimed (`queued` -> `sending`, committed) before its provider is c
 `failed`, with the provider's id, committed) after. A claim is a conditional update, so two dispatchers never
 send one message, and a rerun never sends a claimed one again: if the process dies mid-send the message stays
 `sending` until the provider's status callback settles it, and a customer never gets it twice. No transaction
-is open while the providers are called.
+waits on a provider: the providers are called from a thread of their own while the next chunk is judged.
 
 Messages go in rounds, each customer at most once per round, so a customer's second message of a tick is
 judged by the guard after the first has gone (caps hold within a tick), while everyone's first messages go to
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,7 @@ from overdue.store.bulk import chunked, update_by_id
 from overdue.store.tables import Account, Customer, OutreachMessage
 
 NOT_CONTACTABLE_STAGES = (stages.CLOSED, stages.LEGAL, stages.CURRENT)
+CHUNK = 2000  # messages judged, claimed and handed to the providers at a time
 UNCONFIRMED = "sending"  # the status a message keeps when its provider never answered
 AUDIT_KIND = {"sent": "message.sent", "failed": "message.failed", UNCONFIRMED: "message.unconfirmed"}
 Row = tuple[OutreachMessage, Customer, str]
@@ -95,15 +97,39 @@ def dispatch_due(
         ).tuples()
     ]
     book = load_facts(session, config, ((m.account_id, c) for m, c, _ in rows), now.date(), now)
-    for batch in _rounds(rows):
-        ready = _judge(session, config, book, batch, now, counts)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-send") as sender:
+        for batch in _rounds(rows):
+            _send_round(session, config, channel, sender, book, batch, now, counts)
+    return counts
+
+
+def _send_round(
+    session: Session,
+    config: Configuration,
+    channel: ChannelRouter,
+    sender: ThreadPoolExecutor,
+    book: FactsBook,
+    batch: list[Row],
+    now: datetime,
+    counts: DispatchCounts,
+) -> None:
+    """One round, in chunks: while the providers take one chunk (in `sender`'s thread), the next is judged and
+    claimed here, and the one before is settled. A round has each customer once, so no chunk's verdicts depend
+    on another chunk's results; the next round starts only once every result of this one is written."""
+    in_flight: tuple[Future[list[SendResult]], list[tuple[OutreachMessage, Customer]]] | None = None
+    for start in range(0, len(batch), CHUNK):
+        ready = _judge(session, config, book, batch[start : start + CHUNK], now, counts)
         claimed = _claim(session, [message for message, _ in ready])
         session.commit()
         going = [(message, customer) for message, customer in ready if message.id in claimed]
-        results = channel.send_many([_outgoing(message, customer) for message, customer in going])
-        _settle(session, book, going, results, now, counts)
+        sending = sender.submit(channel.send_many, [_outgoing(message, customer) for message, customer in going])
+        if in_flight is not None:
+            _settle(session, book, in_flight[1], in_flight[0].result(), now, counts)
+            session.commit()
+        in_flight = (sending, going)
+    if in_flight is not None:
+        _settle(session, book, in_flight[1], in_flight[0].result(), now, counts)
         session.commit()
-    return counts
 
 
 def _rounds(rows: Sequence[Row]) -> Iterator[list[Row]]:
@@ -252,7 +278,7 @@ def _settle(
             counts.unconfirmed += 1
         else:
             counts.failed += 1
-    update_by_id(session, OutreachMessage, updates)
+    update_by_id(session, OutreachMessage, updates, synchronize=False)  # the loaded rows are not read again
     record_many(session, audits)
     for (message, _), result in zip(going, results, strict=True):
         if result.failure in PERMANENT:

@@ -45,10 +45,17 @@ def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def update_by_id(session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk UPDATE by primary key. Rows are grouped by their columns: one statement needs one shape."""
+def update_by_id(
+    session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]], *, synchronize: bool = True
+) -> None:
+    """Bulk UPDATE by primary key. Rows are grouped by their columns: one statement needs one shape.
+    `synchronize=False` leaves objects already loaded in the session as they were (faster, for callers that
+    do not read them again)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
+    statement = sa.update(table)
+    if not synchronize:
+        statement = statement.execution_options(synchronize_session=False)
     for group in groups.values():
-        session.execute(sa.update(table), group)
+        session.execute(statement, group)
