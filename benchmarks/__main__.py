@@ -1,6 +1,8 @@
 """Benchmarks with one command. `demo`: the `make demo` job end to end (target: at most 5 minutes).
 `guard`: the contact guard's cost per shard on SQLite and PostgreSQL, projected to a million accounts.
 `letters`: the cost of one letter as a PDF (it decides whether PDFs can be made in the dry-run path).
+`email` and `sms`: the outbox dispatched to the provider mocks (see benchmarks/outreach.py and
+`python -m benchmarks email --help`).
 
 `demo` prints the wall time of each run, the median over runs, and the median time per simulated day,
 with the machine they ran on. Each run uses a fresh SQLite database in a temporary folder.
@@ -13,6 +15,7 @@ import itertools
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from datetime import date
@@ -109,6 +112,11 @@ def bench_letters(letters: int, runs: int) -> dict[str, object]:
 
 
 def main() -> None:
+    if sys.argv[1:2] in (["email"], ["sms"]):  # their options are defined in benchmarks/outreach.py
+        from benchmarks.outreach import main as outreach_main
+
+        outreach_main(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("benchmark", choices=["demo", "guard", "letters"], nargs="?", default="demo")
     parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard)")

@@ -40,6 +40,7 @@ from overdue.runtime import Runtime, build_runtime
 from overdue.services import locate, outreach, validation_notices
 from overdue.services.contact_guard import HISTORY_DAYS, FactsBook, load_facts
 from overdue.services.cycle import classify_accounts
+from overdue.services.dispatch import dispatch_due
 from overdue.settings import PROJECT_ROOT, Settings, normalize_database_url
 from overdue.sim.portfolio import CN_ZONES, US_ZONES, PortfolioSpec, generate_portfolio
 from overdue.store.bulk import account_shards, insert_rows
@@ -236,7 +237,7 @@ def bench_store(url: str, accounts: int, runs: int) -> dict[str, Any]:
             config, renderer, sender = runtime.config, runtime.renderer, runtime.sender
             planning = partial(outreach.plan_outreach, session, config, renderer, sender, "reminder", AS_OF, NOW, shard)
             plan = _split(samples, "plan", planning)
-            dispatching = partial(outreach.dispatch_due, session, config, runtime.channel, DISPATCH_AT)
+            dispatching = partial(dispatch_due, session, config, runtime.channel, DISPATCH_AT)
             dispatch = _split(samples, "dispatch", dispatching)
             session.rollback()
         counts.update(plan_checks=plan.calls["check"], dispatch_checks=dispatch.calls["check"])

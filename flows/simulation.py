@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from flows.daily_cycle import daily_cycle
 from overdue.config.models import Experiment
 from overdue.runtime import Runtime
-from overdue.services.outreach import dispatch_due
+from overdue.services.dispatch import dispatch_due
 from overdue.sim.behaviour import BehaviourModel, load_behaviour, simulate_day
 from overdue.sim.portfolio import PortfolioSpec, generate_portfolio
 from overdue.store.db import session_scope

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from overdue.channels.base import ChannelSender
 from overdue.channels.context import Sender
-from overdue.channels.outbox import DryRunOutbox
+from overdue.channels.router import ChannelRouter
 from overdue.channels.templates import TemplateRenderer
+from overdue.channels.wiring import build_channels
 from overdue.config import Configuration, load_configuration
 from overdue.logging_redaction import install_redaction
 from overdue.settings import Settings, get_settings
@@ -21,7 +21,7 @@ class Runtime:
     config: Configuration
     renderer: TemplateRenderer
     sender: Sender
-    channel: ChannelSender
+    channel: ChannelRouter
     vault: Vault
     database_url: str
 
@@ -35,7 +35,7 @@ def build_runtime(settings: Settings, database_url: str | None = None) -> Runtim
         config=config,
         renderer=TemplateRenderer(config.templates_dir),
         sender=build_sender(settings),
-        channel=DryRunOutbox(),
+        channel=build_channels(settings),
         vault=load_vault(settings, database_url),
         database_url=database_url,
     )

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from overdue.config.loader import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PREFIX = "OVERDUE_"
+OutreachMode = Literal["dry-run", "live"]
 
 
 def normalize_database_url(url: str) -> str:
@@ -22,8 +27,12 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+class SettingsError(ConfigError):
+    """A setting that cannot be used; the message names the environment variable to fix."""
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OVERDUE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(default=PROJECT_ROOT / "var", description="Local data folder.")
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in data_dir.")
@@ -55,6 +64,43 @@ class Settings(BaseSettings):
         description="Comma-separated Fernet keys sealing personal data at rest: the first seals, all open (rotation).",
     )
 
+    # --- outreach: dry-run unless told otherwise, per channel; the providers' own variable names for their secrets
+    outreach_mode: OutreachMode = Field(
+        default="dry-run", description="dry-run (nothing leaves the machine) or live (the providers send)."
+    )
+    outreach_mode_sms: OutreachMode | None = Field(default=None, description="Overrides outreach_mode for SMS.")
+    outreach_mode_voice: OutreachMode | None = Field(default=None, description="Overrides outreach_mode for calls.")
+    outreach_mode_email: OutreachMode | None = Field(default=None, description="Overrides outreach_mode for email.")
+    twilio_account_sid: str | None = Field(default=None, validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(default=None, validation_alias="TWILIO_AUTH_TOKEN")
+    twilio_from_number: str | None = Field(default=None, validation_alias="TWILIO_FROM_NUMBER")
+    twilio_messaging_service_sid: str | None = Field(default=None, validation_alias="TWILIO_MESSAGING_SERVICE_SID")
+    twilio_base_url: str | None = Field(default=None, description="Send Twilio requests here (proxy, edge, mock).")
+    sendgrid_api_key: SecretStr | None = Field(default=None, validation_alias="SENDGRID_API_KEY")
+    sendgrid_base_url: str | None = Field(default=None, description="Send SendGrid requests here instead.")
+    email_from: str | None = Field(default=None, description="The verified sender address of every email.")
+    sms_rate: float = Field(default=1.0, gt=0, description="SMS per second (Twilio: 1 per long code).")
+    voice_rate: float = Field(default=1.0, gt=0, description="Calls started per second (Twilio default: 1).")
+    email_rate: float = Field(
+        default=10_000.0, gt=0, description="Emails per second (recipients): ten full mail-send requests a second."
+    )
+    twilio_concurrency: int = Field(default=10, gt=0, description="Twilio requests in flight at once.")
+    email_concurrency: int = Field(default=4, gt=0, description="SendGrid mail-send requests in flight at once.")
+    provider_attempts: int = Field(default=5, ge=1, description="Tries per request on 429 and 5xx answers.")
+    public_url: str | None = Field(
+        default=None, description="Where the providers reach `overdue webhooks serve`, e.g. https://hooks.example.com."
+    )
+    unsubscribe_secret: SecretStr | None = Field(default=None, description="Signs the unsubscribe link of emails.")
+    sendgrid_event_public_key: str | None = Field(default=None, description="Verifies the SendGrid Event Webhook.")
+    sendgrid_parse_public_key: str | None = Field(default=None, description="Verifies the SendGrid Inbound Parse.")
+    webhook_max_age_seconds: int = Field(
+        default=300, gt=0, description="A signed webhook older than this (or a duplicate seen longer ago) is a replay."
+    )
+
+    def outreach_mode_for(self, channel: str) -> OutreachMode:
+        override: OutreachMode | None = getattr(self, f"outreach_mode_{channel}", None)
+        return override or self.outreach_mode
+
     @field_validator("database_url")
     @classmethod
     def _normalize(cls, value: str) -> str:
@@ -65,6 +111,25 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'overdue.db'}"
 
 
+def env_name(field: str) -> str:
+    """The environment variable that sets `field`: the providers' own names for theirs, OVERDUE_* otherwise."""
+    alias = Settings.model_fields[field].validation_alias
+    return alias if isinstance(alias, str) else PREFIX + field.upper()
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; an invalid value is reported by its variable's name."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            name = env_name(field) if field in Settings.model_fields else field
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("; ".join(problems)) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

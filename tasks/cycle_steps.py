@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from sqlmodel import Session
 
 from overdue.runtime import Runtime, get_runtime
-from overdue.services import outreach, shard_cycle
+from overdue.services import dispatch, shard_cycle
 from overdue.store.db import session_scope
 
 Shard = tuple[int, int]
@@ -76,4 +76,4 @@ def cycle_shard(database_url: DatabaseUrl, as_of: date, now: datetime, number: i
 @step(name="dispatch-outbox")
 def dispatch_outbox(database_url: DatabaseUrl, now: datetime) -> dict[str, int]:
     with unit_of_work(database_url) as (runtime, session):
-        return outreach.dispatch_due(session, runtime.config, runtime.channel, now).as_dict()
+        return dispatch.dispatch_due(session, runtime.config, runtime.channel, now).as_dict()

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from overdue.store.migrate import upgrade
 from overdue.store.sealed import new_key
+from tests.prism import MissingComponent, ProviderMocks, provider_mocks
 from tests.support import require
 
 # Personal data is sealed under a key made for this session (subprocesses inherit it); the development key
@@ -136,3 +137,13 @@ def prefect_harness() -> Iterator[None]:
         require(False, "Prefect test harness", f"{exc.__class__.__name__}: {exc}")
     yield
     harness.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def mocks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProviderMocks]:
+    """Prism mocks of Twilio and SendGrid from their official specs, started once per session."""
+    try:
+        with provider_mocks(tmp_path_factory.mktemp("prism")) as running:
+            yield running
+    except MissingComponent as missing:
+        require(False, missing.component, missing.reason)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from overdue.runtime import Runtime, build_runtime
 from overdue.services.shard_cycle import run_shard
@@ -175,3 +175,47 @@ def pdf_fonts(pdf: bytes) -> dict[str, bool]:
             )
             fonts[str(font["/BaseFont"])] = embedded
     return fonts
+
+
+def queue_message(
+    session: Session,
+    account: Account,
+    channel: str,
+    *,
+    address: str | None = None,
+    body: str = "Please call us back.",
+    subject: str | None = None,
+    send_at: datetime = NOW,
+    purpose: str = "collection",
+) -> OutreachMessage:
+    """A message waiting in the outbox for the account's customer, as the cycle queues one."""
+    if address is None:
+        address = session.exec(
+            select(ContactPoint.address).where(
+                ContactPoint.customer_id == account.customer_id, ContactPoint.channel == channel
+            )
+        ).one()
+    if channel == "email" and subject is None:
+        subject = "About your account"
+    message = OutreachMessage(
+        idempotency_key=f"test:{account.id}:{channel}:{address}:{send_at.isoformat()}",
+        account_id=account.id,  # type: ignore[arg-type]
+        customer_id=account.customer_id,
+        channel=channel,
+        address=address,
+        template="reminder_early",
+        locale="en-US",
+        stage="reminder",
+        step=f"test_{channel}",
+        purpose=purpose,
+        subject=subject,
+        body=body,
+        status="queued",
+        send_at=send_at,
+        created_at=send_at,
+    )
+    session.add(message)
+    account.stage = "reminder"
+    session.add(account)
+    session.flush()
+    return message

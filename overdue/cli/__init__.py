@@ -18,6 +18,7 @@ from overdue.cli import (
     setup,
     stack,
     templates,
+    webhooks,
 )
 
 app = typer.Typer(help="overdue: collections for overdue accounts, compliant by construction.", no_args_is_help=True)
@@ -41,6 +42,7 @@ for sub, name in (
     (compliance.compliance_app, "compliance"),
     (report.report_app, "report"),
     (pii.pii_app, "pii"),
+    (webhooks.webhooks_app, "webhooks"),
 ):
     app.add_typer(sub, name=name)
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from sqlmodel import col
 
 from overdue.cli.common import DatabaseOption, console, fail, runtime, utcnow
+from overdue.config.models import CHANNELS
 from overdue.domain.masking import mask_address
 from overdue.store.db import session_scope
 
@@ -105,11 +106,22 @@ def outbox_show(message_id: int, database_url: DatabaseOption = None) -> None:
 
 
 @outbox_app.command("dispatch")
-def outbox_dispatch(database_url: DatabaseOption = None) -> None:
-    """Send every queued message that is due now and inside the customer's contact window."""
-    from overdue.services.outreach import dispatch_due
+def outbox_dispatch(
+    batch: Annotated[int, typer.Option(min=1, help="Messages per round trip to the database.")] = 10_000,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Send every queued message that is due now and inside the customer's contact window, through the
+    channels' providers (dry-run unless OVERDUE_OUTREACH_MODE says live), a batch at a time until none is left."""
+    from overdue.services.dispatch import DispatchCounts, dispatch_due
 
     rt = runtime(database_url)
-    with session_scope(rt.database_url) as session:
-        counts = dispatch_due(session, rt.config, rt.channel, utcnow())
-    console.print(counts.as_dict())
+    total = DispatchCounts()
+    while True:
+        with session_scope(rt.database_url) as session:
+            counts = dispatch_due(session, rt.config, rt.channel, utcnow(), limit=batch)
+        total.add(counts)
+        if counts.handled < batch:
+            break
+    channels = ", ".join(f"{channel} {rt.channel.provider_of(channel)}" for channel in CHANNELS)
+    console.print(f"Channels: {channels}")
+    console.print(total.as_dict())

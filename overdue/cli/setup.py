@@ -9,6 +9,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from overdue.cli.common import DatabaseOption, console, fail, runtime
+from overdue.config.models import CHANNELS
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 strategy_app = typer.Typer(help="Collection strategies (configs/strategies/*.yaml).", no_args_is_help=True)
@@ -115,3 +116,5 @@ def strategy_check(path: Annotated[Path, typer.Argument(help="A strategy YAML fi
         f"OK: strategy '{strategy.name}': stages {stages}; {steps} cadence steps; "
         f"{len(strategy.escalation.rules)} escalation rules."
     )
+    wiring = ", ".join(f"{channel} {rt.channel.provider_of(channel)}" for channel in CHANNELS)
+    console.print(f"Channels: {wiring}.")

@@ -93,6 +93,7 @@ class Strategy(Strict):
     cadence: dict[str, tuple[CadenceStep, ...]]
     escalation: Escalation
     vulnerability_review: Review = Review(role="specialist", sla_hours=48)
+    inbound_replies: Review = Review(role="ops", sla_hours=24)  # replies a person must read (hardship, ...)
 
     @model_validator(mode="after")
     def _consistent(self) -> Strategy:

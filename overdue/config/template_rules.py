@@ -25,9 +25,10 @@ class Selector(Strict):
     templates: tuple[str, ...] = ()
     channels: tuple[Channel, ...] = ()
     locales: tuple[str, ...] = ()
+    excluding: tuple[str, ...] = Field(default=(), description="Templates the rule does not cover")
 
     def covers(self, template: str, channel: str, locale: str) -> bool:
-        return all(
+        return template not in self.excluding and all(
             not allowed or value in allowed
             for allowed, value in ((self.templates, template), (self.channels, channel), (self.locales, locale))
         )

@@ -26,8 +26,11 @@ from overdue.store.tables import Account, AuditEvent, Customer, HumanTask, Outre
 EXPORT_TYPES: dict[str, str] = {
     "message.queued": "contact.queued",
     "message.sent": "contact.sent",
-    "message.delivered": "contact.delivered",
-    "message.failed": "contact.failed",
+    "message.delivered": "contact.delivered",  # the provider's report; data.provider
+    "message.failed": "contact.failed",  # data.failure at sending, or data.stage "delivery" and data.delivery after
+    "message.unconfirmed": "contact.unconfirmed",  # no answer from the provider: maybe sent, never sent again
+    "message.opened": "contact.opened",
+    "message.clicked": "contact.clicked",
     "message.blocked": "contact.blocked",  # data.rules: the compliance rule ids that blocked it
     "message.cancelled": "contact.cancelled",
     "message.skipped": "contact.skipped",
@@ -57,6 +60,8 @@ EXPORT_TYPES: dict[str, str] = {
     "consent.granted": "consent.granted",  # data.channel, data.source: the consent history
     "consent.revoked": "consent.revoked",
     "contact_point.added": "contact_point.added",  # data.party: debtor, guarantor or third_party
+    "contact_point.invalidated": "contact_point.invalidated",  # data.channel, data.reason: a provider's or a reply's
+    "inbound.received": "inbound.received",  # a customer's text or email: data.channel, data.intent, data.inbound_id
     "pii.revealed": "pii.revealed",
 }
 CONTACT_PREFIX = "contact."

@@ -60,6 +60,7 @@ class FactsBook:
     validation_sent_at: dict[int, datetime] = field(default_factory=dict)
     validation_queued: set[int] = field(default_factory=set)
     debtor_addresses: set[tuple[int, str, str]] = field(default_factory=set)
+    invalid_addresses: set[tuple[int, str, str]] = field(default_factory=set)  # marked unreachable
     others: dict[int, list[Reachable]] = field(default_factory=lambda: defaultdict(list))
 
     def address(self, account_id: int, channel: str) -> Reachable | None:
@@ -91,6 +92,11 @@ class FactsBook:
             opted_out=frozenset({channel}) if point.opted_out else frozenset(),
             workplace_address=point.is_workplace,
         )
+
+    def is_invalid(self, account_id: int, channel: str, address: str) -> bool:
+        """A point of this customer's with this address was marked unreachable (and none is still valid)."""
+        key = (self.customer_of[account_id], channel, address)
+        return key in self.invalid_addresses and key not in self.debtor_addresses
 
     def needs_validation_notice(self, account_id: int) -> bool:
         """No notice sent or waiting in the outbox (only asked for accounts whose policy requires one)."""
@@ -187,12 +193,16 @@ def _load_contact_points(
                 col(ContactPoint.is_workplace),
                 col(ContactPoint.party),
                 col(ContactPoint.opted_out_at).is_not(None),
+                col(ContactPoint.invalid_at).is_not(None),
             )
-            .where(col(ContactPoint.customer_id).in_(batch), col(ContactPoint.invalid_at).is_(None))
+            .where(col(ContactPoint.customer_id).in_(batch))
             .order_by(col(ContactPoint.id))
         )
         # Plain rows, not ORM objects: a shard's 20,000 points cost 0.1-0.3 s this way, 0.7-1.1 s the other.
-        for customer_id, channel, address, consent, is_workplace, party, opted in session.execute(query):
+        for customer_id, channel, address, consent, is_workplace, party, opted, invalid in session.execute(query):
+            if invalid:
+                book.invalid_addresses.add((customer_id, channel, address))
+                continue
             reach = Reachable(address, consent, is_workplace, channel, party, opted)
             if party != DEBTOR:
                 book.others[customer_id].append(reach)

@@ -82,8 +82,10 @@ def _normalized(channel: str, address: str, region: str) -> str:
 
 def opt_out(session: Session, account_id: int, channel: str, source: str, user: str, now: datetime) -> int:
     """The customer asked us not to use `channel`: it binds at once, on all their accounts."""
-    source = _require(source)
-    customer_id = _customer_of(session, account_id)
+    return _opt_out_customer(session, _customer_of(session, account_id), channel, _require(source), user, now)
+
+
+def _opt_out_customer(session: Session, customer_id: int, channel: str, source: str, user: str, now: datetime) -> int:
     changed = 0
     for point in _points(session, customer_id, channel):
         if point.opted_out_at is None:
@@ -99,8 +101,10 @@ def opt_out(session: Session, account_id: int, channel: str, source: str, user: 
 
 def opt_in(session: Session, account_id: int, channel: str, source: str, user: str, now: datetime) -> int:
     """The customer asked to hear from us on `channel` again (only they can undo an opt-out)."""
-    source = _require(source)
-    customer_id = _customer_of(session, account_id)
+    return _opt_in_customer(session, _customer_of(session, account_id), channel, _require(source), user, now)
+
+
+def _opt_in_customer(session: Session, customer_id: int, channel: str, source: str, user: str, now: datetime) -> int:
     changed = 0
     for point in _points(session, customer_id, channel):
         if point.opted_out_at is not None:
@@ -167,3 +171,68 @@ def add_contact_point(
         session, customer_id, "contact_point.added", user, now, channel=channel, party=party, relation=point.relation
     )
     return point
+
+
+# --- by address: what a provider or a reply tells us about one number or email address ---------------------
+
+
+def _holders(session: Session, channel: str, address: str) -> list[ContactPoint]:
+    """Every contact point on `channel` with this address, whoever's it is (a number can be shared). Emails are
+    matched ignoring case, found by the index when written as we hold them."""
+    query = sa.select(ContactPoint).where(col(ContactPoint.channel) == channel).order_by(col(ContactPoint.id))
+    found = list(session.scalars(query.where(col(ContactPoint.address) == address)))
+    if not found and channel == "email":
+        found = list(session.scalars(query.where(sa.func.lower(col(ContactPoint.address)) == address.lower())))
+    return found
+
+
+def opt_out_address(session: Session, channel: str, address: str, source: str, user: str, now: datetime) -> list[int]:
+    """Whoever holds `address` asked us to stop using it (a STOP reply, an unsubscribe): a debtor's opt-out
+    covers the channel on all their accounts, as `opt_out` does; someone else's covers their point. Returns
+    the debtors whose opt-out is new."""
+    return _by_address(session, channel, address, _require(source), user, now, opting_out=True)
+
+
+def opt_in_address(session: Session, channel: str, address: str, source: str, user: str, now: datetime) -> list[int]:
+    """Whoever holds `address` asked to hear from us again (a START reply). Returns the debtors opted back in."""
+    return _by_address(session, channel, address, _require(source), user, now, opting_out=False)
+
+
+def _by_address(
+    session: Session, channel: str, address: str, source: str, user: str, now: datetime, *, opting_out: bool
+) -> list[int]:
+    per_customer = _opt_out_customer if opting_out else _opt_in_customer
+    changed: list[int] = []
+    for point in _holders(session, channel, address):
+        customer_id = point.customer_id
+        if point.party == "debtor":
+            if customer_id not in changed and per_customer(session, customer_id, channel, source, user, now):
+                changed.append(customer_id)
+        elif (point.opted_out_at is None) == opting_out:
+            point.opted_out_at = now if opting_out else None
+            session.add(point)
+            kind = "optout" if opting_out else "optin"
+            _audit_all_accounts(session, customer_id, kind, user, now, channel=channel, source=source)
+    return changed
+
+
+def invalidate_address(session: Session, channel: str, address: str, reason: str, user: str, now: datetime) -> int:
+    """`address` cannot be reached on `channel` (an invalid number, a hard bounce, "wrong number"): the guard
+    stops using it at once, and the locate rules may then look for the debtor elsewhere."""
+    changed = 0
+    for point in _holders(session, channel, address):
+        if point.invalid_at is None:
+            point.invalid_at = now
+            session.add(point)
+            changed += 1
+            _audit_all_accounts(
+                session,
+                point.customer_id,
+                "contact_point.invalidated",
+                user,
+                now,
+                channel=channel,
+                party=point.party,
+                reason=reason,
+            )
+    return changed

@@ -1,7 +1,7 @@
-"""Outreach: plan today's cadence messages into the outbox, then dispatch what is due in its window.
+"""Outreach: plan today's cadence messages into the outbox (overdue/services/dispatch.py sends them).
 
 Messages are written `queued` with a deterministic idempotency key before any send, so a rerun of
-the same day queues nothing new and a crash mid-dispatch never sends a message twice.
+the same day queues nothing new.
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from overdue.channels.base import ChannelSender, OutgoingMessage
 from overdue.channels.context import Sender, message_context
 from overdue.channels.templates import TemplateRenderer
 from overdue.config import Configuration
 from overdue.config.models import CadenceStep
 from overdue.domain import stages
 from overdue.domain.cadence import next_step_date, step_due
-from overdue.domain.contact_window import next_window_opening, planned_send_at
+from overdue.domain.contact_window import planned_send_at
 from overdue.domain.escalation import is_time_barred
-from overdue.domain.guard import Proposal, check_contact, only_window
+from overdue.domain.guard import Proposal, check_contact
 from overdue.domain.plans import InstallmentState, next_unpaid
 from overdue.domain.sms import oversize
 from overdue.services.audit import SMS_TOO_LONG, SYSTEM, audit_row, record_many, sms_too_long_row
@@ -33,7 +32,6 @@ from overdue.services.validation_notices import DueContact, plan_validation_noti
 from overdue.store.bulk import chunked, insert_ignoring_conflicts, update_by_id
 from overdue.store.tables import (
     Account,
-    Customer,
     Hold,
     Installment,
     Offer,
@@ -41,8 +39,6 @@ from overdue.store.tables import (
     PaymentPlan,
 )
 from overdue.store.views import AccountLike, select_accounts_with_customers, split_row
-
-NOT_CONTACTABLE_STAGES = (stages.CLOSED, stages.LEGAL, stages.CURRENT)
 
 
 @dataclass
@@ -274,114 +270,6 @@ def active_schedules(session: Session, account_ids: list[int]) -> dict[int, list
     for account_id, item in rows:
         schedules[account_id].append(InstallmentState(item.seq, item.due_date, item.amount_minor, item.paid_minor))
     return schedules
-
-
-@dataclass
-class DispatchCounts:
-    sent: int = 0
-    failed: int = 0
-    deferred: int = 0
-    cancelled: int = 0
-    blocked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "sent": self.sent,
-            "failed": self.failed,
-            "deferred": self.deferred,
-            "cancelled": self.cancelled,
-            "blocked": dict(self.blocked),
-        }
-
-
-def dispatch_due(
-    session: Session, config: Configuration, channel: ChannelSender, now: datetime, limit: int = 10_000
-) -> DispatchCounts:
-    """Send queued messages whose time has come. Every one passes the contact guard again at the moment
-    of sending: outside the window it waits for the window to open; blocked by any other rule it is
-    marked blocked with the rules named; an account no longer in collection cancels it."""
-    counts = DispatchCounts()
-    rows = session.execute(
-        sa.select(OutreachMessage, Customer, col(Account.stage))
-        .join(Customer, col(Customer.id) == col(OutreachMessage.customer_id))
-        .join(Account, col(Account.id) == col(OutreachMessage.account_id))
-        .where(col(OutreachMessage.status) == "queued", col(OutreachMessage.send_at) <= now)
-        .order_by(col(OutreachMessage.send_at))
-        .limit(limit)
-    ).all()
-    book = load_facts(session, config, ((m.account_id, c) for m, c, _ in rows), now.date(), now)
-    updates: list[dict[str, Any]] = []
-    audits: list[dict[str, Any]] = []
-    for message, customer, stage in rows:
-        if stage in NOT_CONTACTABLE_STAGES:
-            reason = f"account is {stage}"
-            updates.append({"id": message.id, "status": "cancelled", "error": reason})
-            audits.append(
-                audit_row(
-                    "message.cancelled", SYSTEM, now, message.account_id, key=message.idempotency_key, reason=reason
-                )
-            )
-            counts.cancelled += 1
-            continue
-        policy = config.policy(customer.jurisdiction)
-        party, facts = book.facts_for(message.account_id, message.channel, message.address)
-        verdict = check_contact(Proposal(message.channel, now, message.purpose, party=party), facts, policy)
-        if only_window(verdict, policy):
-            opening = next_window_opening(now, customer.time_zone, policy.contact_window)
-            updates.append({"id": message.id, "send_at": opening})
-            counts.deferred += 1
-            continue
-        if not verdict.allowed:
-            updates.append(
-                {"id": message.id, "status": "blocked", "error": "blocked by " + ", ".join(verdict.blocked_by)}
-            )
-            audits.append(
-                blocked_row(
-                    message.account_id,
-                    now,
-                    verdict.blocked_by,
-                    key=message.idempotency_key,
-                    channel=message.channel,
-                    purpose=message.purpose,
-                )
-            )
-            for rule in verdict.blocked_by:
-                counts.blocked[rule] += 1
-            continue
-        result = channel.send(
-            OutgoingMessage(message.idempotency_key, message.channel, message.address, message.subject, message.body)
-        )
-        status = "sent" if result.accepted else "failed"
-        updates.append(
-            {
-                "id": message.id,
-                "status": status,
-                "sent_at": now if result.accepted else None,
-                "provider": result.provider,
-                "provider_id": result.provider_id,
-                "error": result.error,
-            }
-        )
-        audits.append(
-            audit_row(
-                f"message.{status}",
-                SYSTEM,
-                now,
-                message.account_id,
-                key=message.idempotency_key,
-                channel=message.channel,
-                purpose=message.purpose,
-                provider=result.provider,
-            )
-        )
-        if result.accepted:
-            counts.sent += 1
-            book.record_sent(message.account_id, message.channel, now, message.purpose)
-        else:
-            counts.failed += 1
-    update_by_id(session, OutreachMessage, updates)
-    record_many(session, audits)
-    return counts
 
 
 def cancel_queued(

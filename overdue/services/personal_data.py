@@ -20,7 +20,7 @@ from overdue.domain.masking import MASK, Sensitive, mask_email, mask_phone
 from overdue.services.audit import record
 from overdue.store.bulk import chunked, update_by_id
 from overdue.store.sealed import Vault
-from overdue.store.tables import Account, ContactPoint, Customer
+from overdue.store.tables import Account, ContactPoint, Customer, Evidence
 
 
 class PersonalField(StrEnum):
@@ -50,6 +50,11 @@ OWNERS: dict[PersonalField, type[Customer] | type[Account]] = {
     PersonalField.BANK_ACCOUNT: Account,
 }
 SEALED = tuple(OWNERS)
+# Every sealed column, and how many of its values a rotation holds at once (documents are large).
+SEALED_COLUMNS: tuple[tuple[type[Customer] | type[Account] | type[Evidence], str, int], ...] = (
+    *((OWNERS[name], f"{name}_sealed", 1_000_000) for name in SEALED),
+    (Evidence, "content_sealed", 20),
+)
 CHANNELS = {PersonalField.PHONE: ("sms", "voice"), PersonalField.EMAIL: ("email",)}
 MIN_REASON = 5
 REVEALED = "pii.revealed"
@@ -146,24 +151,25 @@ def reveal(
 
 
 def rotate_sealed(session: Session, vault: Vault, batch: int = 1000) -> int:
-    """Re-seal every value not yet under the primary key; returns how many were re-sealed.
+    """Re-seal every value (numbers and evidence documents) not yet under the primary key; returns how many
+    were re-sealed.
 
     Commits after each batch, so a long rotation holds no long transaction and keeps its progress: a run
     stopped half-way is finished by running it again, and a second complete run re-seals nothing.
     """
     resealed = 0
-    for name in SEALED:
-        table, sealed = OWNERS[name], _column(name, "sealed")
+    for table, name, most in SEALED_COLUMNS:
+        sealed = getattr(table, name)
         after = 0
         while rows := session.execute(
             sa.select(col(table.id), sealed)
             .where(sealed.is_not(None), col(table.id) > after)
             .order_by(col(table.id))
-            .limit(batch)
+            .limit(min(batch, most))
         ).all():
             after = rows[-1][0]
             rotated = [(row_id, token, vault.rotate(token)) for row_id, token in rows]
-            changed = [{"id": row_id, f"{name}_sealed": new} for row_id, old, new in rotated if new != old]
+            changed = [{"id": row_id, name: new} for row_id, old, new in rotated if new != old]
             update_by_id(session, table, changed)
             session.commit()
             resealed += len(changed)

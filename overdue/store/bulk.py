@@ -96,20 +96,27 @@ def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def update_by_id(session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
+def update_by_id(
+    session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]], *, synchronize: bool = True
+) -> None:
     """Bulk UPDATE by primary key. Rows are grouped by their columns: one statement needs one shape. On
     PostgreSQL each group is COPY'd into a temporary table and applied with one UPDATE ... FROM, instead of
-    one pipelined statement per row."""
+    one pipelined statement per row. `synchronize=False` leaves objects already loaded in the session as they
+    were (faster, for callers that do not read them again)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
     postgres = session.get_bind().dialect.name == "postgresql"
+    statement = sa.update(table)
+    if not synchronize:
+        statement = statement.execution_options(synchronize_session=False)
     for names, group in groups.items():
         if postgres:
             _update_through_copy(session, table.__table__, names, group)  # type: ignore[attr-defined]
-            _expire_loaded(session, table, names, group)
+            if synchronize:
+                _expire_loaded(session, table, names, group)
         else:
-            session.execute(sa.update(table), group)
+            session.execute(statement, group)
 
 
 def _expire_loaded(

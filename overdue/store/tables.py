@@ -66,7 +66,10 @@ class Customer(SQLModel, table=True):
 class ContactPoint(SQLModel, table=True):
     """One way to reach a customer on one channel, with consent and opt-out kept per channel."""
 
-    __table_args__ = (sa.UniqueConstraint("customer_id", "channel", "address"),)
+    __table_args__ = (
+        sa.UniqueConstraint("customer_id", "channel", "address"),
+        sa.Index("ix_contactpoint_channel_address", "channel", "address"),  # who sent this reply, bounced, ...
+    )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     channel: str = Field(max_length=16, description="sms, voice, email or letter")
@@ -134,6 +137,7 @@ class OutreachMessage(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_outreach_status_send_at", "status", "send_at"),
         sa.Index("ix_outreach_customer_sent_at", "customer_id", "sent_at"),
+        sa.Index("ix_outreach_provider_id", "provider_id"),  # a status report names only the provider's id
     )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=160)
@@ -148,13 +152,67 @@ class OutreachMessage(SQLModel, table=True):
     purpose: str = Field(default="collection", max_length=32, description="collection, plan or a notice purpose")
     subject: str | None = Field(default=None, max_length=300)
     body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    status: str = Field(default="queued", max_length=16, description="queued, sent, failed, blocked, cancelled")
+    status: str = Field(
+        default="queued",
+        max_length=16,
+        description="queued, sending (claimed for a provider call), sent, failed, blocked, cancelled",
+    )
     send_at: datetime | None = utc_column(nullable=False)
     sent_at: datetime | None = utc_column()
     provider: str | None = Field(default=None, max_length=32)
     provider_id: str | None = Field(default=None, max_length=128)
     error: str | None = None
     created_at: datetime | None = utc_column(nullable=False)
+    delivery: str | None = Field(
+        default=None, max_length=16, description="The provider's latest word: delivered, undelivered, bounced, ..."
+    )
+    delivery_at: datetime | None = utc_column()
+
+
+class WebhookReceipt(SQLModel, table=True):
+    """Every provider event acted on, once: a second delivery of it finds its id here and changes nothing."""
+
+    __table_args__ = (sa.UniqueConstraint("provider", "event_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=16)
+    event_id: str = Field(max_length=200)
+    received_at: datetime | None = utc_column(nullable=False)
+
+
+class InboundMessage(SQLModel, table=True):
+    """A text or an email a customer sent us, as received, with what we understood it to say."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "provider_id"),
+        sa.Index("ix_inboundmessage_account_received", "account_id", "received_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16, description="sms or email")
+    provider: str = Field(max_length=16)
+    provider_id: str = Field(max_length=200, description="Twilio's message sid, or the email's Message-ID")
+    from_address: str = Field(max_length=320)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    intent: str = Field(max_length=32, description="stop, start, help, paid, promise, dispute, hardship, ...")
+    promised_on: date | None = None
+    received_at: datetime | None = utc_column(nullable=False)
+
+
+class Evidence(SQLModel, table=True):
+    """A document a customer sent us (an email attachment: a receipt, a statement), kept sealed: such papers
+    are personal data. The digest identifies it without opening it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(foreign_key="inboundmessage.id", index=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    content_sealed: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    received_at: datetime | None = utc_column(nullable=False)
 
 
 class Conversation(SQLModel, table=True):

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from typer.testing import CliRunner, Result
 
 from overdue.cli import app
-from overdue.services import outreach
+from overdue.services import dispatch
 from overdue.services.audit import record
 from overdue.services.decisions import decide_task
 from overdue.services.payments import PaymentIn, record_payments
@@ -122,7 +122,7 @@ def history(database_url: str) -> History:
     with session_scope(database_url) as session:
         payment = PaymentIn("pay-1", ids[2], 107_500, "USD", date(2026, 2, 10), "test")  # type: ignore[arg-type]
         record_payments(session, config, [payment], "import:payments.csv", datetime(2026, 2, 10, 12, tzinfo=UTC))
-        outreach.dispatch_due(session, config, runtime.channel, datetime(2026, 2, 10, 15, 0, tzinfo=UTC))
+        dispatch.dispatch_due(session, config, runtime.channel, datetime(2026, 2, 10, 15, 0, tzinfo=UTC))
     with session_scope(database_url) as session:
         task = session.exec(select(HumanTask).where(HumanTask.account_id == ids[1])).one()
         now = datetime(2026, 2, 11, 15, 0, tzinfo=UTC)
@@ -130,7 +130,7 @@ def history(database_url: str) -> History:
         task_id: int = task.id  # type: ignore[assignment]
     with session_scope(database_url) as session:
         run_day(session, runtime, date(2026, 3, 7))
-        outreach.dispatch_due(session, config, runtime.channel, datetime(2026, 3, 7, 2, 0, tzinfo=UTC))
+        dispatch.dispatch_due(session, config, runtime.channel, datetime(2026, 3, 7, 2, 0, tzinfo=UTC))
     return History(database_url, *ids, task_id=task_id)  # type: ignore[arg-type]
 
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner, Result
 from overdue.cli import app
 from overdue.store.db import session_scope
 from overdue.store.migrate import head_revision
-from overdue.store.tables import Account, AuditEvent, Installment, LegalCase, Offer, PaymentPlan
-from tests.support import add_account, add_escalation_task
+from overdue.store.tables import Account, AuditEvent, Installment, LegalCase, Offer, OutreachMessage, PaymentPlan
+from tests.support import add_account, add_escalation_task, queue_message
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -309,3 +309,19 @@ def test_strategy_check_names_the_file_and_key_of_each_problem(tmp_path: Path) -
     invalid = CliRunner().invoke(app, ["strategy", "check", str(broken)], env=wide)
     assert invalid.exit_code == 2
     assert "broken.yaml: key 'stages.0.when.dpd_min'" in invalid.output
+
+
+def test_outbox_dispatch_sends_everything_due_a_batch_at_a_time(sqlite_url: str) -> None:
+    """Real time: the customers live where it is now noon, so the contact window is open."""
+    now = datetime.now(UTC)
+    zone = f"Etc/GMT{now.hour - 12:+d}" if now.hour != 12 else "UTC"  # Etc/GMT+3 is three hours behind UTC
+    with session_scope(sqlite_url) as session:
+        for n in range(3):
+            account = add_account(session, f"D{n}", due_date=now.date() - timedelta(days=5), time_zone=zone)
+            queue_message(session, account, "sms", send_at=now - timedelta(minutes=1))
+    result = invoke("outbox", "dispatch", "--batch", "1", "--database-url", sqlite_url)
+    assert result.exit_code == 0, result.output
+    assert "sms dry-run" in result.output
+    assert "'sent': 3" in result.output
+    with session_scope(sqlite_url) as session:
+        assert set(session.exec(select(OutreachMessage.status))) == {"sent"}

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from overdue.runtime import Runtime
-from overdue.services import outreach
+from overdue.services import dispatch
 from overdue.services.decisions import decide_task
 from overdue.store.db import session_scope
 from overdue.store.tables import AuditEvent, ContactPoint, Customer, HumanTask, OutreachMessage
@@ -50,7 +50,7 @@ def test_one_text_a_day_per_customer_across_accounts_at_dispatch(session: Sessio
     texts = select(OutreachMessage).where(OutreachMessage.channel == "sms")
     assert len(session.exec(texts).all()) == 2  # planned for both accounts (beside a validation notice each)
     noon = datetime.combine(date(2026, 2, 10), time(17), tzinfo=UTC)  # 12:00 in New York
-    counts = outreach.dispatch_due(session, runtime.config, runtime.channel, noon)
+    counts = dispatch.dispatch_due(session, runtime.config, runtime.channel, noon)
     assert (counts.sent, dict(counts.blocked)) == (3, {"us.channel_caps": 1})  # notices are not capped
     statuses = sorted(m.status for m in session.exec(texts))
     assert statuses == ["blocked", "sent"]
@@ -67,7 +67,7 @@ def test_a_vulnerable_customer_gets_one_reminder_then_a_specialist_review(sessio
     session.flush()
 
     run_day(session, runtime, date(2026, 2, 10))  # pre-due text: the one reminder
-    outreach.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 10, 17, tzinfo=UTC))
+    dispatch.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 10, 17, tzinfo=UTC))
     run_day(session, runtime, date(2026, 2, 13))  # due-date email: stopped, review opened
     assert blocks(session, account.id) == [["us.vulnerable_review"]]  # type: ignore[arg-type]
     review = session.exec(select(HumanTask).where(HumanTask.kind == "vulnerability_review")).one()
@@ -91,7 +91,7 @@ def test_the_one_reminder_counts_however_long_ago_it_was(session: Session, runti
     customer.vulnerability = ["elderly"]
     session.add(customer)
     run_day(session, runtime, date(2026, 2, 10))
-    outreach.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 10, 17, tzinfo=UTC))
+    dispatch.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 10, 17, tzinfo=UTC))
     account.next_action_on = date(2026, 2, 22)
     session.add(account)
     run_day(session, runtime, date(2026, 2, 22))  # day 9: the call step, twelve days after the reminder
@@ -108,7 +108,7 @@ def test_the_compliance_report_finds_no_violation_in_what_the_guard_sent_and_fla
     with session_scope(runtime.database_url) as session:
         account = add_account(session, "report", due_date=date(2026, 2, 13))
         run_day(session, runtime, date(2026, 2, 10))
-        outreach.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 10, 17, tzinfo=UTC))
+        dispatch.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 10, 17, tzinfo=UTC))
     args = [
         "compliance",
         "report",
@@ -167,7 +167,7 @@ def test_a_dispute_ends_with_the_verification_letter_then_collection_resumes(
     assert "核实结果" in letter.body
     session.refresh(hold)
     assert hold.ends_on == date(2026, 2, 19)
-    assert outreach.dispatch_due(session, runtime.config, runtime.channel, checked).sent == 1
+    assert dispatch.dispatch_due(session, runtime.config, runtime.channel, checked).sent == 1
 
     run_day(session, runtime, date(2026, 2, 20))  # collection resumes after the verification went out
     assert session.exec(select(OutreachMessage).where(OutreachMessage.purpose == "collection")).first() is not None

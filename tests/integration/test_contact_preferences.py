@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from overdue.runtime import Runtime
-from overdue.services import outreach
+from overdue.services import dispatch
 from overdue.services.contact_preferences import PreferenceError, add_contact_point, opt_in, opt_out, set_consent
 from overdue.services.conversations import ConversationError, record_conversation
 from overdue.store.tables import AuditEvent, ContactPoint, OutreachMessage
@@ -122,7 +122,7 @@ def test_a_relative_is_asked_to_pass_on_our_number_only_when_the_debtor_is_unrea
     [locate] = session.exec(select(OutreachMessage).where(OutreachMessage.purpose == "locate")).all()
     assert (locate.address, locate.template) == (sister.address, "locate")
     assert "欠" not in locate.body
-    counts = outreach.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 15, 4, tzinfo=UTC))
+    counts = dispatch.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 15, 4, tzinfo=UTC))
     assert counts.sent == 1
     account.next_action_on = date(2026, 2, 18)
     session.add(account)
@@ -167,7 +167,7 @@ def test_a_message_to_a_relative_is_blocked_at_dispatch_once_the_debtor_is_reach
     make_unreachable(session, account.customer_id)
     run_day(session, runtime, date(2026, 2, 15))
     add_contact_point(session, runtime.config, account_id, "email", "new@example.com", "debtor", None, "a", now)
-    counts = outreach.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 15, 4, tzinfo=UTC))
+    counts = dispatch.dispatch_due(session, runtime.config, runtime.channel, datetime(2026, 2, 15, 4, tzinfo=UTC))
     assert (counts.sent, dict(counts.blocked)) == (0, {"cn.third_party": 1})
 
 
@@ -179,7 +179,7 @@ def test_the_compliance_report_accepts_a_lawful_locate_message(session: Session,
     add_contact_point(session, runtime.config, account.id, "voice", "13800138000", "third_party", "mother", "a", now)  # type: ignore[arg-type]
     make_unreachable(session, account.customer_id)
     run_day(session, runtime, date(2026, 2, 15))
-    sent = outreach.dispatch_due(
+    sent = dispatch.dispatch_due(
         session, runtime.config, runtime.channel, datetime.combine(date(2026, 2, 15), time(4), UTC)
     )
     assert sent.sent == 1

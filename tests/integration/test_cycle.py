@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from overdue.runtime import Runtime
-from overdue.services import outreach
+from overdue.services import dispatch
 from overdue.services.decisions import DecisionError, decide_task
 from overdue.services.holds import HoldError, place_hold, release_hold
 from overdue.services.offers import OfferError, accept_offer
@@ -70,19 +70,19 @@ def test_dispatch_sends_inside_the_window_and_defers_outside(session: Session, r
     assert message.send_at == datetime(2026, 2, 10, 15, 0, tzinfo=UTC)  # 10:00 EST
 
     night = datetime(2026, 2, 11, 3, 0, tzinfo=UTC)  # 22:00 in New York
-    counts = outreach.dispatch_due(session, runtime.config, runtime.channel, night)
+    counts = dispatch.dispatch_due(session, runtime.config, runtime.channel, night)
     assert counts.deferred == 1
     session.refresh(message)
     assert message.status == "queued"
     assert message.send_at == datetime(2026, 2, 11, 13, 0, tzinfo=UTC)  # next 08:00 local
 
     morning = datetime(2026, 2, 11, 14, 0, tzinfo=UTC)
-    assert outreach.dispatch_due(session, runtime.config, runtime.channel, morning).sent == 1
+    assert dispatch.dispatch_due(session, runtime.config, runtime.channel, morning).sent == 1
     session.refresh(message)
     assert message.status == "sent"
     assert message.provider == "dry-run"
     assert message.provider_id
-    assert outreach.dispatch_due(session, runtime.config, runtime.channel, morning).sent == 0  # never twice
+    assert dispatch.dispatch_due(session, runtime.config, runtime.channel, morning).sent == 0  # never twice
 
 
 def test_payment_in_full_closes_the_account_and_cancels_queued_reminders(session: Session, runtime: Runtime) -> None:

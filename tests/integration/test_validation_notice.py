@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from overdue.runtime import Runtime
-from overdue.services import outreach
+from overdue.services.dispatch import DispatchCounts, dispatch_due
 from overdue.services.disputes import open_dispute, verify_dispute
 from overdue.store.tables import AuditEvent, OutreachMessage
 from tests.support import add_account, run_day
@@ -18,8 +18,8 @@ from tests.support import add_account, run_day
 NOON_NY = time(17)  # 12:00 in New York in winter
 
 
-def dispatch(session: Session, runtime: Runtime, day: date) -> outreach.DispatchCounts:
-    return outreach.dispatch_due(session, runtime.config, runtime.channel, datetime.combine(day, NOON_NY, tzinfo=UTC))
+def dispatch(session: Session, runtime: Runtime, day: date) -> DispatchCounts:
+    return dispatch_due(session, runtime.config, runtime.channel, datetime.combine(day, NOON_NY, tzinfo=UTC))
 
 
 def messages(session: Session, account_id: int) -> list[OutreachMessage]:

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from overdue.domain.addresses import email_problem
 from overdue.domain.check_digits import iban_valid, luhn_valid
 from overdue.domain.masking import Sensitive, mask_tail
 from overdue.domain.money import to_minor
@@ -115,15 +116,9 @@ def email(value: str) -> str | None:
     value = value.strip()
     if not value:
         return None
-    local, _, domain = value.partition("@")
-    if (
-        len(value) > 320
-        or not local
-        or "@" in domain
-        or re.search(r"\s", value)
-        or not re.fullmatch(r"[^.]+(\.[^.]+)+", domain)
-    ):
-        raise ValueError(f"{show(value)} is not an email address")
+    problem = email_problem(value)
+    if problem:
+        raise ValueError(f"{show(value)} {problem}")
     return value
 
 
