@@ -1,8 +1,8 @@
 """The channel the outbox talks to: each message to its channel's sender, many at once.
 
-Channels without a live sender go to the dry-run outbox. Live senders of different channels run at the same
-time in one event loop (texts, calls and emails do not wait for each other); a sender that only knows one
-message at a time runs in a worker thread.
+Channels without a live sender go to the dry-run outbox. Batch senders of different channels run at the same
+time in one event loop (texts, calls and emails do not wait for each other); a sender that takes one message
+at a time is called in turn.
 """
 
 from __future__ import annotations

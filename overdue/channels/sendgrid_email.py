@@ -201,9 +201,16 @@ class SendGridEmail:
         body = mail_body(self.account, items)
         outcome: str | ProviderError | NoResponse | None
 
+        limiter = self.pacing.limiter
+
         async def attempt() -> str | None:
-            await self.pacing.limiter.acquire(len(items))  # every recipient counts against the rate
-            return await asyncio.to_thread(_post, client, body)
+            grant = await limiter.acquire(len(items))  # every recipient counts against the rate
+
+            def leave() -> str | None:
+                limiter.departed(grant)  # in the request's own thread, right before it goes
+                return _post(client, body)
+
+            return await asyncio.to_thread(leave)
 
         async with gate:
             try:

@@ -54,8 +54,8 @@ class TwilioAccount:
 class TwilioTransport(AsyncTwilioHttpClient):  # type: ignore[misc]
     """The SDK's aiohttp client, rewriting https://*.twilio.com to `base_url` and raising `ProviderError`
     for any answer other than success, with Twilio's error code and Retry-After read from the answer. Every
-    request passes the limiter right before it leaves, so nothing between the grant and the request (the SDK
-    building it, other requests finishing) can bunch requests up."""
+    request passes the limiter right before it leaves, and tells it when it does, so nothing between the grant
+    and the request (the SDK building it, the thread waiting for the CPU) can bunch requests up."""
 
     def __init__(self, base_url: str | None, timeout: float, limiter: RateLimiter) -> None:
         super().__init__(timeout=timeout)
@@ -75,8 +75,9 @@ class TwilioTransport(AsyncTwilioHttpClient):  # type: ignore[misc]
     ) -> Response:
         if self.base_url:
             url = TWILIO_HOST.sub(self.base_url, url)
-        await self.limiter.acquire()
+        grant = await self.limiter.acquire()
         try:
+            self.limiter.departed(grant)
             response = await super().request(
                 method, url, params, _repeated(data), headers, auth, timeout or self.timeout, allow_redirects
             )

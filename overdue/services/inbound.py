@@ -3,9 +3,9 @@
 - STOP and the other revocations opt the sender out of that channel at once (on every account of every
   debtor who holds the address), and one confirmation text is queued through the outbox; START opts back in;
   HELP is answered at once with who we are and how to reach us (no debt is named: the phone may not be theirs).
-- A dispute opens a dispute hold (collection stops); a promise with a date and a payment already made are
-  recorded as a conversation; a wrong number marks the number unreachable; hardship, a claimed payment and
-  anything we cannot read open an `inbound_message` task for a person.
+- Any other reply about an account is recorded as a conversation (a promise with its date). Besides, a
+  dispute opens a dispute hold (collection stops); a wrong number marks the number unreachable; hardship, a
+  payment the customer says was made and anything we cannot read open an `inbound_message` task for a person.
 - Attachments (an emailed receipt or statement) are kept as evidence, sealed.
 
 The account a reply is about is the one of the last message we sent to that address; failing that, the

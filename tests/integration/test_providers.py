@@ -17,7 +17,7 @@ from overdue.channels.base import Failure, OutgoingMessage, SendResult
 from overdue.channels.retries import Pacing, RetryPolicy
 from overdue.channels.router import run
 from overdue.channels.sendgrid_email import SendGridAccount, SendGridEmail
-from overdue.channels.throttle import RateLimiter
+from overdue.channels.throttle import Grant, RateLimiter
 from overdue.channels.twilio_base import TwilioAccount, TwilioSender
 from overdue.channels.twilio_sms import TwilioSms
 from overdue.channels.twilio_voice import TwilioVoice
@@ -41,9 +41,10 @@ class CountingLimiter(RateLimiter):
         super().__init__(rate)
         self.grants = 0
 
-    async def acquire(self, messages: int = 1) -> None:
-        await super().acquire(messages)
+    async def acquire(self, messages: int = 1) -> Grant:
+        grant = await super().acquire(messages)
         self.grants += 1
+        return grant
 
 
 def twilio(kind: type[TwilioSender], base_url: str, **account: Any) -> tuple[TwilioSender, CountingLimiter]:
