@@ -3,6 +3,8 @@
 `letters`: the cost of one letter as a PDF (it decides whether PDFs can be made in the dry-run path).
 `email` and `sms`: the outbox dispatched to the provider mocks (see benchmarks/outreach.py and
 `python -m benchmarks email --help`).
+`cycle`: one daily cycle over N accounts against the issue-3 targets (same as `overdue bench cycle`; see
+`python -m benchmarks cycle --help`).
 
 `demo` prints the wall time of each run, the median over runs, and the median time per simulated day,
 with the machine they ran on. Each run uses a fresh SQLite database in a temporary folder.
@@ -117,13 +119,22 @@ def main() -> None:
 
         outreach_main(sys.argv[1:])
         return
+    if sys.argv[1:2] == ["cycle"]:  # its options are defined once, on `overdue bench cycle`
+        from overdue.cli.bench import bench_app
+
+        bench_app(args=sys.argv[1:], prog_name="python -m benchmarks")
+        return
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("benchmark", choices=["demo", "guard", "letters"], nargs="?", default="demo")
+    parser.add_argument(
+        "benchmark", choices=["demo", "guard", "letters", "email", "sms", "cycle"], nargs="?", default="demo"
+    )
     parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard)")
     parser.add_argument("--days", type=int, default=90, help="demo only")
     parser.add_argument("--letters", type=int, default=100, help="letters per language (letters benchmark)")
     parser.add_argument("--runs", type=int, help="demo and letters: 3; guard: 5")
     args = parser.parse_args()
+    if args.benchmark == "cycle":
+        parser.error("`cycle` takes its own options after it: python -m benchmarks cycle --help")
     if args.benchmark == "guard":
         from benchmarks.guard import bench_guard
 

@@ -13,12 +13,10 @@ Every database run uses a fresh session and rolls back, so every run sees the sa
 from __future__ import annotations
 
 import math
-import os
 import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -33,6 +31,7 @@ from pydantic import SecretStr
 from sqlmodel import Session, col
 
 from benchmarks.machine import describe
+from benchmarks.postgres import PG_URL, fresh_postgres, unreachable
 from overdue.config import Configuration, load_configuration
 from overdue.config.models import Policy
 from overdue.domain.guard import COLLECTION, PLAN, VALIDATION, Attempt, ContactFacts, Proposal, check_contact
@@ -41,7 +40,7 @@ from overdue.services import locate, outreach, validation_notices
 from overdue.services.contact_guard import HISTORY_DAYS, FactsBook, load_facts
 from overdue.services.cycle import classify_accounts
 from overdue.services.dispatch import dispatch_due
-from overdue.settings import PROJECT_ROOT, Settings, normalize_database_url
+from overdue.settings import PROJECT_ROOT, Settings
 from overdue.sim.portfolio import CN_ZONES, US_ZONES, PortfolioSpec, generate_portfolio
 from overdue.store.bulk import account_shards, insert_rows
 from overdue.store.db import get_engine, session_scope
@@ -54,7 +53,6 @@ AS_OF = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, tzinfo=UTC)  # the daily cycle plans at midnight UTC
 DISPATCH_AT = NOW + timedelta(hours=23, minutes=59)  # late enough for every message planned today to be due
 CHANNELS = ("sms", "email", "voice", "letter")
-PG_URL = os.environ.get("OVERDUE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -263,36 +261,6 @@ def _split(samples: dict[str, list[float]], name: str, call: Callable[[], object
     return split
 
 
-def postgres_unreachable() -> str | None:
-    """Why the PostgreSQL part cannot run, or None when it can."""
-    admin = sa.create_engine(normalize_database_url(PG_URL))
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text("select 1"))
-    except Exception as exc:  # any failure to connect means the part is skipped, with its reason printed
-        return f"{PG_URL}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-    finally:
-        admin.dispose()
-    return None
-
-
-@contextmanager
-def fresh_postgres() -> Iterator[str]:
-    """A uniquely named database, dropped at the end (as tests/conftest.py does)."""
-    admin = sa.create_engine(normalize_database_url(PG_URL), isolation_level="AUTOCOMMIT")
-    name = f"overdue_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def bench_guard(accounts: int, runs: int, checks: int = 200_000) -> dict[str, Any]:
     config = load_configuration(PROJECT_ROOT / "configs")
     pure = bench_checks(config, checks, runs)
@@ -300,10 +268,10 @@ def bench_guard(accounts: int, runs: int, checks: int = 200_000) -> dict[str, An
     with tempfile.TemporaryDirectory() as folder:
         print(f"SQLite: {accounts:,} accounts")
         stores["SQLite"] = bench_store(f"sqlite:///{Path(folder) / 'bench.db'}", accounts, runs)
-    reason = postgres_unreachable()
+    reason = unreachable(PG_URL)
     if reason is None:
         print(f"PostgreSQL: {accounts:,} accounts")
-        with fresh_postgres() as url:
+        with fresh_postgres(PG_URL) as url:
             stores["PostgreSQL"] = bench_store(url, accounts, runs)
     else:
         print(f"PostgreSQL skipped, not reachable: {reason}")

@@ -6,6 +6,7 @@ import typer
 
 from overdue.cli import (
     audit,
+    bench,
     casework,
     compliance,
     contacts,
@@ -43,6 +44,7 @@ for sub, name in (
     (report.report_app, "report"),
     (pii.pii_app, "pii"),
     (webhooks.webhooks_app, "webhooks"),
+    (bench.bench_app, "bench"),
 ):
     app.add_typer(sub, name=name)
 

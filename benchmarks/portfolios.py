@@ -1,0 +1,204 @@
+"""Benchmark portfolios: built once per (accounts, seed) into a template, copied for every measured run.
+
+Every run must start from the same state, and a used database cannot be reset: the audit table is append-only
+by trigger. So a run never touches the template; it works on a copy (a file copy on SQLite, `CREATE DATABASE
+... TEMPLATE` on PostgreSQL) that is dropped afterwards. Each template carries a stamp (the migration head and a
+hash of the portfolio generator's source); a template with another stamp is rebuilt, so a run never measures
+yesterday's schema or yesterday's synthetic data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+import sqlalchemy as sa
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+
+from benchmarks import postgres
+from overdue.runtime import build_runtime
+from overdue.settings import Settings, normalize_database_url
+from overdue.sim import portfolio as generator
+from overdue.sim.portfolio import PortfolioSpec, generate_portfolio
+from overdue.store.db import get_engine, session_scope
+from overdue.store.migrate import head_revision, upgrade
+from overdue.store.sealed import new_key
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    accounts: int
+    seed: int
+    start: date
+
+    @property
+    def label(self) -> str:
+        return f"{self.accounts}_s{self.seed}"
+
+
+class TemplateStore(Protocol):
+    """Where templates live and how they are copied: one implementation per database."""
+
+    database: str  # "sqlite" or "postgresql", with the version
+
+    def stamp(self, portfolio: Portfolio) -> str | None: ...
+
+    def build_target(self, portfolio: Portfolio) -> str: ...
+
+    def publish(self, portfolio: Portfolio, built: str, stamp: str) -> None: ...
+
+    def copy(self, portfolio: Portfolio, role: str) -> str: ...
+
+    def discard(self, url: str) -> None: ...
+
+
+class SqliteTemplates:
+    """Templates as files `portfolio-{N}-s{seed}.db` in a folder; copies under `runs/` beside them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.database = f"sqlite {sqlite3.sqlite_version}"
+
+    def _path(self, portfolio: Portfolio) -> Path:
+        return self.folder / f"portfolio-{portfolio.accounts}-s{portfolio.seed}.db"
+
+    def _stamp_path(self, portfolio: Portfolio) -> Path:
+        return self._path(portfolio).with_suffix(".stamp")
+
+    def stamp(self, portfolio: Portfolio) -> str | None:
+        stamp = self._stamp_path(portfolio)
+        return stamp.read_text().strip() if stamp.exists() and self._path(portfolio).exists() else None
+
+    def build_target(self, portfolio: Portfolio) -> str:
+        path = self._path(portfolio).with_suffix(".building.db")
+        _remove_sqlite(path)
+        return f"sqlite:///{path}"
+
+    def publish(self, portfolio: Portfolio, built: str, stamp: str) -> None:
+        engine = get_engine(built)
+        with engine.begin() as connection:
+            connection.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        engine.dispose()  # the last connection closing removes the (now empty) WAL: the .db file is complete
+        path = Path(make_url(built).database or "")
+        if Path(f"{path}-wal").exists():
+            raise RuntimeError(f"{path}-wal is still there after the checkpoint: is another process using {path}?")
+        self._stamp_path(portfolio).unlink(missing_ok=True)
+        os.replace(path, self._path(portfolio))
+        self._stamp_path(portfolio).write_text(stamp + "\n")
+
+    def copy(self, portfolio: Portfolio, role: str) -> str:
+        source = self._path(portfolio)
+        get_engine(f"sqlite:///{source}").dispose()
+        target = self.folder / "runs" / f"{source.stem}-{role}-{uuid.uuid4().hex[:6]}.db"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return f"sqlite:///{target}"
+
+    def discard(self, url: str) -> None:
+        get_engine(url).dispose()
+        _remove_sqlite(Path(make_url(url).database or ""))
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+class PostgresTemplates:
+    """Templates as databases `{prefix}_{N}_s{seed}` on the server of `url`; copies `{template}_{role}_{hex}`."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.url = normalize_database_url(url)
+        self.prefix = prefix
+        self.database = f"postgresql {postgres.server_version(self.url)}"
+
+    def _name(self, portfolio: Portfolio) -> str:
+        return f"{self.prefix}_{portfolio.label}"
+
+    def stamp(self, portfolio: Portfolio) -> str | None:
+        return postgres.comment(self.url, self._name(portfolio))
+
+    def build_target(self, portfolio: Portfolio) -> str:
+        name = f"{self._name(portfolio)}_building"
+        postgres.drop(self.url, name)  # what an interrupted build left
+        return postgres.create(self.url, name)
+
+    def publish(self, portfolio: Portfolio, built: str, stamp: str) -> None:
+        postgres.drop(self.url, self._name(portfolio))
+        postgres.rename(self.url, make_url(built).database or "", self._name(portfolio))
+        postgres.set_comment(self.url, self._name(portfolio), stamp)
+
+    def copy(self, portfolio: Portfolio, role: str) -> str:
+        template = self._name(portfolio)
+        get_engine(postgres.database_url(self.url, template)).dispose()  # a copy needs the template unused
+        return postgres.create(self.url, f"{template}_{role}_{uuid.uuid4().hex[:6]}", template=template)
+
+    def discard(self, url: str) -> None:
+        postgres.drop(self.url, make_url(url).database or "")
+
+
+def templates_for(url: str, prefix: str = "overdue_bench") -> TemplateStore:
+    """SQLite URLs name a file whose folder holds the templates and copies; any other URL names the server."""
+    parsed = make_url(normalize_database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return SqliteTemplates(Path(parsed.database or ".").resolve().parent)
+    if parsed.get_backend_name() == "postgresql":
+        return PostgresTemplates(url, prefix)
+    raise ValueError(f"unsupported database for the benchmark: {parsed.get_backend_name()}")
+
+
+def data_keys(folder: Path) -> str:
+    """OVERDUE_DATA_KEYS when set; otherwise a key kept in `folder`, so that a template built today is sealed
+    under the key a run uses tomorrow (PostgreSQL refuses to start without keys)."""
+    configured = os.environ.get("OVERDUE_DATA_KEYS")
+    if configured:
+        return configured
+    path = folder / "data.key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as stream:
+            stream.write(new_key() + "\n")
+    return path.read_text(encoding="ascii").strip()
+
+
+def ensure_template(
+    store: TemplateStore,
+    portfolio: Portfolio,
+    keys: str,
+    rebuild: bool = False,
+    on_chunk: Callable[[int], None] | None = None,
+) -> float | None:
+    """Reuse the template when its stamp is current; otherwise build it. Returns the seconds the build took,
+    or None when the template was reused."""
+    stamp = template_stamp()
+    if not rebuild and store.stamp(portfolio) == stamp:
+        return None
+    started = time.perf_counter()
+    target = store.build_target(portfolio)
+    upgrade(target)
+    runtime = build_runtime(Settings(database_url=target, data_keys=SecretStr(keys)), target)
+    with session_scope(target) as session:
+        spec = PortfolioSpec(accounts=portfolio.accounts, seed=portfolio.seed, start=portfolio.start)
+        generate_portfolio(session, spec, runtime.vault, on_chunk=on_chunk)
+    get_engine(target).dispose()
+    store.publish(portfolio, target, stamp)
+    return time.perf_counter() - started
+
+
+def template_stamp() -> str:
+    """What a template must have been built with to be reused: the schema's migration head and the portfolio
+    generator's source."""
+    source = hashlib.sha256(inspect.getsource(generator).encode()).hexdigest()[:12]
+    return f"schema {head_revision()}, generator {source}"
