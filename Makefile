@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# Python 3.11's bundled pip (23.x) rejects the lock: it takes prefect's `sqlalchemy[asyncio]` for an
+	# unpinned requirement. A pinned newer pip reads it as one resolution.
+	$(BIN)/python -m pip install --quiet "pip==25.3"
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
