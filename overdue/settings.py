@@ -49,6 +49,14 @@ class Settings(BaseSettings):
         description="TrueType font (glyf outlines) embedded in letter PDFs; it must cover every customer's script.",
     )
     shard_size: int = Field(default=10_000, gt=0, description="Accounts per shard (one task run) in the daily cycle.")
+    task_runner: Literal["sequential", "dask"] = Field(
+        default="sequential",
+        description="How a cycle's shards run: one after another in the flow's process, or on a Dask cluster.",
+    )
+    dask_address: str | None = Field(
+        default=None, description="The Dask scheduler to use (tcp://host:8786); unset: a local cluster per cycle."
+    )
+    dask_workers: int = Field(default=2, gt=0, description="Worker processes of the local Dask cluster.")
     portfolio_time_zone: str = Field(
         default="UTC", description="IANA zone the business date and the deployments' schedules are read in."
     )
