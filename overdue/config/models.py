@@ -134,7 +134,7 @@ class Strategy(Strict):
     vulnerability_review: Review = Review(role="specialist", sla_hours=48)
     inbound_replies: Review = Review(role="ops", sla_hours=24)  # replies a person must read (hardship, ...)
 
-    @cached_property
+    @property  # not cached: model_copy(update=...) would carry a stale value over
     def flags_used(self) -> frozenset[str]:
         """The flags any stage or escalation condition tests: the cycle loads only these (usually none)."""
         conditions = [stage.when for stage in self.stages] + [rule.when for rule in self.escalation.rules]
