@@ -5,6 +5,7 @@
 `python -m benchmarks email --help`).
 `cycle`: one daily cycle over N accounts against the issue-3 targets (same as `overdue bench cycle`; see
 `python -m benchmarks cycle --help`).
+`simulate`: `overdue simulate --accounts 10000 --days 180` against its 3-minute target (benchmarks/simulate.py).
 
 `demo` prints the wall time of each run, the median over runs, and the median time per simulated day,
 with the machine they ran on. Each run uses a fresh SQLite database in a temporary folder.
@@ -125,13 +126,12 @@ def main() -> None:
         bench_app(args=sys.argv[1:], prog_name="python -m benchmarks")
         return
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument(
-        "benchmark", choices=["demo", "guard", "letters", "email", "sms", "cycle"], nargs="?", default="demo"
-    )
-    parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard)")
-    parser.add_argument("--days", type=int, default=90, help="demo only")
+    benchmarks = ["demo", "guard", "letters", "email", "sms", "cycle", "simulate"]
+    parser.add_argument("benchmark", choices=benchmarks, nargs="?", default="demo")
+    parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard); simulate: 10000")
+    parser.add_argument("--days", type=int, help="demo: 90; simulate: 180")
     parser.add_argument("--letters", type=int, default=100, help="letters per language (letters benchmark)")
-    parser.add_argument("--runs", type=int, help="demo and letters: 3; guard: 5")
+    parser.add_argument("--runs", type=int, help="demo, letters and simulate: 3; guard: 5")
     args = parser.parse_args()
     if args.benchmark == "cycle":
         parser.error("`cycle` takes its own options after it: python -m benchmarks cycle --help")
@@ -141,8 +141,12 @@ def main() -> None:
         result = bench_guard(args.accounts or 5000, args.runs or 5)
     elif args.benchmark == "letters":
         result = bench_letters(args.letters, args.runs or 3)
+    elif args.benchmark == "simulate":
+        from benchmarks.simulate import bench_simulate
+
+        result = bench_simulate(args.accounts or 10_000, args.days or 180, args.runs or 3)
     else:
-        result = bench_demo(args.accounts or 2000, args.days, args.runs or 3)
+        result = bench_demo(args.accounts or 2000, args.days or 90, args.runs or 3)
     print(json.dumps(result, indent=2))
 
 

@@ -16,6 +16,7 @@ from prefect.artifacts import (
 )
 from prefect.runtime import flow_run
 
+from flows.runners import cycle_task_runner, runs_concurrently
 from flows.summary import merge_counts
 from overdue.settings import get_settings
 from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, plan_shards
@@ -31,7 +32,7 @@ def run_name() -> str:
     return f"cycle-{as_of}"
 
 
-@flow(name="daily-cycle", flow_run_name=run_name)
+@flow(name="daily-cycle", flow_run_name=run_name, task_runner=cycle_task_runner(get_settings()))
 def daily_cycle(
     as_of: date | None = None, now: datetime | None = None, database_url: DatabaseUrl = None
 ) -> dict[str, Any]:
@@ -43,14 +44,8 @@ def daily_cycle(
     shards = plan_shards(database_url, as_of)
     progress = create_progress_artifact(0.0, key="daily-cycle-progress", description=f"Shards done, cycle {as_of}")
     assert isinstance(progress, UUID)  # called from a sync flow, Prefect's sync/async helper returns the id
-    results: list[tuple[tuple[int, int], dict[str, Any]]] = []
-    for number in range(1, len(shards) + 1):
-        result = cycle_shard(database_url, as_of, now, number)
-        if result is None:
-            break  # other workers did (or are doing) the rest of the date
-        low, high = result.pop("shard")
-        results.append(((low, high), result))
-        update_progress_artifact(progress, 100.0 * number / len(shards))
+    run_shards = cycle_shards_side_by_side if runs_concurrently() else cycle_shards_in_turn
+    results = run_shards(database_url, as_of, now, len(shards), progress)
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(results)}
     summary |= merge_counts(result for _, result in results)
     summary["dispatch"] = dispatch_outbox(database_url, now)
@@ -59,6 +54,39 @@ def daily_cycle(
     )
     create_table_artifact(shard_table(results), key="daily-cycle-shards", description=f"Per shard, cycle {as_of}")
     return summary
+
+
+ShardResults = list[tuple[tuple[int, int], dict[str, Any]]]
+
+
+def cycle_shards_in_turn(
+    database_url: DatabaseUrl, as_of: date, now: datetime, count: int, progress: UUID
+) -> ShardResults:
+    results: ShardResults = []
+    for number in range(1, count + 1):
+        result = cycle_shard(database_url, as_of, now, number)
+        if result is None:
+            break  # other workers did (or are doing) the rest of the date
+        low, high = result.pop("shard")
+        results.append(((low, high), result))
+        update_progress_artifact(progress, 100.0 * number / count)
+    return results
+
+
+def cycle_shards_side_by_side(
+    database_url: DatabaseUrl, as_of: date, now: datetime, count: int, progress: UUID
+) -> ShardResults:
+    """One task run per shard, all submitted at once: each claims a shard nobody holds, in whichever worker
+    process it lands. Returns them in shard order; a task that found none left (another worker's) adds none."""
+    futures = [cycle_shard.submit(database_url, as_of, now, number) for number in range(1, count + 1)]
+    results: ShardResults = []
+    for done, future in enumerate(futures, start=1):
+        result = future.result()
+        update_progress_artifact(progress, 100.0 * done / count)
+        if result is not None:
+            low, high = result.pop("shard")
+            results.append(((low, high), result))
+    return sorted(results, key=lambda item: item[0])
 
 
 def shard_table(results: list[tuple[tuple[int, int], dict[str, Any]]]) -> list[dict[str, Any]]:

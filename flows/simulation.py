@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from pydantic import SecretStr
@@ -35,6 +36,15 @@ class SimulationResult:
     payments: int = 0
     offers_accepted: int = 0
     tasks_decided: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase: where a slow run spent it
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        started = perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + perf_counter() - started
 
 
 @contextmanager
@@ -63,24 +73,26 @@ def run_simulation(
     for arm in (champion, *(c.strategy for c in experiment.challengers)):
         runtime.config.strategy_for(arm)  # an unknown strategy fails here, before anything is written
     url = runtime.database_url
-    with session_scope(url) as session:
+    result = SimulationResult(accounts=accounts, days=days)
+    with session_scope(url) as session, result.timed("portfolio"):
         if session.exec(select(col(Account.id)).limit(1)).first() is not None:
             raise RuntimeError(
                 "the database already holds accounts; simulate into an empty database (overdue demo --fresh)"
             )
         spec = PortfolioSpec(accounts=accounts, seed=seed, start=start, champion=champion, experiment=experiment)
         generate_portfolio(session, spec, runtime.vault)
-    result = SimulationResult(accounts=accounts, days=days)
     with in_process_flows():
         for offset in range(days):
             day = start + timedelta(days=offset)
-            daily_cycle(as_of=day, now=datetime.combine(day, time(), tzinfo=UTC), database_url=SecretStr(url))
+            with result.timed("cycle"):
+                daily_cycle(as_of=day, now=datetime.combine(day, time(), tzinfo=UTC), database_url=SecretStr(url))
             with session_scope(url) as session:
-                for hour in DISPATCH_HOURS:
-                    dispatch_due(
-                        session, runtime.config, runtime.channel, datetime.combine(day, time(hour), tzinfo=UTC)
-                    )
-                outcome = simulate_day(session, runtime, model, seed, day)
+                with result.timed("dispatch"):
+                    for hour in DISPATCH_HOURS:
+                        at = datetime.combine(day, time(hour), tzinfo=UTC)
+                        dispatch_due(session, runtime.config, runtime.channel, at)
+                with result.timed("customers_and_staff"):
+                    outcome = simulate_day(session, runtime, model, seed, day)
             result.payments += outcome.payments
             result.offers_accepted += outcome.offers_accepted
             result.tasks_decided += outcome.tasks_decided

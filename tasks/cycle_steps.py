@@ -25,7 +25,6 @@ from overdue.services import dispatch, shard_cycle
 from overdue.store.db import session_scope
 
 Shard = tuple[int, int]
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
 DatabaseUrl = SecretStr | None
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,6 +41,12 @@ def step(name: str, task_run_name: str | None = None, retries: int = 0) -> Calla
         retry_delay_seconds=10,
         tags=["overdue", "daily-cycle"],
     )
+
+
+def worker_name() -> str:
+    """host:pid of the process doing the work, asked at the time: on Dask a task travels pickled by value,
+    so a module constant would carry the submitting process's pid to every worker."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @contextmanager
@@ -66,7 +71,7 @@ def cycle_shard(database_url: DatabaseUrl, as_of: date, now: datetime, number: i
     (Dispatch is not retried: a provider may have accepted a message before the failure, so a person should
     look.)"""
     with unit_of_work(database_url) as (runtime, session):
-        done = shard_cycle.run_next_shard(session, runtime, as_of, now, WORKER)
+        done = shard_cycle.run_next_shard(session, runtime, as_of, now, worker_name())
     if done is None:
         return None
     (low, high), result = done

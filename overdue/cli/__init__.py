@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from overdue.cli import (
+    accounts,
     audit,
     bench,
     casework,
@@ -33,6 +34,7 @@ for sub, name in (
     (casework.tasks_app, "tasks"),
     (casework.offers_app, "offers"),
     (casework.holds_app, "holds"),
+    (accounts.accounts_app, "accounts"),
     (casework.disputes_app, "disputes"),
     (contacts.contacts_app, "contacts"),
     (setup.config_app, "config"),

@@ -133,10 +133,13 @@ def holds_add(
     database_url: DatabaseOption = None,
 ) -> None:
     """Place a hold: queued messages are cancelled now and the cycle leaves the account alone."""
+    from overdue.domain.flags import PAUSE
     from overdue.services.holds import DISPUTE, HoldError, place_hold
 
     if kind == DISPUTE:
         raise fail("Record a dispute with `overdue disputes open`: it needs the date received and how.")
+    if kind == PAUSE:
+        raise fail("Pause an account with `overdue accounts pause`: its days and cadence stop with it.")
     now = utcnow()
     with refusing(HoldError), unit_of_work(database_url) as (_, session):
         hold = place_hold(session, account_id, kind, reason, user, now.date(), now, until.date() if until else None)

@@ -8,11 +8,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from overdue.domain.flags import FLAGS
 from overdue.domain.money import to_minor
 
 Channel = Literal["sms", "email", "voice", "letter"]
 CHANNELS: tuple[Channel, ...] = ("sms", "email", "voice", "letter")
 FACT_STAGES = ("closed", "legal", "plan")  # decided by facts, never by conditions
+CURRENT = "current"  # where an account no stage's conditions match belongs
 
 
 class Strict(BaseModel):
@@ -36,13 +38,50 @@ class Amounts(Strict):
 
 
 class Condition(Strict):
-    """Conditions AND together; an empty condition always matches."""
+    """Conditions AND together; an empty condition always matches. Bounds are inclusive. `flags`: every one
+    must be set; `not_flags`: none may be (overdue/domain/flags.py lists them)."""
 
     dpd_min: int | None = None
     dpd_max: int | None = None
     balance_min: Amounts | None = None
-    broken_plans_min: int | None = None
+    balance_max: Amounts | None = None
+    broken_plans_min: int | None = Field(default=None, ge=0)
+    broken_plans_max: int | None = Field(default=None, ge=0)
     stage_in: tuple[str, ...] | None = None
+    flags: tuple[str, ...] = ()
+    not_flags: tuple[str, ...] = ()
+
+    @field_validator("flags", "not_flags")
+    @classmethod
+    def _known_flags(cls, flags: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [flag for flag in flags if flag not in FLAGS]
+        if unknown:
+            raise ValueError(f"unknown flag(s) {', '.join(unknown)} (one of {', '.join(FLAGS)})")
+        if len(set(flags)) != len(flags):
+            raise ValueError("a flag may be listed once")
+        return flags
+
+    @model_validator(mode="after")
+    def _satisfiable(self) -> Condition:
+        """A condition no account can meet is a typo, not a strategy: refuse it at load."""
+        if self.dpd_min is not None and self.dpd_max is not None and self.dpd_min > self.dpd_max:
+            raise ValueError(f"dpd_min {self.dpd_min} is above dpd_max {self.dpd_max}")
+        low, high = self.broken_plans_min, self.broken_plans_max
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"broken_plans_min {low} is above broken_plans_max {high}")
+        if self.balance_min is not None and self.balance_max is not None:
+            for currency, minimum in self.balance_min.minor.items():
+                maximum = self.balance_max.get(currency)
+                if maximum is not None and minimum > maximum:
+                    raise ValueError(f"balance_min is above balance_max for {currency}")
+        both = sorted(set(self.flags) & set(self.not_flags))
+        if both:
+            raise ValueError(f"{', '.join(both)} in both flags and not_flags")
+        return self
+
+    @property
+    def flags_used(self) -> frozenset[str]:
+        return frozenset(self.flags) | frozenset(self.not_flags)
 
 
 class StageRule(Strict):
@@ -95,10 +134,22 @@ class Strategy(Strict):
     vulnerability_review: Review = Review(role="specialist", sla_hours=48)
     inbound_replies: Review = Review(role="ops", sla_hours=24)  # replies a person must read (hardship, ...)
 
+    @property  # not cached: model_copy(update=...) would carry a stale value over
+    def flags_used(self) -> frozenset[str]:
+        """The flags any stage or escalation condition tests: the cycle loads only these (usually none)."""
+        conditions = [stage.when for stage in self.stages] + [rule.when for rule in self.escalation.rules]
+        return frozenset().union(*(condition.flags_used for condition in conditions))
+
     @model_validator(mode="after")
     def _consistent(self) -> Strategy:
         names = [stage.name for stage in self.stages]
-        known = set(names) | set(FACT_STAGES)
+        known = set(names) | set(FACT_STAGES) | {CURRENT}
+        conditions = [(f"stages.{n}.when", stage.when) for n, stage in enumerate(self.stages)]
+        conditions += [(f"escalation.rules.{n}.when", rule.when) for n, rule in enumerate(self.escalation.rules)]
+        for key, condition in conditions:
+            unknown = sorted(set(condition.stage_in or ()) - known)
+            if unknown:
+                raise ValueError(f"{key}.stage_in: unknown stage(s) {', '.join(unknown)} (stages: {sorted(known)})")
         for stage in self.cadence:
             if stage not in known:
                 raise ValueError(f"cadence for unknown stage '{stage}' (stages: {sorted(known)})")

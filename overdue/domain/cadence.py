@@ -29,3 +29,12 @@ def next_step_date(steps: Sequence[CadenceStep], anchor: date, today: date) -> d
         if when > today:
             return when
     return None
+
+
+def anchor_for(natural: date, anchor_on: date | None, stage_entered_on: date | None) -> date:
+    """The date a stage's cadence counts from: its natural anchor (the due date for reminders, the day
+    negotiation began), unless the account was re-anchored (overdue/services/reanchor.py) after it entered
+    the stage it is in. A re-anchor from an earlier stage no longer applies."""
+    if anchor_on is not None and stage_entered_on is not None and anchor_on >= stage_entered_on:
+        return anchor_on
+    return natural

@@ -21,6 +21,7 @@ class AccountFacts:
     currency: str
     broken_plans: int = 0
     has_active_plan: bool = False
+    flags: frozenset[str] = frozenset()  # overdue/domain/flags.py; loaded only when a condition tests one
 
 
 def days_past_due(due_date: date, as_of: date) -> int:
@@ -28,11 +29,15 @@ def days_past_due(due_date: date, as_of: date) -> int:
 
 
 def matches(condition: Condition, facts: AccountFacts) -> bool:
+    """Every stated condition holds (AND). A balance bound without a figure for the account's currency
+    fails: a threshold nobody set for that money is not met by default."""
     if condition.dpd_min is not None and facts.dpd < condition.dpd_min:
         return False
     if condition.dpd_max is not None and facts.dpd > condition.dpd_max:
         return False
     if condition.broken_plans_min is not None and facts.broken_plans < condition.broken_plans_min:
+        return False
+    if condition.broken_plans_max is not None and facts.broken_plans > condition.broken_plans_max:
         return False
     if condition.stage_in is not None and facts.stage not in condition.stage_in:
         return False
@@ -40,7 +45,13 @@ def matches(condition: Condition, facts: AccountFacts) -> bool:
         threshold = condition.balance_min.get(facts.currency)
         if threshold is None or facts.balance_minor < threshold:
             return False
-    return True
+    if condition.balance_max is not None:
+        ceiling = condition.balance_max.get(facts.currency)
+        if ceiling is None or facts.balance_minor > ceiling:
+            return False
+    if condition.flags and not facts.flags.issuperset(condition.flags):
+        return False
+    return not (condition.not_flags and not facts.flags.isdisjoint(condition.not_flags))
 
 
 def classify(facts: AccountFacts, strategy: Strategy) -> str:

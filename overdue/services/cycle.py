@@ -22,6 +22,7 @@ from overdue.domain.offers import propose_installment_plan
 from overdue.domain.plans import BROKEN, KEPT, InstallmentState, plan_status
 from overdue.domain.stages import AccountFacts, classify, days_past_due
 from overdue.services.audit import SYSTEM, audit_row, record_many, stage_changed
+from overdue.services.condition_facts import ConditionFacts, load_condition_facts
 from overdue.services.outreach import cancel_queued
 from overdue.store.bulk import insert_returning_ids, update_by_id
 from overdue.store.tables import Account, Customer, Hold, HumanTask, Installment, LegalCase, Offer, PaymentPlan
@@ -84,9 +85,14 @@ def classify_accounts(
     on_plan = active_plans(session, shard)
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
+    extra = load_condition_facts(session, config, as_of, shard)
     for account_id, stage, due_date, balance, currency, broken, arm in rows:
         dpd = days_past_due(due_date, as_of)
-        facts = AccountFacts(stage, dpd, balance, currency, broken, account_id in on_plan)
+        if account_id in extra.pauses:
+            if extra.paused_on(account_id, as_of):
+                continue  # a paused account keeps its stage (overdue/domain/pauses.py)
+            dpd = extra.dpd(account_id, dpd, due_date, as_of)
+        facts = AccountFacts(stage, dpd, balance, currency, broken, account_id in on_plan, extra.flags_of(account_id))
         new_stage = classify(facts, config.strategy_for(arm))
         result.evaluated += 1
         if new_stage != stage:
@@ -141,6 +147,8 @@ def monitor_plans(
     ).all()
     if not plans:
         return results
+    extra = load_condition_facts(session, config, as_of, shard, with_flags=False)
+    plans = [plan for plan in plans if not extra.paused_on(plan.account_id, as_of)]  # judged after the pause
     schedule: dict[int, list[InstallmentState]] = defaultdict(list)
     for item in session.scalars(sa.select(Installment).where(col(Installment.plan_id).in_([p.id for p in plans]))):
         schedule[item.plan_id].append(InstallmentState(item.seq, item.due_date, item.amount_minor, item.paid_minor))
@@ -255,8 +263,9 @@ def propose_escalations(
     """Open a legal-approval task for each account its strategy's escalation rules select (one query per
     strategy arm, each with its own cool-off). Never escalates itself."""
     tasks: list[dict[str, Any]] = []
+    extra = load_condition_facts(session, config, as_of, shard)
     for arm, strategy in config.strategies.items():
-        tasks += _escalation_tasks(session, config, arm, strategy.escalation, as_of, now, shard)
+        tasks += _escalation_tasks(session, config, arm, strategy.escalation, as_of, now, shard, extra)
     if tasks:
         session.execute(sa.insert(HumanTask), tasks)
         record_many(
@@ -279,6 +288,7 @@ def _escalation_tasks(
     as_of: date,
     now: datetime,
     shard: tuple[int, int],
+    extra: ConditionFacts,
 ) -> list[dict[str, Any]]:
     cooldown_start = now - timedelta(days=escalation.review_cooldown_days)
     recent_or_open_task = accounts_in_shard(
@@ -313,7 +323,9 @@ def _escalation_tasks(
     for account_id, stage, dpd, balance, currency, broken, due_date, jurisdiction in rows:
         if account_id in skip:
             continue
-        rule = escalation_rule(AccountFacts(stage, dpd, balance, currency, broken), escalation)
+        dpd = extra.dpd(account_id, dpd, due_date, as_of)  # paused days do not count
+        facts = AccountFacts(stage, dpd, balance, currency, broken, flags=extra.flags_of(account_id))
+        rule = escalation_rule(facts, escalation)
         time_bar = config.policy(jurisdiction).time_bar
         if rule is None or is_time_barred(due_date, as_of, time_bar.years):
             continue

@@ -10,13 +10,12 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from overdue.domain.flags import DISPUTE as DISPUTE  # re-exported: callers import it from here
+from overdue.domain.flags import HOLD_KINDS
 from overdue.services.audit import record
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import cancel_queued
 from overdue.store.tables import Account, Hold
-
-DISPUTE = "dispute"
-HOLD_KINDS = ("dispute", "complaint", "hardship", "breathing_space", "bankruptcy", "deceased", "attorney", "cease")
 
 
 class HoldError(ValueError):
@@ -37,6 +36,26 @@ def place_hold(
     """`details` go into the audit record; a dispute is also recorded as `dispute.opened` with them."""
     if kind not in HOLD_KINDS:
         raise HoldError(f"unknown hold kind '{kind}' (one of {', '.join(HOLD_KINDS)})")
+    hold = new_hold(session, account_id, kind, reason, user, starts_on, now, ends_on)
+    if kind == DISPUTE:
+        record(session, "dispute.opened", user, now, account_id, hold_id=hold.id, reason=hold.reason, **(details or {}))
+    if starts_on <= now.date():
+        cancel_queued(session, account_id, f"{kind} hold", user, now)
+        withdraw_open_escalations(session, account_id, f"{kind} hold", user, now)
+    return hold
+
+
+def new_hold(
+    session: Session,
+    account_id: int,
+    kind: str,
+    reason: str,
+    user: str,
+    starts_on: date,
+    now: datetime,
+    ends_on: date | None = None,
+) -> Hold:
+    """The hold row and its `hold.placed` record, checked; what stops because of it is the caller's to do."""
     if not reason.strip():
         raise HoldError("a reason is required")
     if ends_on is not None and ends_on < starts_on:
@@ -54,12 +73,8 @@ def place_hold(
     )
     session.add(hold)
     session.flush()
-    record(session, "hold.placed", user, now, account_id, hold_id=hold.id, hold_kind=kind, reason=hold.reason)
-    if kind == DISPUTE:
-        record(session, "dispute.opened", user, now, account_id, hold_id=hold.id, reason=hold.reason, **(details or {}))
-    if starts_on <= now.date():
-        cancel_queued(session, account_id, f"{kind} hold", user, now)
-        withdraw_open_escalations(session, account_id, f"{kind} hold", user, now)
+    dates = {"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat() if ends_on else None}
+    record(session, "hold.placed", user, now, account_id, hold_id=hold.id, hold_kind=kind, reason=hold.reason, **dates)
     return hold
 
 

@@ -19,13 +19,15 @@ from overdue.channels.templates import TemplateRenderer
 from overdue.config import Configuration
 from overdue.config.models import CadenceStep
 from overdue.domain import stages
-from overdue.domain.cadence import next_step_date, step_due
+from overdue.domain.cadence import anchor_for, next_step_date, step_due
 from overdue.domain.contact_window import planned_send_at
 from overdue.domain.escalation import is_time_barred
 from overdue.domain.guard import Proposal, check_contact
+from overdue.domain.pauses import shifted_anchor
 from overdue.domain.plans import InstallmentState, next_unpaid
 from overdue.domain.sms import oversize
 from overdue.services.audit import SMS_TOO_LONG, SYSTEM, audit_row, record_many, sms_too_long_row
+from overdue.services.condition_facts import load_condition_facts
 from overdue.services.contact_guard import blocked_row, load_facts, open_vulnerability_reviews, purpose_of
 from overdue.services.locate import plan_locate_messages
 from overdue.services.validation_notices import DueContact, plan_validation_notices
@@ -94,6 +96,8 @@ def plan_outreach(
             )
         )
     ]
+    extra = load_condition_facts(session, config, as_of, shard, with_flags=False)
+    rows = [(account, customer) for account, customer in rows if not extra.paused_on(account.id, as_of)]
     if not rows:
         return counts
     account_ids = [account.id for account, _ in rows]
@@ -115,8 +119,9 @@ def plan_outreach(
             if account.next_action_on is not None:
                 next_actions.append({"id": account.id, "next_action_on": None})
             continue
-        step = step_due(steps, anchor, as_of, strategy.catch_up_days)
-        next_action = next_step_date(steps, anchor, as_of)
+        counted_from = shifted_anchor(anchor, steps, extra.pauses.get(account.id, ()), as_of)  # after pauses
+        step = step_due(steps, counted_from, as_of, strategy.catch_up_days)
+        next_action = next_step_date(steps, counted_from, as_of)
         if next_action != account.next_action_on:  # most accounts' next step has not moved: no write
             next_actions.append({"id": account.id, "next_action_on": next_action})
         if step is None:
@@ -222,7 +227,7 @@ def _queue_new(session: Session, planned: list[dict[str, Any]], now: datetime) -
 
 def _anchor(stage: str, account: AccountLike, schedule: list[InstallmentState] | None) -> tuple[date | None, Any]:
     if stage == stages.REMINDER:
-        return account.due_date, None
+        return anchor_for(account.due_date, account.anchor_on, account.stage_entered_on), None
     if stage == stages.NEGOTIATION:
         return account.stage_entered_on, None
     if stage == stages.PLAN and schedule:

@@ -17,6 +17,7 @@ from overdue.domain.plans import InstallmentState, apply_to_installments
 from overdue.services.audit import record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import cancel_queued
+from overdue.services.reanchor import reanchor_after_payment
 from overdue.store.bulk import chunked
 from overdue.store.tables import Account, Customer, Installment, Payment, PaymentPlan
 
@@ -117,6 +118,7 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
         withdraw_open_escalations(session, account.id, "paid in full", actor, now)  # type: ignore[arg-type]
     elif account.stage == stages.PLAN:
         account.next_action_on = payment.received_on  # re-anchor the plan cadence on the next unpaid installment
+    reanchor_after_payment(session, config, account, payment.received_on, actor, now)  # type: ignore[arg-type]
     session.add(account)
     session.flush()
     return closed

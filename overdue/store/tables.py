@@ -108,6 +108,9 @@ class Account(SQLModel, table=True):
     stage: str = Field(default="current", max_length=16)
     stage_entered_on: date | None = None
     next_action_on: date | None = Field(default=None, description="Customer-local date of the next step")
+    anchor_on: date | None = Field(
+        default=None, description="Re-anchored cadence: the stage entered on or before it counts its steps from it"
+    )
     broken_plans: int = 0
     strategy_arm: str = Field(default="default", max_length=32)
     version: int = 0

@@ -39,6 +39,8 @@ class AccountLike(Protocol):
     @property
     def stage_entered_on(self) -> date | None: ...
     @property
+    def anchor_on(self) -> date | None: ...
+    @property
     def strategy_arm(self) -> str: ...
     @property
     def balance_minor(self) -> int: ...
@@ -76,6 +78,7 @@ class AccountView:
     dpd: int
     stage_entered_on: date | None
     next_action_on: date | None
+    anchor_on: date | None
     strategy_arm: str
 
     @property

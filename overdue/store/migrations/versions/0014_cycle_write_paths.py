@@ -9,7 +9,7 @@ A queued message has no provider id and no sent time: the indexes that look mess
 the rows that have them, so queueing writes two index entries fewer per message.
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0013
 Create Date: 2026-11-22
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0008"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
