@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     unsubscribe_secret: SecretStr | None = Field(default=None, description="Signs the unsubscribe link of emails.")
     sendgrid_event_public_key: str | None = Field(default=None, description="Verifies the SendGrid Event Webhook.")
     sendgrid_parse_public_key: str | None = Field(default=None, description="Verifies the SendGrid Inbound Parse.")
+    payment_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of the payment webhook's HMAC-SHA256 signature (POST /webhooks/payments).",
+    )
     webhook_max_age_seconds: int = Field(
         default=300, gt=0, description="A signed webhook older than this (or a duplicate seen longer ago) is a replay."
     )
