@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from overdue.config import Configuration
-from overdue.domain import stages
+from overdue.domain import guard, stages
 from overdue.domain.allocation import Allocation, Balances
 from overdue.domain.plans import InstallmentState, apply_to_installments
 from overdue.domain.stages import AccountFacts, classify, days_past_due
@@ -219,7 +219,7 @@ def _cancel_paid_installment_reminders(session: Session, account_id: int, actor:
         sa.select(col(OutreachMessage.id), col(OutreachMessage.idempotency_key)).where(
             col(OutreachMessage.account_id) == account_id,
             col(OutreachMessage.status) == "queued",
-            col(OutreachMessage.stage) == stages.PLAN,
+            col(OutreachMessage.purpose) == guard.PLAN,
         )
     ).all()
     if not queued:
