@@ -50,8 +50,11 @@ def pay(
 
 def add_plan(session: Session, account: Account, amounts: list[int], first_due: date) -> PaymentPlan:
     plan = PaymentPlan(
-        account_id=account.id, total_minor=sum(amounts), grace_days=5, created_on=first_due - timedelta(days=7)
-    )  # type: ignore[arg-type]
+        account_id=account.id,  # type: ignore[arg-type]
+        total_minor=sum(amounts),
+        grace_days=5,
+        created_on=first_due - timedelta(days=7),
+    )
     session.add(plan)
     session.flush()
     for seq, amount in enumerate(amounts, 1):
@@ -167,8 +170,8 @@ def test_a_reversal_returns_a_closed_legal_account_to_legal(session: Session, ru
     account = add_account(session, "LEGAL", due_date=date(2025, 10, 1))
     task = add_escalation_task(session, account)
     session.add(
-        LegalCase(account_id=account.id, task_id=task.id, balance_minor=107_500, opened_on=DAY, approved_by="x")
-    )  # type: ignore[arg-type]
+        LegalCase(account_id=account.id, task_id=task.id, balance_minor=107_500, opened_on=DAY, approved_by="x")  # type: ignore[arg-type]
+    )
     account.stage = "legal"
     pay(session, runtime, account, "P-legal", 107_500)
     assert account.stage == "closed"
@@ -261,18 +264,24 @@ def test_the_cycle_accrues_interest_and_fees_as_the_policy_says_capped_and_froze
         account.accrued_through = start
         session.add(account)
     place_hold(
-        session, cases["uk-breathing"].id, "breathing_space", "Debt Respite Scheme", "ops", start, midnight(start)
-    )  # type: ignore[arg-type]
+        session,
+        cases["uk-breathing"].id,  # type: ignore[arg-type]
+        "breathing_space",
+        "Debt Respite Scheme",
+        "ops",
+        start,
+        midnight(start),  # type: ignore[arg-type]
+    )
     place_hold(
         session,
-        cases["us-hardship-over"].id,
+        cases["us-hardship-over"].id,  # type: ignore[arg-type]
         "hardship",
         "job loss",
         "ops",
         start - timedelta(days=60),
         midnight(start),
         ends_on=start,
-    )  # type: ignore[arg-type]
+    )
     add_plan(session, cases["cn-plan"], [60_000, 47_500], first_due=DAY + timedelta(days=5))
     session.flush()
     before = {name: (a.interest_minor, a.fees_minor) for name, a in cases.items()}
