@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 
 from flows.summary import merge_counts
 from overdue.settings import get_settings
-from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, plan_shards
+from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, ingest_payments, plan_shards
 
 
 def business_date() -> date:
@@ -40,6 +40,7 @@ def daily_cycle(
     PostgreSQL): each claims shards nobody holds, and every shard is done exactly once."""
     as_of = as_of or business_date()  # a scheduled run passes no date
     now = now or datetime.combine(as_of, time(), tzinfo=UTC)
+    payments = ingest_payments(database_url, now)  # reconciliation first: nobody is reminded of what they paid
     shards = plan_shards(database_url, as_of)
     progress = create_progress_artifact(0.0, key="daily-cycle-progress", description=f"Shards done, cycle {as_of}")
     assert isinstance(progress, UUID)  # called from a sync flow, Prefect's sync/async helper returns the id
@@ -51,7 +52,7 @@ def daily_cycle(
         low, high = result.pop("shard")
         results.append(((low, high), result))
         update_progress_artifact(progress, 100.0 * number / len(shards))
-    summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(results)}
+    summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(results), "payments": payments}
     summary |= merge_counts(result for _, result in results)
     summary["dispatch"] = dispatch_outbox(database_url, now)
     create_markdown_artifact(
@@ -84,7 +85,7 @@ def shard_table(results: list[tuple[tuple[int, int], dict[str, Any]]]) -> list[d
 def summary_markdown(summary: dict[str, Any]) -> str:
     """What an engineer reads on the run's page in the Prefect UI."""
     transitions = summary["stages"].get("transitions", {})
-    steps = ("plan_monitoring", "reminder", "negotiation", "legal", "dispatch")
+    steps = ("payments", "plan_monitoring", "reminder", "negotiation", "legal", "dispatch")
     lines = [
         f"# Daily cycle {summary['as_of']}",
         "",

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "overdue" / "channels" / "letters" / "fonts" / "NotoSansSC-Regular.ttf",
         description="TrueType font (glyf outlines) embedded in letter PDFs; it must cover every customer's script.",
     )
+    payments_inbox: Path | None = Field(
+        default=None, description="Folder of payment CSV files the daily cycle imports first (reconciliation first)."
+    )
     shard_size: int = Field(default=10_000, gt=0, description="Accounts per shard (one task run) in the daily cycle.")
     portfolio_time_zone: str = Field(
         default="UTC", description="IANA zone the business date and the deployments' schedules are read in."
