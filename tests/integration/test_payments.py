@@ -4,6 +4,7 @@ daily accrual with its caps and freezes, held to the domain's arithmetic."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -328,3 +329,38 @@ def test_the_cycle_accrues_interest_and_fees_as_the_policy_says_capped_and_froze
             frozen=False,
         ).interest_minor
     )
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+def test_payments_show_and_reverse_on_the_command_line(sqlite_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from overdue.cli import app
+    from overdue.store.db import session_scope
+    from tests.support import make_runtime
+
+    runtime = make_runtime(sqlite_url)
+    with session_scope(sqlite_url) as session:
+        account = add_account(session, "CLI", due_date=date(2026, 2, 1), jurisdiction="CN", currency="CNY")
+        pay(session, runtime, account, "P-cli", 110_000)
+
+    def invoke(*args: str) -> str:
+        result = CliRunner().invoke(app, [*args, "--database-url", sqlite_url], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    shown = invoke("payments", "show", "A-CLI")
+    assert "credit CN¥25.00" in shown
+    assert "P-cli" in shown
+    assert "CN¥50.00" in shown  # interest first: CN at 37 days past due
+    reversed_ = invoke("payments", "reverse", "P-cli", "--ref", "RET-cli", "--kind", "chargeback", "--as", "ops.li")
+    assert "The account re-opened." in reversed_
+    assert "already recorded" in invoke("payments", "reverse", "P-cli", "--ref", "RET-cli", "--as", "ops.li")
+    ledger = json.loads(invoke("payments", "show", "A-CLI", "--json"))
+    assert (ledger["balance_minor"], ledger["credit_minor"]) == (107_500, 0)
+    assert [(p["payment_ref"], p["amount_minor"]) for p in ledger["payments"]] == [
+        ("P-cli", 110_000),
+        ("RET-cli", -110_000),
+    ]
