@@ -19,7 +19,7 @@ from prefect.runtime import flow_run
 from flows.runners import cycle_task_runner, runs_concurrently
 from flows.summary import merge_counts
 from overdue.settings import get_settings
-from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, plan_shards
+from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, ingest_payments, plan_shards
 
 
 def business_date() -> date:
@@ -41,12 +41,13 @@ def daily_cycle(
     PostgreSQL): each claims shards nobody holds, and every shard is done exactly once."""
     as_of = as_of or business_date()  # a scheduled run passes no date
     now = now or datetime.combine(as_of, time(), tzinfo=UTC)
+    payments = ingest_payments(database_url, now)  # reconciliation first: nobody is reminded of what they paid
     shards = plan_shards(database_url, as_of)
     progress = create_progress_artifact(0.0, key="daily-cycle-progress", description=f"Shards done, cycle {as_of}")
     assert isinstance(progress, UUID)  # called from a sync flow, Prefect's sync/async helper returns the id
     run_shards = cycle_shards_side_by_side if runs_concurrently() else cycle_shards_in_turn
     results = run_shards(database_url, as_of, now, len(shards), progress)
-    summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(results)}
+    summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(results), "payments": payments}
     summary |= merge_counts(result for _, result in results)
     summary["dispatch"] = dispatch_outbox(database_url, now)
     create_markdown_artifact(
@@ -112,7 +113,7 @@ def shard_table(results: list[tuple[tuple[int, int], dict[str, Any]]]) -> list[d
 def summary_markdown(summary: dict[str, Any]) -> str:
     """What an engineer reads on the run's page in the Prefect UI."""
     transitions = summary["stages"].get("transitions", {})
-    steps = ("plan_monitoring", "reminder", "negotiation", "legal", "dispatch")
+    steps = ("payments", "plan_monitoring", "reminder", "negotiation", "legal", "dispatch")
     lines = [
         f"# Daily cycle {summary['as_of']}",
         "",

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "overdue" / "channels" / "letters" / "fonts" / "NotoSansSC-Regular.ttf",
         description="TrueType font (glyf outlines) embedded in letter PDFs; it must cover every customer's script.",
     )
+    payments_inbox: Path | None = Field(
+        default=None, description="Folder of payment CSV files the daily cycle imports first (reconciliation first)."
+    )
     shard_size: int = Field(default=10_000, gt=0, description="Accounts per shard (one task run) in the daily cycle.")
     task_runner: Literal["sequential", "processes", "dask"] = Field(
         default="sequential",
@@ -107,6 +110,10 @@ class Settings(BaseSettings):
     unsubscribe_secret: SecretStr | None = Field(default=None, description="Signs the unsubscribe link of emails.")
     sendgrid_event_public_key: str | None = Field(default=None, description="Verifies the SendGrid Event Webhook.")
     sendgrid_parse_public_key: str | None = Field(default=None, description="Verifies the SendGrid Inbound Parse.")
+    payment_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of the payment webhook's HMAC-SHA256 signature (POST /webhooks/payments).",
+    )
     webhook_max_age_seconds: int = Field(
         default=300, gt=0, description="A signed webhook older than this (or a duplicate seen longer ago) is a replay."
     )

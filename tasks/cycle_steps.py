@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from prefect import Task, task
@@ -22,6 +23,7 @@ from sqlmodel import Session
 
 from overdue.runtime import Runtime, get_runtime
 from overdue.services import dispatch, shard_cycle
+from overdue.services.imports import ImportResult
 from overdue.store.db import session_scope
 
 Shard = tuple[int, int]
@@ -56,6 +58,21 @@ def unit_of_work(database_url: DatabaseUrl) -> Iterator[tuple[Runtime, Session]]
     runtime = get_runtime(url)
     with session_scope(runtime.database_url) as session:
         yield runtime, session
+
+
+@step(name="ingest-payments")
+def ingest_payments(database_url: DatabaseUrl, now: datetime) -> dict[str, int]:
+    """Every payment file in the inbox, each in its own transaction, before anything is planned or sent."""
+    from overdue.services.imports import import_payments
+    from overdue.services.imports.inbox import ingest_inbox
+
+    runtime = get_runtime(database_url.get_secret_value() if database_url else None)
+
+    def import_file(path: Path) -> ImportResult:
+        with session_scope(runtime.database_url) as session:
+            return import_payments(session, runtime.config, path, now)
+
+    return ingest_inbox(runtime.settings.payments_inbox, import_file).as_dict()
 
 
 @step(name="plan-shards")

@@ -15,6 +15,7 @@ from overdue.cli import (
     demo,
     letters,
     outreach,
+    payments,
     pii,
     report,
     setup,
@@ -29,6 +30,7 @@ for command in (demo.simulate, demo.demo, demo.dashboard, stack.serve, stack.up)
 for sub, name in (
     (setup.db_app, "db"),
     (data.import_app, "import"),
+    (payments.payments_app, "payments"),
     (outreach.cycle_app, "cycle"),
     (outreach.outbox_app, "outbox"),
     (casework.tasks_app, "tasks"),

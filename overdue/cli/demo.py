@@ -155,7 +155,7 @@ def print_summary(rt: Runtime) -> None:
     )
     with session_scope(rt.database_url) as session:
         arms = arm_outcomes(session, rt.config.experiment.channel_costs)
-    if len(arms) > 1:
+    if arms:
         console.print(arms_table(arms))
 
 

@@ -21,7 +21,8 @@ def report_arms(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Champion against challengers: accounts, resolved, recovery, contacts and their cost, plans kept,
+    """Champion against challengers: accounts, resolved, recovery, cure rate (delinquent accounts back to current
+    or paid off), PTP kept rate (promises to pay due, paid by their date), contacts and their cost, plans kept,
     disputes and complaints, per strategy arm."""
     from overdue.services.reporting import arm_outcomes
 
@@ -29,7 +30,8 @@ def report_arms(
     with session_scope(rt.database_url) as session:
         arms = arm_outcomes(session, rt.config.experiment.channel_costs)
     if as_json:
-        print(json.dumps([asdict(arm) for arm in arms], indent=2))
+        rates = ("resolved_rate", "plan_kept_rate", "cure_rate", "ptp_kept_rate")
+        print(json.dumps([asdict(arm) | {rate: getattr(arm, rate) for rate in rates} for arm in arms], indent=2))
     else:
         console.print(arms_table(arms))
 
@@ -37,7 +39,19 @@ def report_arms(
 def arms_table(arms: list[ArmOutcome]) -> Table:
     """Champion against challengers, as `overdue report arms` and the demo summary show them."""
     table = Table(title="Strategy arms (contacts and their cost per account)")
-    for name in ("arm", "accounts", "resolved", "recovery", "contacts", "cost", "plans kept", "disputes"):
+    names = (
+        "arm",
+        "accounts",
+        "resolved",
+        "recovery",
+        "cured",
+        "PTP kept",
+        "contacts",
+        "cost",
+        "plans kept",
+        "disputes",
+    )
+    for name in names:
         table.add_column(name, justify="left" if name == "arm" else "right")
     for arm in arms:
         table.add_row(
@@ -45,6 +59,8 @@ def arms_table(arms: list[ArmOutcome]) -> Table:
             str(arm.accounts),
             f"{arm.resolved_rate:.1%}",
             f"{arm.recovery_rate:.1%}",
+            f"{arm.cure_rate:.1%} of {arm.went_delinquent}",
+            f"{arm.ptp_kept_rate:.1%} of {arm.promises_due}",
             f"{arm.contacts_per_account:.1f}",
             f"${arm.contact_cost_per_account:.2f}",
             f"{arm.plans_kept}/{arm.plans_kept + arm.plans_broken}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from decimal import Decimal
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -305,20 +306,103 @@ class TimeBarRule(Rule):
     years: int = Field(gt=0)
 
 
+Component = Literal["fees", "interest", "principal"]
+COMPONENTS: tuple[Component, ...] = ("fees", "interest", "principal")
+
+
+class AllocationRule(Strict):
+    """The order a payment pays the components in, for the listed products (all when absent) while the account
+    is within the DPD range on the day the money arrives. A policy's rules are tried in order, first match wins."""
+
+    products: tuple[str, ...] | None = None
+    dpd_min: int | None = None
+    dpd_max: int | None = None
+    order: tuple[Component, ...]
+
+    @field_validator("order")
+    @classmethod
+    def _complete(cls, order: tuple[str, ...]) -> tuple[str, ...]:
+        if sorted(order) != sorted(COMPONENTS):
+            raise ValueError("must list fees, interest and principal once each")
+        return order
+
+    def applies(self, product: str, dpd: int) -> bool:
+        return (
+            (self.products is None or product in self.products)
+            and (self.dpd_min is None or dpd >= self.dpd_min)
+            and (self.dpd_max is None or dpd <= self.dpd_max)
+        )
+
+
+class AccrualTerms(Strict):
+    """What a delinquent account accrues each day past due, for the listed products (all when absent).
+
+    Interest is simple, on principal only (never on interest or fees), `interest_rate_annual` / 365 a day,
+    rounded down each day (in the customer's favour). A late fee is charged on day 1 past due and every
+    `late_fee_every_days` after. The caps bound the balance of each component: interest at
+    `interest_cap_share` of the principal outstanding, fees at `fees_cap`; accrual stops at a cap and never
+    lowers a balance already above it."""
+
+    products: tuple[str, ...] | None = None
+    interest_rate_annual: Decimal = Field(default=Decimal(0), ge=0, le=5)
+    interest_cap_share: Decimal | None = Field(default=None, ge=0, le=5)
+    late_fee: Amounts | None = None
+    late_fee_every_days: int = Field(default=30, gt=0)
+    fees_cap: Amounts | None = None
+
+    @property
+    def rate_ppm(self) -> int:
+        """The annual rate in millionths: SQL does the daily arithmetic in integers."""
+        return int(self.interest_rate_annual * 1_000_000)
+
+    @property
+    def cap_ppm(self) -> int | None:
+        return None if self.interest_cap_share is None else int(self.interest_cap_share * 1_000_000)
+
+    def applies(self, product: str) -> bool:
+        return self.products is None or product in self.products
+
+
+class Accrual(Strict):
+    """Accrual while delinquent: the terms per product (first match wins; none matching accrues nothing), and
+    what freezes it: an active hold of one of `frozen_by_holds`, or an active payment plan, whose total payable
+    is fixed when it is accepted, unless its offer kind is listed in `accrues_during_plan_kinds`."""
+
+    terms: tuple[AccrualTerms, ...] = ()
+    frozen_by_holds: tuple[str, ...] = ("hardship", "breathing_space")
+    accrues_during_plan_kinds: tuple[str, ...] = ()
+
+    def terms_for(self, product: str) -> AccrualTerms | None:
+        return next((terms for terms in self.terms if terms.applies(product)), None)
+
+
 class Policy(Strict):
     jurisdiction: str
     name: str
     holiday_country: str
-    allocation: tuple[Literal["fees", "interest", "principal"], ...] = ("fees", "interest", "principal")
+    allocation: tuple[AllocationRule, ...] = (AllocationRule(order=COMPONENTS),)
+    accrual: Accrual = Accrual()
     time_bar: TimeBarRule
     rules: tuple[ContactRule, ...]
 
+    @field_validator("allocation", mode="before")
+    @classmethod
+    def _one_order_for_all(cls, value: object) -> object:
+        """`allocation: [fees, interest, principal]` is one rule for every product and DPD."""
+        if isinstance(value, list | tuple) and value and all(isinstance(item, str) for item in value):
+            return [{"order": value}]
+        return value
+
     @field_validator("allocation")
     @classmethod
-    def _complete(cls, order: tuple[str, ...]) -> tuple[str, ...]:
-        if sorted(order) != ["fees", "interest", "principal"]:
-            raise ValueError("must list fees, interest and principal once each")
-        return order
+    def _has_fallback(cls, rules: tuple[AllocationRule, ...]) -> tuple[AllocationRule, ...]:
+        last = rules[-1] if rules else None
+        if last is None or (last.products, last.dpd_min, last.dpd_max) != (None, None, None):
+            raise ValueError("the last rule must have no products or DPD bounds: it is the order when none matches")
+        return rules
+
+    def allocation_order(self, product: str, dpd: int) -> tuple[Component, ...]:
+        return next(rule.order for rule in self.allocation if rule.applies(product, dpd))
 
     @model_validator(mode="after")
     def _rules_consistent(self) -> Policy:

@@ -39,7 +39,9 @@ EXPORT_TYPES: dict[str, str] = {
     "task.decided": "task.decided",  # data.task_id, data.kind, data.decision: approved or rejected
     "task.withdrawn": "task.withdrawn",  # data.task_id, data.kind
     "vulnerability.reviewed": "vulnerability.reviewed",  # a specialist decided how contact may continue
-    "payment.received": "payment.received",
+    "payment.received": "payment.received",  # data.order, data.fees/interest/principal, data.credit_minor
+    "payment.reversed": "payment.reversed",  # data.reversal_kind (reversal, chargeback), data.reverses
+    "plan.reopened": "plan.reopened",  # a payment that had kept it was reversed
     "plan.created": "plan.created",
     "plan.kept": "plan.kept",
     "plan.broken": "plan.broken",

@@ -80,7 +80,9 @@ def classify_accounts(
             col(Account.currency),
             col(Account.broken_plans),
             col(Account.strategy_arm),
-        ).where(col(Account.id).between(*shard), col(Account.stage) != stages.CLOSED)
+        )
+        .where(col(Account.id).between(*shard), col(Account.stage) != stages.CLOSED)
+        .order_by(col(Account.id))
     ).all()
     on_plan = active_plans(session, shard)
     updates: list[dict[str, Any]] = []
@@ -210,6 +212,7 @@ def make_offers(
         sa.select(col(Account.id), BALANCE, col(Account.currency), col(Customer.jurisdiction))
         .join(Customer, col(Customer.id) == col(Account.customer_id))
         .where(col(Account.id).between(*shard), col(Account.stage) == stages.NEGOTIATION)
+        .order_by(col(Account.id))  # offers are written in this order: ids must not depend on the plan
     ).all()
     proposed: list[tuple[int, Any]] = []
     for account_id, balance, currency, jurisdiction in rows:
@@ -318,6 +321,7 @@ def _escalation_tasks(
             col(Account.strategy_arm) == arm,
             col(Account.stage).in_(stages.ESCALABLE),
         )
+        .order_by(col(Account.id))
     ).all()
     tasks: list[dict[str, Any]] = []
     for account_id, stage, dpd, balance, currency, broken, due_date, jurisdiction in rows:

@@ -72,6 +72,15 @@ def message_key(stage: str, account_id: int, anchor: date, step: CadenceStep) ->
     return f"{stage}:{account_id}:{anchor.isoformat()}:{step.id}:{step.channel}"
 
 
+def anchor_of(key: str) -> date | None:
+    """The anchor day in a cadence message's key (a plan reminder's installment due date); None for other keys."""
+    parts = key.split(":")
+    try:
+        return date.fromisoformat(parts[2]) if len(parts) == 5 else None
+    except ValueError:
+        return None
+
+
 def plan_outreach(
     session: Session,
     config: Configuration,
@@ -89,11 +98,13 @@ def plan_outreach(
     rows = [
         split_row(row)
         for row in session.execute(
-            select_accounts_with_customers().where(
+            select_accounts_with_customers()
+            .where(
                 col(Account.id).between(*shard),
                 col(Account.stage) == stage,
                 col(Account.next_action_on) <= as_of,
             )
+            .order_by(col(Account.id))  # rows are written in this order: ids must not depend on the plan
         )
     ]
     extra = load_condition_facts(session, config, as_of, shard, with_flags=False)
@@ -281,12 +292,15 @@ def cancel_queued(
     *,
     purposes: tuple[str, ...] | None = None,
     channel: str | None = None,
+    ids: list[int] | None = None,
 ) -> int:
     """Stop queued messages to an account at once (paid, escalated, on hold, a plan accepted, an opt-out):
-    all of them, or only those of the given purposes or channel."""
+    all of them, or only those of the given purposes, channel or ids."""
     query = sa.update(OutreachMessage).where(
         col(OutreachMessage.account_id) == account_id, col(OutreachMessage.status) == "queued"
     )
+    if ids is not None:
+        query = query.where(col(OutreachMessage.id).in_(ids))
     if purposes is not None:
         query = query.where(col(OutreachMessage.purpose).in_(purposes))
     if channel is not None:

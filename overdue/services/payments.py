@@ -1,5 +1,13 @@
-"""Record payments and apply them at once: allocation by the jurisdiction's order, the active plan's
-installments, and an account paid in full closes with its queued reminders cancelled on the spot."""
+"""Record payments and apply them at once, and undo them exactly when they are reversed or charged back.
+
+A payment is split across fees, interest and principal in the order the customer's jurisdiction prescribes for
+the account's product and days past due; what is left is the customer's credit. It pays the active plan's
+installments oldest first, and an account paid in full closes with its queued reminders cancelled on the spot;
+a partial payment cancels the queued reminders whose installment it has paid. A reversal or chargeback puts
+back exactly what its payment took: the balance, the credit, the installments (a kept plan becomes active
+again), and a closed account re-opens in the stage its facts now call for. All of it is audited, and a
+payment or a reversal recorded twice (same reference) changes nothing the second time.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +19,44 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from overdue.config import Configuration
-from overdue.domain import stages
-from overdue.domain.allocation import allocate
+from overdue.domain import guard, stages
+from overdue.domain.allocation import Allocation, Balances
 from overdue.domain.plans import InstallmentState, apply_to_installments
+from overdue.domain.stages import AccountFacts, classify, days_past_due
 from overdue.services.audit import record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
-from overdue.services.outreach import cancel_queued
+from overdue.services.outreach import anchor_of, cancel_queued
 from overdue.services.reanchor import reanchor_after_payment
 from overdue.store.bulk import chunked
-from overdue.store.tables import Account, Customer, Installment, Payment, PaymentPlan
+from overdue.store.tables import (
+    Account,
+    Customer,
+    Installment,
+    InstallmentAllocation,
+    LegalCase,
+    OutreachMessage,
+    Payment,
+    PaymentPlan,
+)
+
+PAYMENT = "payment"
+REVERSALS = ("reversal", "chargeback")
+KINDS = (PAYMENT, *REVERSALS)
 
 
 @dataclass(frozen=True)
 class PaymentIn:
+    """A payment as reported, or (kind reversal / chargeback) the return of the payment named by `reverses`,
+    with the same positive amount as that payment."""
+
     payment_ref: str
     account_id: int
     amount_minor: int
     currency: str
     received_on: date
     source: str
+    kind: str = PAYMENT
+    reverses: str | None = None
 
 
 @dataclass
@@ -38,6 +65,8 @@ class PaymentResults:
     duplicates: int = 0
     amount_minor: int = 0
     closed_accounts: int = 0
+    reversed: int = 0
+    reopened_accounts: int = 0
 
 
 class PaymentError(ValueError):
@@ -57,14 +86,20 @@ def record_payments(
             results.duplicates += 1
             continue
         known.add(payment.payment_ref)
-        closed = _apply(session, config, payment, actor, now)
+        if payment.kind == PAYMENT:
+            results.closed_accounts += int(_apply(session, config, payment, actor, now))
+            results.amount_minor += payment.amount_minor
+        else:
+            results.reopened_accounts += int(_reverse(session, config, payment, actor, now))
+            results.amount_minor -= payment.amount_minor
+            results.reversed += 1
         results.recorded += 1
-        results.amount_minor += payment.amount_minor
-        results.closed_accounts += int(closed)
     return results
 
 
-def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: str, now: datetime) -> bool:
+def _locked_account(session: Session, payment: PaymentIn) -> Account:
+    if payment.kind not in KINDS:
+        raise PaymentError(f"payment {payment.payment_ref}: kind must be one of {', '.join(KINDS)}")
     if payment.amount_minor <= 0:
         raise PaymentError(f"payment {payment.payment_ref}: amount must be positive")
     account = session.get(Account, payment.account_id, with_for_update=True)
@@ -74,29 +109,31 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
         raise PaymentError(
             f"payment {payment.payment_ref}: currency {payment.currency} but account is in {account.currency}"
         )
+    return account
+
+
+def _balances(account: Account) -> Balances:
+    return Balances(account.fees_minor, account.interest_minor, account.principal_minor, account.credit_minor)
+
+
+def _set_balances(account: Account, balances: Balances) -> None:
+    account.fees_minor, account.interest_minor = balances.fees, balances.interest
+    account.principal_minor, account.credit_minor = balances.principal, balances.credit
+    account.version += 1
+
+
+def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: str, now: datetime) -> bool:
+    account = _locked_account(session, payment)
     customer = session.get(Customer, account.customer_id)
     assert customer is not None
-    owed = {"fees": account.fees_minor, "interest": account.interest_minor, "principal": account.principal_minor}
-    split = allocate(payment.amount_minor, owed, config.policy(customer.jurisdiction).allocation)
-    account.fees_minor -= split.parts["fees"]
-    account.interest_minor -= split.parts["interest"]
-    account.principal_minor -= split.parts["principal"]
-    account.version += 1
-    session.add(
-        Payment(
-            payment_ref=payment.payment_ref,
-            account_id=payment.account_id,
-            amount_minor=payment.amount_minor,
-            currency=payment.currency,
-            received_on=payment.received_on,
-            source=payment.source,
-            to_fees_minor=split.parts["fees"],
-            to_interest_minor=split.parts["interest"],
-            to_principal_minor=split.parts["principal"],
-            unapplied_minor=split.unapplied_minor,
-            created_at=now,
-        )
-    )
+    dpd = days_past_due(account.due_date, payment.received_on)
+    order = config.policy(customer.jurisdiction).allocation_order(account.product, dpd)
+    after, split = _balances(account).pay(payment.amount_minor, order)
+    _set_balances(account, after)
+    row = _payment_row(payment, split, PAYMENT, None, now)
+    session.add(row)
+    session.flush()
+    covered = _pay_installments(session, account, row)
     record(
         session,
         "payment.received",
@@ -105,9 +142,12 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
         account.id,
         ref=payment.payment_ref,
         amount_minor=payment.amount_minor,
+        dpd=dpd,
+        order=list(order),
+        credit_minor=split.unapplied_minor,
+        installments=covered,
         **split.parts,
     )
-    _apply_to_plan(session, account, payment.amount_minor)
     closed = account.balance_minor == 0 and account.stage != stages.CLOSED  # a late overpayment only adds credit
     if closed:
         previous = account.stage
@@ -118,28 +158,88 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
         withdraw_open_escalations(session, account.id, "paid in full", actor, now)  # type: ignore[arg-type]
     elif account.stage == stages.PLAN:
         account.next_action_on = payment.received_on  # re-anchor the plan cadence on the next unpaid installment
+        _cancel_paid_installment_reminders(session, account.id, actor, now)  # type: ignore[arg-type]
     reanchor_after_payment(session, config, account, payment.received_on, actor, now)  # type: ignore[arg-type]
     session.add(account)
     session.flush()
     return closed
 
 
-def _apply_to_plan(session: Session, account: Account, amount_minor: int) -> None:
+def _payment_row(
+    payment: PaymentIn, split: Allocation, kind: str, reverses_id: int | None, now: datetime, sign: int = 1
+) -> Payment:
+    return Payment(
+        payment_ref=payment.payment_ref,
+        account_id=payment.account_id,
+        kind=kind,
+        reverses_id=reverses_id,
+        amount_minor=sign * payment.amount_minor,
+        currency=payment.currency,
+        received_on=payment.received_on,
+        source=payment.source,
+        to_fees_minor=sign * split.parts.get("fees", 0),
+        to_interest_minor=sign * split.parts.get("interest", 0),
+        to_principal_minor=sign * split.parts.get("principal", 0),
+        unapplied_minor=sign * split.unapplied_minor,
+        created_at=now,
+    )
+
+
+def _pay_installments(session: Session, account: Account, payment: Payment) -> dict[str, int]:
+    """Pay the active plan's installments oldest first and keep what went to each: {seq: amount}."""
     plan_id = session.scalar(
         sa.select(col(PaymentPlan.id)).where(
             col(PaymentPlan.account_id) == account.id, col(PaymentPlan.status) == "active"
         )
     )
     if plan_id is None:
-        return
+        return {}
     rows = session.scalars(
         sa.select(Installment).where(col(Installment.plan_id) == plan_id).order_by(col(Installment.seq))
     ).all()
     states = [InstallmentState(r.seq, r.due_date, r.amount_minor, r.paid_minor) for r in rows]
-    for row, state in zip(rows, apply_to_installments(states, amount_minor), strict=True):
+    covered: dict[str, int] = {}
+    for row, state in zip(rows, apply_to_installments(states, payment.amount_minor), strict=True):
         if row.paid_minor != state.paid_minor:
+            session.add(
+                InstallmentAllocation(
+                    payment_id=payment.id,  # type: ignore[arg-type]
+                    installment_id=row.id,  # type: ignore[arg-type]
+                    amount_minor=state.paid_minor - row.paid_minor,
+                )
+            )
+            covered[str(row.seq)] = state.paid_minor - row.paid_minor
             row.paid_minor = state.paid_minor
             session.add(row)
+    return covered
+
+
+def _cancel_paid_installment_reminders(session: Session, account_id: int, actor: str, now: datetime) -> None:
+    """A plan reminder is about the installment due on its anchor day: once that installment is paid, the
+    customer has paid what the reminder asks for, so it must not go out."""
+    queued = session.execute(
+        sa.select(col(OutreachMessage.id), col(OutreachMessage.idempotency_key)).where(
+            col(OutreachMessage.account_id) == account_id,
+            col(OutreachMessage.status) == "queued",
+            col(OutreachMessage.purpose) == guard.PLAN,
+        )
+    ).all()
+    if not queued:
+        return
+    paid_days = set(
+        session.scalars(
+            sa.select(col(Installment.due_date))
+            .join(PaymentPlan, col(PaymentPlan.id) == col(Installment.plan_id))
+            .where(
+                col(PaymentPlan.account_id) == account_id,
+                col(PaymentPlan.status) == "active",
+                col(Installment.paid_minor) >= col(Installment.amount_minor),
+            )
+        )
+    )
+    paid = [message_id for message_id, key in queued if anchor_of(key) in paid_days]
+    if paid:
+        cancel_queued(session, account_id, "installment paid", actor, now, ids=paid)
 
 
 def _close_plan_as_kept(session: Session, account_id: int, day: date, actor: str, now: datetime) -> None:
@@ -152,3 +252,125 @@ def _close_plan_as_kept(session: Session, account_id: int, day: date, actor: str
         plan.status, plan.ended_on = "kept", day
         session.add(plan)
         record(session, "plan.kept", actor, now, account_id, plan_id=plan.id)
+
+
+# --- reversals and chargebacks --------------------------------------------------------------------
+
+
+def _original(session: Session, reversal: PaymentIn) -> Payment:
+    """The payment a reversal returns, if it may be returned: same account, same amount, not returned yet."""
+    ref = reversal.payment_ref
+    original = session.scalars(sa.select(Payment).where(col(Payment.payment_ref) == (reversal.reverses or ""))).first()
+    if original is None or original.kind != PAYMENT:
+        raise PaymentError(f"{reversal.kind} {ref}: no payment {reversal.reverses!r} on record to reverse")
+    if original.account_id != reversal.account_id:
+        raise PaymentError(f"{reversal.kind} {ref}: payment {original.payment_ref} was made to another account")
+    if original.amount_minor != reversal.amount_minor:
+        raise PaymentError(
+            f"{reversal.kind} {ref}: amount {reversal.amount_minor} but payment {original.payment_ref} was "
+            f"{original.amount_minor} (only whole payments are reversed)"
+        )
+    earlier = session.scalar(sa.select(col(Payment.payment_ref)).where(col(Payment.reverses_id) == original.id))
+    if earlier is not None:
+        raise PaymentError(f"{reversal.kind} {ref}: payment {original.payment_ref} was already reversed by {earlier}")
+    return original
+
+
+def _reverse(session: Session, config: Configuration, reversal: PaymentIn, actor: str, now: datetime) -> bool:
+    """Returns True when the reversal re-opened a closed account."""
+    account = _locked_account(session, reversal)
+    original = _original(session, reversal)
+    split = Allocation(
+        {
+            "fees": original.to_fees_minor,
+            "interest": original.to_interest_minor,
+            "principal": original.to_principal_minor,
+        },
+        original.unapplied_minor,
+    )
+    try:
+        _set_balances(account, _balances(account).reverse(split))
+    except ValueError as exc:
+        raise PaymentError(f"{reversal.kind} {reversal.payment_ref}: {exc}") from None
+    row = _payment_row(reversal, split, reversal.kind, original.id, now, sign=-1)
+    session.add(row)
+    session.flush()
+    reopened_plans = _unpay_installments(session, original, row, actor, now)
+    record(
+        session,
+        "payment.reversed",
+        actor,
+        now,
+        account.id,
+        ref=reversal.payment_ref,
+        reversal_kind=reversal.kind,
+        reverses=original.payment_ref,
+        amount_minor=original.amount_minor,
+        credit_minor=original.unapplied_minor,
+        **split.parts,
+    )
+    previous = account.stage
+    new_stage = _stage_now(session, config, account, reversal.received_on)
+    if new_stage != previous or reopened_plans:  # the cadence picks the account up again today
+        account.stage, account.stage_entered_on, account.next_action_on = (
+            new_stage,
+            reversal.received_on,
+            reversal.received_on,
+        )
+    if new_stage != previous:
+        record_many(session, stage_changed(actor, now, account.id, previous, new_stage, reason=reversal.kind))  # type: ignore[arg-type]
+    session.add(account)
+    session.flush()
+    return previous == stages.CLOSED and new_stage != stages.CLOSED
+
+
+def _unpay_installments(session: Session, original: Payment, reversal: Payment, actor: str, now: datetime) -> int:
+    """Take back from each installment what the payment gave it; a plan that was kept with that money is active
+    again (the cycle judges it tomorrow like any other: unpaid past grace breaks it). Returns plans re-opened."""
+    given = session.execute(
+        sa.select(InstallmentAllocation, Installment)
+        .join(Installment, col(Installment.id) == col(InstallmentAllocation.installment_id))
+        .where(col(InstallmentAllocation.payment_id) == original.id)
+    ).all()
+    plan_ids: set[int] = set()
+    for allocation, installment in given:
+        installment.paid_minor -= allocation.amount_minor
+        session.add(installment)
+        session.add(
+            InstallmentAllocation(
+                payment_id=reversal.id,  # type: ignore[arg-type]
+                installment_id=installment.id,  # type: ignore[arg-type]
+                amount_minor=-allocation.amount_minor,
+            )
+        )
+        plan_ids.add(installment.plan_id)
+    reopened = 0
+    for plan in session.scalars(sa.select(PaymentPlan).where(col(PaymentPlan.id).in_(plan_ids))):
+        if plan.status == "kept":
+            plan.status, plan.ended_on = "active", None
+            session.add(plan)
+            record(session, "plan.reopened", actor, now, plan.account_id, plan_id=plan.id, reason=reversal.kind)
+            reopened += 1
+    session.flush()
+    return reopened
+
+
+def _stage_now(session: Session, config: Configuration, account: Account, day: date) -> str:
+    """The stage the account's facts call for after money came back off it: a legal case stays legal, an active
+    plan is a plan, otherwise the strategy's stages by days past due, as the cycle would classify it."""
+    if account.balance_minor > 0 and session.scalar(
+        sa.select(sa.func.count()).where(col(LegalCase.account_id) == account.id)
+    ):
+        return stages.LEGAL
+    has_plan = session.scalar(
+        sa.select(sa.func.count()).where(col(PaymentPlan.account_id) == account.id, col(PaymentPlan.status) == "active")
+    )
+    facts = AccountFacts(
+        account.stage,
+        days_past_due(account.due_date, day),
+        account.balance_minor,
+        account.currency,
+        account.broken_plans,
+        bool(has_plan),
+    )
+    return classify(facts, config.strategy_for(account.strategy_arm))

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col
 
 from overdue.store.tables import (
     Account,
     AuditEvent,
+    Conversation,
+    CycleShard,
     Hold,
     HumanTask,
+    InboundMessage,
     LegalCase,
     Offer,
     OutreachMessage,
@@ -86,6 +90,18 @@ class ArmOutcome:
     plans_kept: int
     plans_broken: int
     disputes_and_complaints: int
+    went_delinquent: int = 0  # past the due date unpaid
+    cured: int = 0  # of those, back to current or paid off
+    promises_due: int = 0  # promises to pay whose date has come
+    promises_kept: int = 0  # of those, paid by the date
+
+    @property
+    def cure_rate(self) -> float:
+        return self.cured / self.went_delinquent if self.went_delinquent else 0.0
+
+    @property
+    def ptp_kept_rate(self) -> float:
+        return self.promises_kept / self.promises_due if self.promises_due else 0.0
 
     @property
     def resolved_rate(self) -> float:
@@ -106,12 +122,23 @@ def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[A
         .subquery()
     )
     ratio = sa.func.coalesce(paid.c.paid, 0) * 1.0 / sa.func.nullif(col(Account.placed_balance_minor), 0)
+    as_of = report_date(session)
+    closed = col(Account.stage) == "closed"
+    # Delinquent: the due date passed before the account was paid off (a closed account's stage_entered_on is
+    # the day it closed). Cured: of those, current or paid off now.
+    delinquent = sa.and_(
+        col(Account.due_date) < as_of,
+        sa.not_(sa.and_(closed, col(Account.stage_entered_on) <= col(Account.due_date))),
+    )
+    cured = sa.and_(delinquent, col(Account.stage).in_(["current", "closed"]))
     base = session.execute(
         sa.select(
             arm,
             sa.func.count(),
-            sa.func.sum(sa.case((col(Account.stage) == "closed", 1), else_=0)),
+            sa.func.sum(sa.case((closed, 1), else_=0)),
             sa.func.avg(sa.func.coalesce(ratio, 0.0)),
+            sa.func.sum(sa.case((delinquent, 1), else_=0)),
+            sa.func.sum(sa.case((cured, 1), else_=0)),
         )
         .outerjoin(paid, paid.c.account_id == col(Account.id))
         .group_by(arm)
@@ -126,8 +153,9 @@ def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[A
         sent.setdefault(name, Counter())[channel] = count
     plans = _per_arm(session, col(PaymentPlan.status), PaymentPlan.account_id)
     holds = _per_arm(session, col(Hold.kind), Hold.account_id)
+    promises = promises_kept_per_arm(session, as_of)
     outcomes = []
-    for name, accounts, resolved, recovery in base:
+    for name, accounts, resolved, recovery, went_delinquent, cured_accounts in base:
         contacts = sent.get(name, Counter())
         cost = sum(count * channel_costs.get(channel, 0.0) for channel, count in contacts.items())
         outcomes.append(
@@ -141,6 +169,10 @@ def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[A
                 plans_kept=plans.get((name, "kept"), 0),
                 plans_broken=plans.get((name, "broken"), 0),
                 disputes_and_complaints=holds.get((name, "dispute"), 0) + holds.get((name, "complaint"), 0),
+                went_delinquent=int(went_delinquent or 0),
+                cured=int(cured_accounts or 0),
+                promises_due=promises.get(name, (0, 0))[0],
+                promises_kept=promises.get(name, (0, 0))[1],
             )
         )
     return sorted(outcomes, key=lambda outcome: -outcome.accounts)
@@ -153,3 +185,52 @@ def _per_arm(session: Session, value: Any, account_id: Any) -> dict[tuple[str, s
         .group_by(col(Account.strategy_arm), value)
     ).all()
     return {(name, key): count for name, key, count in rows}
+
+
+def report_date(session: Session) -> date:
+    """The last business date the cycle ran for (a simulation's last day), or today when it never ran."""
+    return session.scalar(sa.select(sa.func.max(col(CycleShard.as_of)))) or datetime.now(UTC).date()
+
+
+PROMISE_DAYS = 7  # a promise to pay made in a conversation, without a date, is for within a week
+
+
+def promises_kept_per_arm(session: Session, as_of: date) -> dict[str, tuple[int, int]]:
+    """Per arm: (promises due, promises kept), one grouped query. A promise is a reply read as a promise with
+    its date, or a conversation whose outcome was a promise to pay (for PROMISE_DAYS later); it is due once
+    its date has passed, and kept when a payment that stands (not reversed) arrived between the promise and
+    its date. The tables hold no promised amount, so any such payment keeps it."""
+
+    def day(instant: Any, plus_days: int = 0) -> Any:
+        if session.get_bind().dialect.name == "postgresql":
+            return sa.cast(instant, sa.Date) + plus_days
+        return sa.func.date(instant, f"+{plus_days} days", type_=sa.Date)
+
+    conversation_day, conversation_due = day(col(Conversation.at)), day(col(Conversation.at), PROMISE_DAYS)
+    made = sa.union_all(
+        sa.select(
+            col(InboundMessage.account_id).label("account_id"),
+            day(col(InboundMessage.received_at)).label("made_on"),
+            col(InboundMessage.promised_on).label("due_on"),
+        ).where(col(InboundMessage.intent) == "promise", col(InboundMessage.promised_on).is_not(None)),
+        sa.select(col(Conversation.account_id), conversation_day, conversation_due).where(
+            col(Conversation.outcome) == "promise_to_pay"
+        ),
+    ).subquery()
+    reversal = aliased(Payment)
+    returned = sa.select(col(reversal.reverses_id)).where(col(reversal.reverses_id).is_not(None))
+    kept = sa.exists().where(
+        col(Payment.account_id) == made.c.account_id,
+        col(Payment.kind) == "payment",
+        col(Payment.received_on) >= made.c.made_on,
+        col(Payment.received_on) <= made.c.due_on,
+        col(Payment.id).not_in(returned),
+    )
+    rows = session.execute(
+        sa.select(col(Account.strategy_arm), sa.func.count(), sa.func.sum(sa.case((kept, 1), else_=0)))
+        .select_from(made)
+        .join(Account, col(Account.id) == made.c.account_id)
+        .where(made.c.due_on < as_of)
+        .group_by(col(Account.strategy_arm))
+    ).all()
+    return {arm: (due, int(kept_count or 0)) for arm, due, kept_count in rows}

@@ -112,6 +112,12 @@ class Account(SQLModel, table=True):
         default=None, description="Re-anchored cadence: the stage entered on or before it counts its steps from it"
     )
     broken_plans: int = 0
+    credit_minor: int = Field(
+        default=0, sa_type=sa.BigInteger, description="Paid beyond the balance (overpayments): owed to the customer"
+    )
+    accrued_through: date | None = Field(
+        default=None, description="Interest and fees have accrued up to this day; None: not since import"
+    )
     strategy_arm: str = Field(default="default", max_length=32)
     version: int = 0
     card_number_sealed: str | None = sealed_column()
@@ -298,11 +304,17 @@ class Installment(SQLModel, table=True):
 
 
 class Payment(SQLModel, table=True):
-    """A payment as the provider reported it; its id is unique so a re-import changes nothing."""
+    """A payment as the provider reported it; its id is unique so a re-import changes nothing.
 
+    A reversal or chargeback is a row of its own (its own reference, unique too) with every amount the negative
+    of the payment it `reverses`, so sums over this table are net of them; a payment is reversed at most once."""
+
+    __table_args__ = (sa.Index("ix_payment_reverses_id", "reverses_id", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     payment_ref: str = Field(unique=True, max_length=128)
     account_id: int = Field(foreign_key="account.id", index=True)
+    kind: str = Field(default="payment", max_length=16, description="payment, reversal or chargeback")
+    reverses_id: int | None = Field(default=None, foreign_key="payment.id")
     amount_minor: int = Field(sa_type=sa.BigInteger)
     currency: str = Field(max_length=3)
     received_on: date
@@ -312,6 +324,16 @@ class Payment(SQLModel, table=True):
     to_principal_minor: int = Field(default=0, sa_type=sa.BigInteger)
     unapplied_minor: int = Field(default=0, sa_type=sa.BigInteger)
     created_at: datetime | None = utc_column(nullable=False)
+
+
+class InstallmentAllocation(SQLModel, table=True):
+    """The part of a payment (or, negative, of its reversal) that went to one installment of a plan: what a
+    reversal re-opens."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    installment_id: int = Field(foreign_key="installment.id", index=True)
+    amount_minor: int = Field(sa_type=sa.BigInteger)
 
 
 class LegalCase(SQLModel, table=True):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 from overdue.runtime import Runtime
-from overdue.webhooks import sendgrid, twilio, unsubscribe
+from overdue.webhooks import payments, sendgrid, twilio, unsubscribe
 from overdue.webhooks.context import Hooks
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ def create_app(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Fast
     app.include_router(twilio.router(hooks))
     app.include_router(sendgrid.router(hooks))
     app.include_router(unsubscribe.router(hooks))
+    app.include_router(payments.router(hooks))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -44,5 +45,6 @@ def unverifiable(runtime: Runtime) -> list[str]:
         "/webhooks/sendgrid/events: OVERDUE_SENDGRID_EVENT_PUBLIC_KEY": settings.sendgrid_event_public_key,
         "/webhooks/sendgrid/inbound: OVERDUE_SENDGRID_PARSE_PUBLIC_KEY": settings.sendgrid_parse_public_key,
         "/unsubscribe/*: OVERDUE_UNSUBSCRIBE_SECRET": settings.unsubscribe_secret,
+        "/webhooks/payments: OVERDUE_PAYMENT_WEBHOOK_SECRET": settings.payment_webhook_secret,
     }
     return [f"{what} is not set: the endpoint refuses every request" for what, value in missing.items() if not value]

@@ -23,6 +23,7 @@ def test_summary_lists_transitions_and_steps() -> None:
     summary = {
         "as_of": "2026-03-07",
         "shards": 1,
+        "payments": {"files": 1, "rejected": 0, "recorded": 2, "already_recorded": 0},
         "stages": {"evaluated": 3, "transitions": {"current->reminder": 1}},
         "plan_monitoring": {"plans": {"checked": 0}},
         "reminder": {"outreach": {"queued": 1}},
@@ -33,3 +34,4 @@ def test_summary_lists_transitions_and_steps() -> None:
     text = summary_markdown(summary)
     assert "| current->reminder | 1 |" in text
     assert "| legal | approval tasks opened 0 |" in text
+    assert "| payments | files 1, rejected 0, recorded 2, already recorded 0 |" in text

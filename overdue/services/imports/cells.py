@@ -103,6 +103,16 @@ def currency(value: str) -> str:
     return value
 
 
+PAYMENT_REVERSALS = ("reversal", "chargeback")
+
+
+def payment_kind(value: str) -> str:
+    value = value.strip().lower() or "payment"
+    if value not in ("payment", *PAYMENT_REVERSALS):
+        raise ValueError(f"{show(value)} is not one of payment, reversal, chargeback")
+    return value
+
+
 def consent(value: str) -> bool:
     answer = value.strip().lower()
     if answer in ("", "false", "no", "0"):
@@ -265,7 +275,20 @@ class PaymentRow(Row):
     amount: int
     received_on: Annotated[date, BeforeValidator(iso_date)]
 
+    kind: Annotated[str, BeforeValidator(payment_kind)] = "payment"
+    reverses: Annotated[str | None, text(128, required=False)] = None  # after kind: whether it is needed depends on it
+
     @field_validator("amount", mode="before")
     @classmethod
     def _money(cls, value: str, info: ValidationInfo) -> int:
         return amount(value, info.data.get("currency"), positive=True)
+
+    @field_validator("reverses")
+    @classmethod
+    def _names_the_payment(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind in PAYMENT_REVERSALS and value is None:
+            raise ValueError(f"is required for a {kind}: the payment_ref of the payment it returns")
+        if kind == "payment" and value is not None:
+            raise ValueError("is only for a reversal or chargeback (set kind)")
+        return value

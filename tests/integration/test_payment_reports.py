@@ -1,0 +1,75 @@
+"""The figures a manager compares arms on, on SQLite and PostgreSQL: the cure rate and the PTP kept rate."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from overdue.cli import app
+from overdue.runtime import Runtime
+from overdue.services.conversations import record_conversation
+from overdue.services.payments import PaymentIn, record_payments
+from overdue.services.reporting import arm_outcomes
+from overdue.store.tables import Account, InboundMessage
+from tests.support import add_account
+
+DUE = date(2026, 2, 1)
+
+
+def paid(session: Session, runtime: Runtime, account: Account, ref: str, amount: int, day: date, **kind: str) -> None:
+    payment = PaymentIn(ref, account.id, amount, "USD", day, "test", **kind)  # type: ignore[arg-type]
+    record_payments(session, runtime.config, [payment], "test", datetime(2026, 3, 1, tzinfo=UTC))
+
+
+def promised(session: Session, account: Account, day: date) -> None:
+    at = datetime(day.year, day.month, day.day, 15, tzinfo=UTC)
+    record_conversation(session, account.id, "voice", at, "promise_to_pay", "", "agent.li", at)  # type: ignore[arg-type]
+
+
+def test_cure_and_promise_kept_rates_per_arm(session: Session, runtime: Runtime) -> None:
+    kept = add_account(session, "kept", due_date=DUE)  # late, promised, paid in full within the week: cured
+    promised(session, kept, date(2026, 2, 10))
+    paid(session, runtime, kept, "P-kept", kept.balance_minor, date(2026, 2, 14))
+    broken = add_account(session, "broken", due_date=DUE)  # promised, paid nothing
+    broken.stage = "negotiation"  # where the cycle has it
+    promised(session, broken, date(2026, 2, 10))
+    returned = add_account(session, "returned", due_date=DUE)  # promised, paid, the payment charged back
+    promised(session, returned, date(2026, 2, 10))
+    paid(session, runtime, returned, "P-ret", 1_000, date(2026, 2, 12))
+    paid(session, runtime, returned, "CB-ret", 1_000, date(2026, 2, 20), kind="chargeback", reverses="P-ret")
+    early = add_account(session, "early", due_date=date(2026, 3, 1))  # paid before it was due: never delinquent
+    paid(session, runtime, early, "P-early", early.balance_minor, date(2026, 2, 25))
+    challenger = add_account(session, "chall", due_date=DUE)
+    challenger.strategy_arm, challenger.stage = "early_offer", "negotiation"
+    session.add(
+        InboundMessage(
+            channel="sms",
+            provider="twilio",
+            provider_id="SM-promise",
+            from_address="+12125550123",
+            customer_id=challenger.customer_id,
+            account_id=challenger.id,
+            body="I'll pay on the 20th",
+            intent="promise",
+            promised_on=date(2026, 2, 20),
+            received_at=datetime(2026, 2, 12, 9, tzinfo=UTC),
+        )
+    )
+    paid(session, runtime, challenger, "P-chall", 5_000, date(2026, 2, 19))
+    session.flush()
+
+    arms = {a.arm: a for a in arm_outcomes(session, {})}
+    champion = arms["default"]
+    assert (champion.went_delinquent, champion.cured) == (3, 1)
+    assert (champion.promises_due, champion.promises_kept) == (3, 1)
+    assert round(champion.ptp_kept_rate, 3) == 0.333
+    assert (arms["early_offer"].promises_due, arms["early_offer"].promises_kept) == (1, 1)
+    assert arms["early_offer"].cure_rate == 0.0  # a part payment is not a cure
+    session.commit()
+    result = CliRunner().invoke(app, ["report", "arms", "--json", "--database-url", runtime.database_url])
+    assert result.exit_code == 0, result.output
+    rows = {row["arm"]: row for row in json.loads(result.output)}
+    assert (rows["default"]["cure_rate"], rows["early_offer"]["ptp_kept_rate"]) == (1 / 3, 1.0)
