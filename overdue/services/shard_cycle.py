@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from overdue.domain.stages import NEGOTIATION, PLAN, REMINDER
 from overdue.runtime import Runtime
-from overdue.services import cycle, outreach
+from overdue.services import cycle, negotiation, outreach, plans
 from overdue.store.bulk import account_shards, insert_ignoring_conflicts
 from overdue.store.tables import CycleShard
 
@@ -30,11 +30,11 @@ def run_shard(session: Session, runtime: Runtime, as_of: date, now: datetime, sh
             session, config, runtime.renderer, runtime.sender, stage, as_of, now, shard
         ).as_dict()
 
-    plans = cycle.monitor_plans(session, config, as_of, now, shard).as_dict()
-    summary: dict[str, Any] = {"plan_monitoring": {"plans": plans, "outreach": queue(PLAN)}}
+    judged = plans.monitor_plans(session, config, as_of, now, shard).as_dict()
+    summary: dict[str, Any] = {"plan_monitoring": {"plans": judged, "outreach": queue(PLAN)}}
     summary["stages"] = cycle.classify_accounts(session, config, as_of, now, shard).as_dict()
     summary["reminder"] = {"outreach": queue(REMINDER)}
-    offers = cycle.make_offers(session, config, as_of, now, shard).as_dict()
+    offers = negotiation.make_offers(session, config, as_of, now, shard).as_dict()
     summary["negotiation"] = {"offers": offers, "outreach": queue(NEGOTIATION)}
     summary["legal"] = {"approval_tasks_opened": cycle.propose_escalations(session, config, as_of, now, shard)}
     return summary
