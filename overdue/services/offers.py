@@ -15,6 +15,7 @@ from overdue.config.offer_policy import OfferPolicy
 from overdue.domain import stages
 from overdue.domain.guard import COLLECTION
 from overdue.domain.offers import Due, Facts, OfferRefused, OfferTerms, Request, build_offer, monthly_schedule
+from overdue.domain.plans import PROMISE
 from overdue.domain.validation import public_holidays
 from overdue.services.affordability import hardship_hold, latest_capacity
 from overdue.services.audit import record, record_many, stage_changed
@@ -186,6 +187,7 @@ def accept_offer(
     assert account.id is not None
     if offer.on_kept == "settle" and account.balance_minor != offer.balance_minor:
         raise OfferError(f"the balance changed since settlement offer {offer_id} was made; make a new offer")
+    _replace_promise(session, account.id, actor, today, now)
     customer = session.get(Customer, account.customer_id)
     assert customer is not None
     policy = offer_policy(config, customer, account)
@@ -223,6 +225,20 @@ def accept_offer(
     )
     start_plan(session, account, plan, offer.installments, actor, today, now, "a payment plan was accepted")
     return plan
+
+
+def _replace_promise(session: Session, account_id: int, actor: str, today: date, now: datetime) -> None:
+    """A plan agreed while a promise to pay runs takes its place; a second plan is refused."""
+    active = session.scalars(
+        sa.select(PaymentPlan).where(col(PaymentPlan.account_id) == account_id, col(PaymentPlan.status) == "active")
+    ).first()
+    if active is None:
+        return
+    if active.kind != PROMISE:
+        raise OfferError(f"account {account_id} already has an active {active.kind} plan ({active.id})")
+    active.status, active.ended_on = "replaced", today
+    session.add(active)
+    record(session, "plan.replaced", actor, now, account_id, plan_id=active.id, plan_kind=PROMISE)
 
 
 def start_plan(
@@ -295,3 +311,48 @@ def withdraw_other_offers(
     for offer_id in offer_ids:
         record(session, "offer.withdrawn", actor, now, account_id, offer_id=offer_id, reason=reason)
     return len(offer_ids)
+
+
+INTEREST_WORDS = {
+    "accrues": "continues to accrue as the contract says, on top of the plan",
+    "frozen": "none is added while the plan is kept",
+    "waived": "what is left is written off when the plan is kept",
+}
+
+
+def offer_view(offer: Offer, currency: str) -> dict[str, Any]:
+    """The terms as an agent, a customer or the dashboard reads them: explicit fields, amounts in minor units."""
+    return {
+        "offer_id": offer.id,
+        "account_id": offer.account_id,
+        "kind": offer.kind,
+        "status": offer.status,
+        "currency": currency,
+        "balance_minor": offer.balance_minor,
+        "total_payable_minor": offer.total_minor,
+        "discount_minor": offer.discount_minor,
+        "schedule": offer.schedule
+        or [
+            {"due_date": d.due_date.isoformat(), "amount_minor": d.amount_minor}
+            for d in monthly_schedule(offer.total_minor, offer.installments, offer.first_due_date, ())
+        ],
+        "interest": offer.interest,
+        "interest_means": INTEREST_WORDS[offer.interest],
+        "fees": offer.fees,
+        "fees_means": INTEREST_WORDS[offer.fees],
+        "when_kept": offer.on_kept,
+        "outside_bounds": offer.outside_bounds,
+        "approvals_needed": offer.approvals_needed,
+        "approved_by": offer.approved_by,
+        "requested_by": offer.requested_by,
+        "created_on": offer.created_on.isoformat(),
+        "expires_on": offer.expires_on.isoformat(),
+        "accepted": None
+        if offer.accepted_at is None
+        else {
+            "at": offer.accepted_at.isoformat(),
+            "via": offer.accepted_via,
+            "by": offer.accepted_by,
+            "recording_ref": offer.recording_ref,
+        },
+    }

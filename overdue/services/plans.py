@@ -20,14 +20,13 @@ from sqlmodel import Session, col
 
 from overdue.config import Configuration
 from overdue.domain import stages
-from overdue.domain.plans import BROKEN, KEPT, InstallmentState, plan_status
+from overdue.domain.plans import BROKEN, KEPT, PROMISE, InstallmentState, plan_status
 from overdue.services.audit import SYSTEM, audit_row, record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.offers import OfferError, offer_policy, start_plan
 from overdue.services.outreach import cancel_queued
 from overdue.store.tables import Account, Customer, Installment, PaymentPlan
 
-PROMISE = "promise"
 PROMISE_SOURCES = ("agent", "sms", "email", "self_service")
 
 

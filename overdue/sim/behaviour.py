@@ -248,7 +248,9 @@ def _accept_offers(
             continue
         rng = draw(seed, account_id, day, "offer")
         if rng.random() < model.accept_offer[segment_of(ref, seed)]:
-            accept_offer(session, runtime.config, offer_id, rng.choice(("sms", "phone")), "sim:customer", day, now)
+            via = rng.choice(("sms", "phone"))
+            recording = f"sim-call-{offer_id}" if via == "phone" else None
+            accept_offer(session, runtime.config, offer_id, via, "sim:customer", day, now, recording)
             accepted += 1
     return accepted
 

@@ -291,7 +291,7 @@ class PaymentPlan(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)
     offer_id: int | None = Field(default=None, foreign_key="offer.id")
-    status: str = Field(default="active", max_length=16, description="active, kept, broken")
+    status: str = Field(default="active", max_length=16, description="active, kept, broken, replaced")
     total_minor: int = Field(sa_type=sa.BigInteger)
     grace_days: int
     created_on: date
