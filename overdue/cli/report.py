@@ -37,7 +37,7 @@ def report_arms(
 def arms_table(arms: list[ArmOutcome]) -> Table:
     """Champion against challengers, as `overdue report arms` and the demo summary show them."""
     table = Table(title="Strategy arms (contacts and their cost per account)")
-    for name in ("arm", "accounts", "resolved", "recovery", "contacts", "cost", "plans kept", "disputes"):
+    for name in ("arm", "accounts", "resolved", "recovery", "contacts", "cost", "plans kept", "PTP kept", "disputes"):
         table.add_column(name, justify="left" if name == "arm" else "right")
     for arm in arms:
         table.add_row(
@@ -48,6 +48,7 @@ def arms_table(arms: list[ArmOutcome]) -> Table:
             f"{arm.contacts_per_account:.1f}",
             f"${arm.contact_cost_per_account:.2f}",
             f"{arm.plans_kept}/{arm.plans_kept + arm.plans_broken}",
+            f"{arm.promises_kept}/{arm.promises_kept + arm.promises_broken}",
             str(arm.disputes_and_complaints),
         )
     return table

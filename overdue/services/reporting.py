@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
+from overdue.domain.plans import BROKEN, KEPT, PROMISE
 from overdue.store.tables import (
     Account,
     AuditEvent,
@@ -22,6 +23,8 @@ from overdue.store.tables import (
     Payment,
     PaymentPlan,
 )
+
+ENDED = (KEPT, BROKEN)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class PortfolioSummary:
     plans_by_status: dict[str, int]
     offers_by_status: dict[str, int]
     blocked_by_rule: dict[str, int]
+    plan_outcomes: dict[str, int]
 
 
 def _grouped(session: Session, *columns: Mapped[str]) -> dict[Any, int]:
@@ -61,6 +65,7 @@ def portfolio_summary(session: Session) -> PortfolioSummary:
         plans_by_status=_grouped(session, col(PaymentPlan.status)),
         offers_by_status=_grouped(session, col(Offer.status)),
         blocked_by_rule=_blocked_by_rule(session),
+        plan_outcomes=plan_outcomes(session),
     )
 
 
@@ -86,6 +91,8 @@ class ArmOutcome:
     plans_kept: int
     plans_broken: int
     disputes_and_complaints: int
+    promises_kept: int = 0
+    promises_broken: int = 0
 
     @property
     def resolved_rate(self) -> float:
@@ -95,6 +102,12 @@ class ArmOutcome:
     def plan_kept_rate(self) -> float:
         ended = self.plans_kept + self.plans_broken
         return self.plans_kept / ended if ended else 0.0
+
+    @property
+    def ptp_kept_rate(self) -> float:
+        """Promises paid in full by their date (and grace) over promises that came due."""
+        due = self.promises_kept + self.promises_broken
+        return self.promises_kept / due if due else 0.0
 
 
 def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[ArmOutcome]:
@@ -124,7 +137,7 @@ def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[A
         .group_by(arm, col(OutreachMessage.channel))
     ):
         sent.setdefault(name, Counter())[channel] = count
-    plans = _per_arm(session, col(PaymentPlan.status), PaymentPlan.account_id)
+    plans = _per_arm(session, _plan_or_promise(), PaymentPlan.account_id)
     holds = _per_arm(session, col(Hold.kind), Hold.account_id)
     outcomes = []
     for name, accounts, resolved, recovery in base:
@@ -138,9 +151,11 @@ def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[A
                 recovery_rate=float(recovery or 0.0),
                 contacts_per_account=sum(contacts.values()) / accounts,
                 contact_cost_per_account=cost / accounts,
-                plans_kept=plans.get((name, "kept"), 0),
-                plans_broken=plans.get((name, "broken"), 0),
+                plans_kept=plans.get((name, "plans_kept"), 0),
+                plans_broken=plans.get((name, "plans_broken"), 0),
                 disputes_and_complaints=holds.get((name, "dispute"), 0) + holds.get((name, "complaint"), 0),
+                promises_kept=plans.get((name, "promises_kept"), 0),
+                promises_broken=plans.get((name, "promises_broken"), 0),
             )
         )
     return sorted(outcomes, key=lambda outcome: -outcome.accounts)
@@ -153,3 +168,20 @@ def _per_arm(session: Session, value: Any, account_id: Any) -> dict[tuple[str, s
         .group_by(col(Account.strategy_arm), value)
     ).all()
     return {(name, key): count for name, key, count in rows}
+
+
+def _plan_or_promise() -> sa.ColumnElement[str]:
+    """`plans_kept`, `promises_broken`, ... for ended plans and promises; other statuses as they are."""
+    promise = col(PaymentPlan.kind) == PROMISE
+    status = col(PaymentPlan.status)
+    return sa.case(
+        (sa.and_(promise, status.in_(ENDED)), sa.literal("promises_") + status),
+        (status.in_(ENDED), sa.literal("plans_") + status),
+        else_=status,
+    )
+
+
+def plan_outcomes(session: Session) -> dict[str, int]:
+    """Kept and broken plans and promises to pay over the portfolio (a replaced promise is neither)."""
+    counts = _grouped(session, _plan_or_promise())  # type: ignore[arg-type]
+    return {key: counts.get(key, 0) for key in ("plans_kept", "plans_broken", "promises_kept", "promises_broken")}
