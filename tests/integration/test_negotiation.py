@@ -15,12 +15,14 @@ from overdue.domain.validation import is_business_day, public_holidays
 from overdue.runtime import Runtime
 from overdue.services.affordability import record_statement
 from overdue.services.decisions import DecisionError, decide_task
+from overdue.services.inbound import Inbound, receive
 from overdue.services.offers import OfferError, accept_offer, make_offer
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.services.plans import make_promise
 from overdue.services.reporting import plan_outcomes
 from overdue.store.tables import (
     Account,
+    AffordabilityStatement,
     AuditEvent,
     Hold,
     HumanTask,
@@ -324,4 +326,36 @@ def test_an_oral_agreement_needs_its_recording(session: Session, runtime: Runtim
     accept_offer(session, runtime.config, id_of(offer), "phone", "agent.li", now.date(), now, "rec-77")
     event = session.exec(select(AuditEvent).where(AuditEvent.kind == "offer.accepted")).one()
     assert (event.actor, event.data["via"], event.data["recording_ref"]) == ("agent.li", "phone", "rec-77")
+    assert account.stage == "plan"
+
+
+def sms(body: str, sid: str) -> Inbound:
+    return Inbound(channel="sms", provider="twilio", provider_id=sid, from_address="+12125550123", body=body)
+
+
+def test_customers_accept_promise_and_state_their_means_by_text(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "texts", due_date=date(2026, 1, 1), principal_minor=120_000)
+    now = midnight(date(2026, 2, 10)) + timedelta(hours=15)
+    # Income and expenses by text: a statement with its capacity, and a person asked to follow up.
+    assert (
+        receive(session, runtime, sms("income 2500 expenses 1700 dependants 1", "SM1"), now).intent == "affordability"
+    )
+    statement = session.exec(select(AffordabilityStatement)).one()
+    assert (statement.source, statement.capacity_minor) == ("sms", 32_000)  # (2500-1700-400) x 80%
+    assert session.exec(select(HumanTask).where(HumanTask.kind == "inbound_message")).one().payload["intent"] == (
+        "affordability"
+    )
+    # YES accepts the one open offer.
+    offer = make_offer(session, runtime.config, id_of(account), Request(), "agent.li", now)
+    receive(session, runtime, sms("YES", "SM2"), now)
+    session.refresh(offer)
+    assert (offer.status, offer.accepted_via, offer.accepted_by) == ("accepted", "sms", "customer:sms")
+
+
+def test_a_dated_promise_by_text_is_tracked_as_a_promise_to_pay(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "promise-text", due_date=date(2026, 1, 1))
+    receive(session, runtime, sms("I will pay on the 20th", "SM3"), midnight(date(2026, 3, 2)) + timedelta(hours=15))
+    promise = session.exec(select(PaymentPlan).where(PaymentPlan.account_id == id_of(account))).one()
+    assert (promise.kind, promise.total_minor, promise.created_by) == ("promise", account.balance_minor, "customer:sms")
+    assert installments(session, promise)[0].due_date == date(2026, 3, 20)
     assert account.stage == "plan"
