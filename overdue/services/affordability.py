@@ -39,6 +39,7 @@ def record_statement(
     *,
     hardship_reason: str | None = None,
     note: str = "",
+    statement_ref: str | None = None,
 ) -> AffordabilityStatement:
     """Keep the statement with its capacity to pay; flag hardship when a reason is given or nothing is left."""
     if source not in SOURCES:
@@ -55,6 +56,7 @@ def record_statement(
     except ValueError as exc:
         raise AffordabilityError(str(exc)) from None
     kept = AffordabilityStatement(
+        statement_ref=statement_ref,
         customer_id=customer.id,
         account_id=account_id,
         currency=account.currency,

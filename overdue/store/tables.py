@@ -320,6 +320,7 @@ class AffordabilityStatement(SQLModel, table=True):
 
     __table_args__ = (sa.Index("ix_affordability_customer_recorded", "customer_id", "recorded_at"),)
     id: int | None = Field(default=None, primary_key=True)
+    statement_ref: str | None = Field(default=None, unique=True, max_length=128, description="From an import file")
     customer_id: int = Field(foreign_key="customer.id")
     account_id: int | None = Field(default=None, foreign_key="account.id")
     currency: str = Field(max_length=3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
@@ -15,11 +16,13 @@ from overdue.domain.validation import is_business_day, public_holidays
 from overdue.runtime import Runtime
 from overdue.services.affordability import record_statement
 from overdue.services.decisions import DecisionError, decide_task
+from overdue.services.imports import ImportRejected, import_accounts, import_affordability
 from overdue.services.inbound import Inbound, receive
 from overdue.services.offers import OfferError, accept_offer, make_offer
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.services.plans import make_promise
 from overdue.services.reporting import plan_outcomes
+from overdue.store.db import session_scope
 from overdue.store.tables import (
     Account,
     AffordabilityStatement,
@@ -31,7 +34,9 @@ from overdue.store.tables import (
     OutreachMessage,
     PaymentPlan,
 )
-from tests.support import add_account, midnight, run_day
+from tests.support import NOW, add_account, make_runtime, midnight, run_day
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def id_of(row: Account | Offer | HumanTask | PaymentPlan) -> int:
@@ -359,3 +364,37 @@ def test_a_dated_promise_by_text_is_tracked_as_a_promise_to_pay(session: Session
     assert (promise.kind, promise.total_minor, promise.created_by) == ("promise", account.balance_minor, "customer:sms")
     assert installments(session, promise)[0].due_date == date(2026, 3, 20)
     assert account.stage == "plan"
+
+
+def test_affordability_statements_import_once_and_flag_hardship(database_url: str, tmp_path: Path) -> None:
+    runtime = make_runtime(database_url)
+    with session_scope(database_url) as session:
+        import_accounts(session, runtime.config, runtime.vault, EXAMPLES / "accounts.csv", NOW)
+    for expected in ((4, 0), (0, 4)):  # a second run changes nothing
+        with session_scope(database_url) as session:
+            result = import_affordability(session, runtime.config, EXAMPLES / "affordability.csv", NOW)
+        assert (result.created, result.already_present) == expected
+    with session_scope(database_url) as session:
+        statements = {s.statement_ref: s for s in session.exec(select(AffordabilityStatement))}
+        assert statements["AFF-0001"].capacity_minor == 56_000  # (3200-2100-400) x 80%
+        assert statements["AFF-0002"].hardship_hold_id is not None  # nothing left: hardship, by itself
+        hold = session.get(Hold, statements["AFF-0004"].hardship_hold_id)
+        assert hold is not None
+        assert (hold.kind, hold.reason, hold.created_by) == (
+            "hardship",
+            "住院治疗，收入中断",
+            "import:affordability.csv",
+        )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "statement_ref,account_ref,currency,income,expenses,dependants\n"
+        "X-1,A-NOPE,USD,100.00,50.00,0\nX-1,A-US-1001,CNY,1.001,0,-1\n",
+        encoding="utf-8",
+    )
+    with session_scope(database_url) as session, pytest.raises(ImportRejected) as rejected:
+        import_affordability(session, runtime.config, bad, NOW)
+    assert {(p.line, p.field) for p in rejected.value.problems} >= {
+        (2, "account_ref"),
+        (3, "income"),
+        (3, "dependants"),
+    }

@@ -63,6 +63,7 @@ def upgrade() -> None:
     op.create_table(
         "affordabilitystatement",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("statement_ref", sa.String(length=128), nullable=True),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
@@ -79,6 +80,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["customer_id"], ["customer.id"]),
         sa.ForeignKeyConstraint(["hardship_hold_id"], ["hold.id"]),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("statement_ref"),
     )
     op.create_index(
         "ix_affordability_customer_recorded", "affordabilitystatement", ["customer_id", "recorded_at"], unique=False
