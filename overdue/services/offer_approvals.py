@@ -10,9 +10,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from overdue.domain import stages
 from overdue.services.audit import record
 from overdue.services.decisions import DecisionError, KindHooks
-from overdue.store.tables import HumanTask, Offer
+from overdue.store.tables import Account, HumanTask, Offer
 
 
 def _before(
@@ -21,6 +22,9 @@ def _before(
     offer = _offer(session, task)
     if offer.status != "pending_approval":
         raise DecisionError(f"offer {offer.id} is {offer.status}; there is nothing to decide on task {task.id}")
+    account = session.get(Account, offer.account_id)
+    if status == "approved" and account is not None and account.stage in (stages.CLOSED, stages.LEGAL):
+        raise DecisionError(f"account {account.id} is now {account.stage}; offer {offer.id} no longer applies")
     if status != "approved":
         return False
     approvals = list(task.payload.get("approvals", []))

@@ -185,6 +185,8 @@ def accept_offer(
     account = session.get(Account, offer.account_id)
     assert account is not None
     assert account.id is not None
+    if account.stage in (stages.CLOSED, stages.LEGAL):
+        raise OfferError(f"account {account.id} is {account.stage}; offer {offer_id} no longer applies")
     if offer.on_kept == "settle" and account.balance_minor != offer.balance_minor:
         raise OfferError(f"the balance changed since settlement offer {offer_id} was made; make a new offer")
     _replace_promise(session, account.id, actor, today, now)
