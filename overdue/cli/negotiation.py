@@ -206,13 +206,20 @@ def offers_show(
     database_url: DatabaseOption = None,
 ) -> None:
     """An offer's terms: total payable, the schedule, what happens to interest and fees, approval, acceptance."""
+    from overdue.domain.validation import public_holidays
     from overdue.services.offers import offer_view
+    from overdue.store.tables import Customer
 
-    with session_scope(runtime(database_url).database_url) as session:
+    rt = runtime(database_url)
+    with session_scope(rt.database_url) as session:
         offer = session.get(Offer, offer_id)
         if offer is None:
             raise fail(f"No offer {offer_id}.")
-        view = offer_view(offer, _account(session, offer.account_id).currency)
+        account = _account(session, offer.account_id)
+        customer = session.get(Customer, account.customer_id)
+        assert customer is not None
+        closed = public_holidays(rt.config.policy(customer.jurisdiction).holiday_country)
+        view = offer_view(offer, account.currency, closed)
     if as_json:
         print(json.dumps(view, indent=2))
         return

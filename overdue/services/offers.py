@@ -322,8 +322,9 @@ INTEREST_WORDS = {
 }
 
 
-def offer_view(offer: Offer, currency: str) -> dict[str, Any]:
-    """The terms as an agent, a customer or the dashboard reads them: explicit fields, amounts in minor units."""
+def offer_view(offer: Offer, currency: str, closed: Any) -> dict[str, Any]:
+    """The terms as an agent, a customer or the dashboard reads them: explicit fields, amounts in minor units.
+    `closed`: the jurisdiction's holidays, for an offer made before schedules were stored."""
     return {
         "offer_id": offer.id,
         "account_id": offer.account_id,
@@ -333,10 +334,8 @@ def offer_view(offer: Offer, currency: str) -> dict[str, Any]:
         "balance_minor": offer.balance_minor,
         "total_payable_minor": offer.total_minor,
         "discount_minor": offer.discount_minor,
-        "schedule": offer.schedule
-        or [
-            {"due_date": d.due_date.isoformat(), "amount_minor": d.amount_minor}
-            for d in monthly_schedule(offer.total_minor, offer.installments, offer.first_due_date, ())
+        "schedule": [
+            {"due_date": d.due_date.isoformat(), "amount_minor": d.amount_minor} for d in schedule_of(offer, closed)
         ],
         "interest": offer.interest,
         "interest_means": INTEREST_WORDS[offer.interest],

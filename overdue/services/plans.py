@@ -62,6 +62,7 @@ def monitor_plans(
     for item in session.scalars(sa.select(Installment).where(col(Installment.plan_id).in_([p.id for p in plans]))):
         schedule[item.plan_id].append(InstallmentState(item.seq, item.due_date, item.amount_minor, item.paid_minor))
     audits: list[dict[str, Any]] = []
+    kept: list[PaymentPlan] = []
     for plan in plans:
         results.checked += 1
         status = plan_status(schedule[plan.id], as_of, plan.grace_days)  # type: ignore[index]
@@ -84,8 +85,10 @@ def monitor_plans(
                 .values(broken_plans=col(Account.broken_plans) + 1)
             )
         elif status == KEPT:
-            conclude_kept(session, config, plan, as_of, now)
+            kept.append(plan)
     record_many(session, audits)
+    for plan in kept:
+        conclude_kept(session, config, plan, as_of, now)
     return results
 
 
