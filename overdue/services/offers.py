@@ -229,6 +229,16 @@ def accept_offer(
     return plan
 
 
+def accept_self_service(
+    session: Session, config: Configuration, account_id: int, offer_id: int, today: date, now: datetime
+) -> PaymentPlan:
+    """The customer accepts on the self-service pages, signed in to `account_id`: only that account's offer."""
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.account_id != account_id:
+        raise OfferError(f"offer {offer_id} is not one of this account's offers")
+    return accept_offer(session, config, offer_id, "self_service", "customer:self_service", today, now)
+
+
 def _replace_promise(session: Session, account_id: int, actor: str, today: date, now: datetime) -> None:
     """A plan agreed while a promise to pay runs takes its place; a second plan is refused."""
     active = session.scalars(

@@ -18,7 +18,7 @@ from overdue.services.affordability import record_statement
 from overdue.services.decisions import DecisionError, decide_task
 from overdue.services.imports import ImportRejected, import_accounts, import_affordability
 from overdue.services.inbound import Inbound, receive
-from overdue.services.offers import OfferError, accept_offer, make_offer
+from overdue.services.offers import OfferError, accept_offer, accept_self_service, make_offer
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.services.plans import make_promise
 from overdue.services.reporting import plan_outcomes
@@ -184,7 +184,10 @@ def test_settlement_needs_two_different_approvers_above_the_second_threshold(
     assert (offer.status, offer.approved_by) == ("open", "lead.wu, head.zhao")
 
     # Self-service acceptance; the lump sum paid; the cycle settles the rest and closes the account.
-    plan = accept_offer(session, runtime.config, id_of(offer), "self_service", "customer:web", now.date(), now)
+    other = add_account(session, "someone-else", due_date=date(2026, 1, 1))
+    with pytest.raises(OfferError, match="not one of this account's offers"):
+        accept_self_service(session, runtime.config, id_of(other), id_of(offer), now.date(), now)
+    plan = accept_self_service(session, runtime.config, id_of(account), id_of(offer), now.date(), now)
     assert (plan.kind, plan.on_kept, plan.interest) == ("settlement", "settle", "waived")
     record_payments(
         session,
