@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from overdue.config import Configuration
 from overdue.domain import stages
 from overdue.domain.offers import Facts, OfferTerms, automatic_offer
-from overdue.domain.validation import public_holidays
+from overdue.domain.validation import ClosedDays, public_holidays
 from overdue.services.affordability import capacities
 from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.services.cycle import BALANCE
@@ -62,8 +62,11 @@ def make_offers(
     ).all()
     capacity = capacities(session, list({row[5] for row in rows}))
     proposed: list[tuple[int, OfferTerms]] = []
+    calendars: dict[str, ClosedDays] = {}
     for account_id, balance, currency, product, broken, customer_id, jurisdiction in rows:
-        closed = public_holidays(config.policy(jurisdiction).holiday_country)
+        if jurisdiction not in calendars:
+            calendars[jurisdiction] = ClosedDays(public_holidays(config.policy(jurisdiction).holiday_country))
+        closed = calendars[jurisdiction]
         facts = Facts(balance, currency, as_of, closed, capacity.get((customer_id, currency)), False, broken)
         terms = automatic_offer(facts, config.offers.policy(jurisdiction, product))
         if terms is None:

@@ -22,12 +22,13 @@ from overdue.domain.offers import (
     Facts,
     OfferRefused,
     Request,
+    add_months,
     automatic_offer,
     build_offer,
     menu,
     monthly_schedule,
 )
-from overdue.domain.validation import public_holidays
+from overdue.domain.validation import ClosedDays, public_holidays
 from overdue.settings import PROJECT_ROOT
 
 CONFIG = load_configuration(PROJECT_ROOT / "configs")
@@ -235,3 +236,17 @@ def test_capacity_is_what_is_left_after_expenses_and_an_allowance_per_dependant(
 def test_capacity_never_exceeds_what_is_left(income: int, expenses: int, dependants: int) -> None:
     capacity = capacity_to_pay(Statement(income, expenses, dependants), "CNY", policy("CN").affordability)
     assert 0 <= capacity <= max(0, income - expenses)
+
+
+@given(day=st.dates(date(2000, 1, 1), date(2090, 12, 31)), months=st.integers(0, 120))
+def test_add_months_clamps_month_ends_like_relativedelta(day: date, months: int) -> None:
+    from dateutil.relativedelta import relativedelta
+
+    assert add_months(day, months) == day + relativedelta(months=months)
+
+
+@given(day=st.dates(date(2025, 1, 1), date(2030, 12, 31)))
+def test_a_remembered_calendar_answers_as_the_holidays_package(day: date) -> None:
+    holidays = public_holidays("CN")
+    closed = ClosedDays(holidays)
+    assert (day in closed) == (day in holidays) == (day in closed)
