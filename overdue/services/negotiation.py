@@ -16,7 +16,7 @@ from overdue.domain.validation import ClosedDays, public_holidays
 from overdue.services.affordability import capacities
 from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.services.cycle import BALANCE
-from overdue.services.offers import offer_row
+from overdue.services.offers import offer_row, withdraw_approvals
 from overdue.services.outreach import active_hold
 from overdue.store.bulk import insert_returning_ids
 from overdue.store.tables import Account, Customer, Offer
@@ -107,9 +107,9 @@ def _lapse(session: Session, as_of: date, now: datetime, shard: tuple[int, int])
         )
     ).all()
     if expired:
-        session.execute(
-            sa.update(Offer).where(col(Offer.id).in_([offer for offer, _ in expired])).values(status="expired")
-        )
+        offer_ids = [offer for offer, _ in expired]
+        session.execute(sa.update(Offer).where(col(Offer.id).in_(offer_ids)).values(status="expired"))
+        withdraw_approvals(session, [account for _, account in expired], offer_ids, "the offer expired", SYSTEM, now)
         record_many(
             session, (audit_row("offer.expired", SYSTEM, now, account, offer_id=offer) for offer, account in expired)
         )

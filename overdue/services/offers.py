@@ -298,7 +298,7 @@ def withdraw_other_offers(
     )
     if keep is not None:
         query = query.where(col(Offer.id) != keep)
-    offer_ids = list(session.scalars(query))
+    offer_ids: list[int] = [offer_id for offer_id in session.scalars(query) if offer_id is not None]
     if not offer_ids:
         return 0
     session.execute(
@@ -307,9 +307,19 @@ def withdraw_other_offers(
         .values(status="withdrawn")
         .execution_options(synchronize_session=False)
     )
+    withdraw_approvals(session, [account_id], offer_ids, reason, actor, now)
+    for offer_id in offer_ids:
+        record(session, "offer.withdrawn", actor, now, account_id, offer_id=offer_id, reason=reason)
+    return len(offer_ids)
+
+
+def withdraw_approvals(
+    session: Session, account_ids: list[int], offer_ids: list[int], reason: str, actor: str, now: datetime
+) -> None:
+    """Open approval tasks of offers that can no longer be accepted are withdrawn, so nobody decides them."""
     tasks = session.scalars(
         sa.select(HumanTask).where(
-            col(HumanTask.account_id) == account_id,
+            col(HumanTask.account_id).in_(account_ids),
             col(HumanTask.kind) == OFFER_APPROVAL,
             col(HumanTask.status) == "open",
         )
@@ -319,10 +329,7 @@ def withdraw_other_offers(
             task.status, task.decided_by, task.decided_at, task.reason = "withdrawn", actor, now, reason
             task.version += 1
             session.add(task)
-            record(session, "task.withdrawn", actor, now, account_id, task_id=task.id, reason=reason)
-    for offer_id in offer_ids:
-        record(session, "offer.withdrawn", actor, now, account_id, offer_id=offer_id, reason=reason)
-    return len(offer_ids)
+            record(session, "task.withdrawn", actor, now, task.account_id, task_id=task.id, reason=reason)
 
 
 INTEREST_WORDS = {

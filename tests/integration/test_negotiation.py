@@ -228,6 +228,17 @@ def test_one_approver_may_reject_an_offer_outside_the_bounds(session: Session, r
     assert offer.status == "rejected"
 
 
+def test_an_offer_that_expires_waiting_for_approval_takes_its_task_with_it(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "lapsed", due_date=date(2026, 1, 1))
+    offer = make_offer(
+        session, runtime.config, id_of(account), Request(months=18), "agent.li", midnight(date(2026, 2, 10))
+    )
+    run_day(session, runtime, offer.expires_on + timedelta(days=1))
+    task = session.exec(select(HumanTask).where(HumanTask.kind == "offer_approval")).one()
+    session.refresh(offer)
+    assert (offer.status, task.status, task.reason) == ("expired", "withdrawn", "the offer expired")
+
+
 def test_kept_plan_with_interest_left_cures_the_account(session: Session, runtime: Runtime) -> None:
     account = add_account(
         session, "cure", due_date=date(2026, 1, 1), principal_minor=30_000, interest_minor=0, fees_minor=0
