@@ -18,6 +18,7 @@ from overdue.domain.affordability import Statement, capacity_to_pay
 from overdue.domain.money import format_money
 from overdue.services.audit import record
 from overdue.services.holds import place_hold
+from overdue.store.bulk import chunked
 from overdue.store.tables import Account, AffordabilityStatement, Customer, Hold
 
 SOURCES = ("agent", "sms", "email", "import")
@@ -109,17 +110,20 @@ def latest_capacity(session: Session, customer_id: int, currency: str) -> int | 
 
 
 def capacities(session: Session, customer_ids: list[int]) -> dict[tuple[int, str], int]:
-    """The latest capacity of each customer, per currency, in one query (for the cycle)."""
-    rows = session.execute(
-        sa.select(
-            col(AffordabilityStatement.customer_id),
-            col(AffordabilityStatement.currency),
-            col(AffordabilityStatement.capacity_minor),
-        )
-        .where(col(AffordabilityStatement.customer_id).in_(customer_ids))
-        .order_by(col(AffordabilityStatement.recorded_at), col(AffordabilityStatement.id))
-    ).all()
-    return {(customer_id, currency): capacity for customer_id, currency, capacity in rows}
+    """The latest capacity of each customer, per currency, a query per thousand customers (for the cycle)."""
+    found: dict[tuple[int, str], int] = {}
+    for batch in chunked(customer_ids, 1000):
+        rows = session.execute(
+            sa.select(
+                col(AffordabilityStatement.customer_id),
+                col(AffordabilityStatement.currency),
+                col(AffordabilityStatement.capacity_minor),
+            )
+            .where(col(AffordabilityStatement.customer_id).in_(batch))
+            .order_by(col(AffordabilityStatement.recorded_at), col(AffordabilityStatement.id))
+        ).all()
+        found.update({(customer_id, currency): capacity for customer_id, currency, capacity in rows})
+    return found
 
 
 def hardship_hold(session: Session, account_id: int, today: date) -> Hold | None:
