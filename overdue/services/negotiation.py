@@ -15,9 +15,8 @@ from overdue.domain.offers import Facts, OfferTerms, automatic_offer
 from overdue.domain.validation import ClosedDays, public_holidays
 from overdue.services.affordability import capacities
 from overdue.services.audit import SYSTEM, audit_row, record_many
-from overdue.services.cycle import BALANCE
+from overdue.services.cycle import BALANCE, accounts_in_shard, held
 from overdue.services.offers import offer_row, withdraw_approvals
-from overdue.services.outreach import active_hold
 from overdue.store.bulk import insert_returning_ids
 from overdue.store.tables import Account, Customer, Offer
 
@@ -39,9 +38,9 @@ def make_offers(
     pay when we know it) to every negotiation account that has no open offer. None is made once the
     re-negotiations allowed after broken plans are used up: legal review is proposed instead."""
     results = OfferResults(expired=_lapse(session, as_of, now, shard))
-    open_offer = sa.exists().where(
-        col(Offer.account_id) == col(Account.id), col(Offer.status).in_(("open", "pending_approval"))
-    )
+    skip = accounts_in_shard(
+        session, col(Offer.account_id), shard, col(Offer.status).in_(("open", "pending_approval"))
+    ) | held(session, shard, as_of)
     rows = session.execute(
         sa.select(
             col(Account.id),
@@ -56,10 +55,9 @@ def make_offers(
         .where(
             col(Account.id).between(*shard),
             col(Account.stage) == stages.NEGOTIATION,
-            ~open_offer,
-            ~active_hold(as_of),
         )
     ).all()
+    rows = [row for row in rows if row[0] not in skip]
     capacity = capacities(session, list({row[5] for row in rows}))
     proposed: list[tuple[int, OfferTerms]] = []
     calendars: dict[str, ClosedDays] = {}

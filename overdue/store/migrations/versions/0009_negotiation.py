@@ -5,7 +5,7 @@ Existing offers keep their terms (an empty schedule is rebuilt from installments
 accepted); existing plans are installment plans on which interest and fees accrue, as before.
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0014
 Create Date: 2026-11-22
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import overdue.store.tables
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
