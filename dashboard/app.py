@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.identity import identity_sidebar
-from dashboard.views import approvals
+from dashboard.views import approvals, offer_approvals
 
 st.set_page_config(page_title="overdue · ops", page_icon=":material/gavel:", layout="wide")
 page = st.navigation(
@@ -20,7 +20,13 @@ page = st.navigation(
             icon=":material/gavel:",
             url_path="approvals",
             default=True,
-        )
+        ),
+        st.Page(
+            offer_approvals.render,
+            title="Offer approvals",
+            icon=":material/handshake:",
+            url_path="offers",
+        ),
     ]
 )
 identity_sidebar()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -139,4 +140,62 @@ def recently_decided(session: Session, kind: str, *, limit: int) -> list[Decided
             decided_at=row.decided_at,
         )
         for row in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOffer:
+    """An offer waiting for approval, with its task; `version` is what a decision on the task must expect."""
+
+    task_id: int
+    version: int
+    requested_by: str
+    approvals: list[str]
+    approvals_needed: int
+    reasons: list[str]
+    created_at: datetime
+    due_at: datetime | None
+    account_ref: str
+    jurisdiction: str
+    offer: dict[str, Any]  # overdue.services.offers.offer_view: total, schedule, interest and fees
+
+
+def open_offer_approvals(session: Session, *, limit: int) -> list[PendingOffer]:
+    """Open `offer_approval` tasks, oldest first, with the terms of their offer (no personal data)."""
+    from overdue.domain.validation import public_holidays
+    from overdue.runtime import get_runtime
+    from overdue.services.offers import OFFER_APPROVAL, offer_view
+    from overdue.store.tables import Offer
+
+    config = get_runtime(database_url()).config
+    rows = session.execute(
+        sa.select(HumanTask, col(Account.external_ref), col(Account.currency), col(Customer.jurisdiction))
+        .join(Account, col(Account.id) == col(HumanTask.account_id))
+        .join(Customer, col(Customer.id) == col(Account.customer_id))
+        .where(col(HumanTask.kind) == OFFER_APPROVAL, col(HumanTask.status) == "open")
+        .order_by(col(HumanTask.created_at), col(HumanTask.id))
+        .limit(limit)
+    ).all()
+    offer_ids = [task.payload.get("offer_id") for task, *_ in rows]
+    offers = {offer.id: offer for offer in session.scalars(sa.select(Offer).where(col(Offer.id).in_(offer_ids)))}
+    return [
+        PendingOffer(
+            task_id=task.id,
+            version=task.version,
+            requested_by=task.requested_by,
+            approvals=[approval["by"] for approval in task.payload.get("approvals", [])],
+            approvals_needed=int(task.payload.get("approvals_needed", 1)),
+            reasons=list(task.payload.get("reasons", [])),
+            created_at=task.created_at,
+            due_at=task.due_at,
+            account_ref=account_ref,
+            jurisdiction=jurisdiction,
+            offer=offer_view(
+                offers[task.payload["offer_id"]],
+                currency,
+                public_holidays(config.policy(jurisdiction).holiday_country),
+            ),
+        )
+        for task, account_ref, currency, jurisdiction in rows
+        if task.payload.get("offer_id") in offers
     ]

@@ -1,4 +1,4 @@
-"""Case work: human tasks, offers, holds and disputes."""
+"""Case work: human tasks, holds and disputes (offers, promises, affordability: overdue/cli/negotiation.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from overdue.cli.common import DatabaseOption, console, fail, refusing, runtime,
 from overdue.store.db import session_scope
 
 tasks_app = typer.Typer(help="Human tasks: approvals that need a person.", no_args_is_help=True)
-offers_app = typer.Typer(help="Offers made in negotiation.", no_args_is_help=True)
 holds_app = typer.Typer(
     help="Holds: stop collection contact for a reason (hardship, bankruptcy, ...).", no_args_is_help=True
 )
@@ -22,7 +21,7 @@ disputes_app = typer.Typer(
 )
 
 
-# --- tasks and offers -----------------------------------------------------------------------------
+# --- tasks ------------------------------------------------------------------------------------
 
 
 @tasks_app.command("list")
@@ -61,61 +60,12 @@ def tasks_decide(
         decided = decide_task(
             session, task_id, task.version, "approve" if approve else "reject", reason, user, utcnow()
         )
+    if decided.status == "open":  # one of several approvals (maker-checker)
+        approvals = len(decided.payload.get("approvals", []))
+        needed = decided.payload.get("approvals_needed")
+        console.print(f"Approval {approvals} of {needed} recorded on task {task_id}; another person must approve it.")
+        return
     console.print(f"Task {task_id} {decided.status} by {user}.")
-
-
-@offers_app.command("list")
-def offers_list(
-    status: str = "open",
-    account: Annotated[int | None, typer.Option(help="Account id.")] = None,
-    limit: int = 50,
-    database_url: DatabaseOption = None,
-) -> None:
-    """List offers (default: open ones), with the terms a customer is accepting."""
-    import sqlalchemy as sa
-
-    from overdue.domain.money import format_money
-    from overdue.store.tables import Account, Offer
-
-    query = (
-        sa.select(Offer, col(Account.currency))
-        .join(Account, col(Account.id) == col(Offer.account_id))
-        .where(col(Offer.status) == status)
-        .order_by(col(Offer.id))
-        .limit(limit)
-    )
-    if account:
-        query = query.where(col(Offer.account_id) == account)
-    table = Table("id", "account", "kind", "total", "installments", "first due", "expires", "status")
-    with session_scope(runtime(database_url).database_url) as session:
-        for offer, currency in session.execute(query):
-            table.add_row(
-                str(offer.id),
-                str(offer.account_id),
-                offer.kind,
-                format_money(offer.total_minor, currency, "en-US"),
-                str(offer.installments),
-                str(offer.first_due_date),
-                str(offer.expires_on),
-                offer.status,
-            )
-    console.print(table)
-
-
-@offers_app.command("accept")
-def offers_accept(
-    offer_id: int,
-    via: Annotated[str, typer.Option(help="phone, sms, email, in_person or self_service")],
-    user: Annotated[str, typer.Option("--by", help="Agent recording the acceptance.")],
-    database_url: DatabaseOption = None,
-) -> None:
-    """Record a customer's acceptance of an offer; the plan and its installments are created."""
-    from overdue.services.offers import OfferError, accept_offer
-
-    now = utcnow()
-    with refusing(OfferError), unit_of_work(database_url) as (rt, session):
-        plan = accept_offer(session, rt.config, offer_id, via, user, now.date(), now)
-    console.print(f"Offer {offer_id} accepted; plan {plan.id} created.")
 
 
 # --- holds ----------------------------------------------------------------------------------------

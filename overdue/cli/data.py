@@ -11,7 +11,13 @@ from sqlmodel import Session
 
 from overdue.cli.common import DatabaseOption, console, runtime, utcnow
 from overdue.runtime import Runtime
-from overdue.services.imports import ImportRejected, ImportResult, import_accounts, import_payments
+from overdue.services.imports import (
+    ImportRejected,
+    ImportResult,
+    import_accounts,
+    import_affordability,
+    import_payments,
+)
 from overdue.store.db import session_scope
 
 Importer = Callable[[Session, Runtime, datetime], ImportResult]
@@ -44,3 +50,11 @@ def import_payments_cmd(file: Path, database_url: DatabaseOption = None) -> None
     """Import payments and apply them at once. Payments already recorded (same payment_ref) are skipped."""
     result = _run(lambda session, rt, now: import_payments(session, rt.config, file, now), database_url)
     console.print(f"Recorded {result.created} payments; {result.already_present} were already recorded.")
+
+
+@import_app.command("affordability")
+def import_affordability_cmd(file: Path, database_url: DatabaseOption = None) -> None:
+    """Import customers' affordability statements (income, expenses, dependants; optional hardship_reason and
+    note). Each gets its capacity to pay; statements already imported (same statement_ref) are skipped."""
+    result = _run(lambda session, rt, now: import_affordability(session, rt.config, file, now), database_url)
+    console.print(f"Recorded {result.created} statements; {result.already_present} were already recorded.")

@@ -149,6 +149,11 @@ def print_summary(rt: Runtime) -> None:
         )
     blocked = ", ".join(f"{rule} {count}" for rule, count in summary.blocked_by_rule.items()) or "none"
     console.print(f"Contacts the guard refused, by rule: {blocked}.")
+    outcomes = summary.plan_outcomes
+    console.print(
+        f"Plans kept {outcomes['plans_kept']}, broken {outcomes['plans_broken']}; promises to pay kept "
+        f"{outcomes['promises_kept']}, broken {outcomes['promises_broken']}."
+    )
     console.print(
         f"Plans: {summary.plans_by_status or 'none'}. Offers: {summary.offers_by_status or 'none'}.\n"
         f"Pending approvals: [bold]{summary.pending_approvals}[/bold]. Legal cases opened: {summary.legal_cases}."

@@ -9,7 +9,8 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from overdue.config.models import Experiment, OfferBounds, Policy, Strategy
+from overdue.config.models import Experiment, Policy, Strategy
+from overdue.config.offer_policy import OfferBounds
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -439,43 +439,6 @@ class Policy(Strict):
         return next((rule for rule in self.rules if isinstance(rule, ValidationNoticeRule)), None)
 
 
-class InstallmentBounds(Strict):
-    min_months: int = Field(gt=0)
-    max_months: int = Field(gt=0)
-    min_installment: Amounts
-    target_months: int = Field(gt=0)
-    grace_days: int = Field(ge=0)
-    expires_after_days: int = Field(gt=0)
-    first_due_after_days: int = Field(ge=0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> InstallmentBounds:
-        if not self.min_months <= self.target_months <= self.max_months:
-            raise ValueError("need min_months <= target_months <= max_months")
-        return self
-
-
-class InstallmentOffers(Strict):
-    default: InstallmentBounds
-    by_jurisdiction: dict[str, dict[str, object]] = {}
-
-    def for_jurisdiction(self, jurisdiction: str) -> InstallmentBounds:
-        override = self.by_jurisdiction.get(jurisdiction)
-        if not override:
-            return self.default
-        return InstallmentBounds.model_validate(self.default.model_dump() | override)
-
-
-class OfferBounds(Strict):
-    installment: InstallmentOffers
-
-    @model_validator(mode="after")
-    def _overrides_valid(self) -> OfferBounds:
-        for jurisdiction in self.installment.by_jurisdiction:
-            self.installment.for_jurisdiction(jurisdiction)
-        return self
-
-
 class Challenger(Strict):
     strategy: str
     share: float = Field(gt=0, lt=1)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 ACTIVE, KEPT, BROKEN = "active", "kept", "broken"
+PROMISE = "promise"  # a promise to pay: a plan of one installment, judged like any plan
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,17 +24,32 @@ PAID, PROMISE, DISPUTE, HARDSHIP, WRONG_NUMBER, OTHER = (
     "wrong_number",
     "other",
 )
-INTENTS = (STOP, START, HELP, PAID, PROMISE, DISPUTE, HARDSHIP, WRONG_NUMBER, OTHER)
+ACCEPT, AFFORDABILITY = "accept", "affordability"
+INTENTS = (STOP, START, HELP, ACCEPT, PAID, PROMISE, DISPUTE, AFFORDABILITY, HARDSHIP, WRONG_NUMBER, OTHER)
 
 STOP_WORDS = frozenset({"stop", "stopall", "quit", "end", "revoke", "opt out", "optout", "cancel", "unsubscribe", "td"})
 START_WORDS = frozenset({"start", "unstop"})
 HELP_WORDS = frozenset({"help", "info", "帮助"})
+# The offer texts say "Reply YES": the whole reply must be one of these, so "yes but not now" goes to a person.
+ACCEPT_WORDS = frozenset(
+    {"yes", "y", "accept", "i accept", "agree", "i agree", "同意", "接受", "是", "确认", "好的，同意"}
+)
 
 
 @dataclass(frozen=True)
 class Reply:
     intent: str
     promised_on: date | None = None
+    means: Means | None = None  # what an affordability reply says the customer earns and spends
+
+
+@dataclass(frozen=True)
+class Means:
+    """Amounts as written (major units, e.g. "3,200.50"); the currency is the account's."""
+
+    income: str
+    expenses: str
+    dependants: int
 
 
 def _either(english: str, chinese: str) -> re.Pattern[str]:
@@ -74,7 +89,8 @@ WILL_PAY = _either(
 
 
 def keyword(text: str) -> str | None:
-    """STOP, START or HELP when the whole message is one of their keywords (as carriers read them)."""
+    """STOP, START or HELP when the whole message is one of their keywords (as carriers read them); ACCEPT
+    when it is a plain yes to an offer."""
     words = _words(text)
     if words in STOP_WORDS or words == "退订":
         return STOP
@@ -82,6 +98,8 @@ def keyword(text: str) -> str | None:
         return START
     if words in HELP_WORDS:
         return HELP
+    if words in ACCEPT_WORDS:
+        return ACCEPT
     return None
 
 
@@ -90,9 +108,14 @@ def classify(text: str, today: date) -> Reply:
     word = keyword(text)
     if word is not None:
         return Reply(word)
-    for intent, pattern in ((STOP, STOP_REQUEST), (WRONG_NUMBER, WRONG), (DISPUTE, DISPUTED), (HARDSHIP, STRUGGLING)):
+    for intent, pattern in ((STOP, STOP_REQUEST), (WRONG_NUMBER, WRONG), (DISPUTE, DISPUTED)):
         if pattern.search(text):
             return Reply(intent)
+    means = stated_means(text)
+    if means is not None:
+        return Reply(AFFORDABILITY, means=means)
+    if STRUGGLING.search(text):
+        return Reply(HARDSHIP)
     if ALREADY_PAID.search(text):
         return Reply(PAID)
     if WILL_PAY.search(text):
@@ -105,6 +128,31 @@ def classify(text: str, today: date) -> Reply:
 def _words(text: str) -> str:
     """Lower case, inner spaces collapsed, punctuation and emoji at either end dropped: "Stop!!" -> "stop"."""
     return " ".join(text.casefold().split()).strip(" .!?,;:'\"()[]-—~。！？，；：")
+
+
+# --- what the customer earns and spends --------------------------------------------------------------------------
+
+AMOUNT = r"[$¥£]?\s*(\d[\d,]*(?:\.\d{1,2})?)\s*(?:元|块)?"
+INCOME = re.compile(rf"(?:\bincome\b|\bearn(?:s|ing)?\b|\bsalary\b|收入|工资)\D{{0,15}}?{AMOUNT}", re.IGNORECASE)
+EXPENSES = re.compile(
+    rf"(?:\bexpenses?\b|\bspend(?:ing)?\b|\boutgoings\b|\bbills\b|支出|开销|花销|开支)\D{{0,15}}?{AMOUNT}",
+    re.IGNORECASE,
+)
+DEPENDANTS = (  # "dependants 2" is tried before "2 kids": in "expenses 1700 dependants 1" the 1700 is not a count
+    re.compile(r"(?:dependants?|dependents?|家属|抚养|孩子|子女)\D{0,6}?(\d+)", re.IGNORECASE),
+    re.compile(r"(?<![\d.,])(\d+)\s*(?:dependants?|dependents?|kids|children)\b", re.IGNORECASE),
+)
+
+
+def stated_means(text: str) -> Means | None:
+    """Income and expenses when the text states both (our texts ask: "income 3000 expenses 2000 dependants 2",
+    "收入3000 支出2000 家属2"); dependants default to none."""
+    income, expenses = INCOME.search(text), EXPENSES.search(text)
+    if income is None or expenses is None:
+        return None
+    counts = [int(found[1]) for pattern in DEPENDANTS if (found := pattern.search(text))]
+    count = counts[0] if counts else 0
+    return Means(income[1].replace(",", ""), expenses[1].replace(",", ""), count)
 
 
 # --- dates ------------------------------------------------------------------------------------------------------

@@ -24,6 +24,22 @@ def public_holidays(country: str) -> holidays.HolidayBase:
     return holidays.country_holidays(country)
 
 
+class ClosedDays:
+    """A holiday calendar that remembers each answer: the cycle asks about the same few dates for every
+    account of a jurisdiction, and a `holidays` look-up costs far more than a dict's."""
+
+    def __init__(self, holidays: Container[date]) -> None:
+        self._holidays = holidays
+        self._known: dict[date, bool] = {}
+
+    def __contains__(self, day: object) -> bool:
+        if not isinstance(day, date):
+            return False
+        if day not in self._known:
+            self._known[day] = day in self._holidays
+        return self._known[day]
+
+
 def is_business_day(day: date, closed: Container[date]) -> bool:
     return day.weekday() < SATURDAY and day not in closed
 

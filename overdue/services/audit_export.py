@@ -48,6 +48,15 @@ EXPORT_TYPES: dict[str, str] = {
     "offer.made": "offer.made",
     "offer.accepted": "offer.accepted",
     "offer.expired": "offer.expired",
+    "offer.approved": "offer.approved",  # data.approved_by: one or two people (maker-checker)
+    "offer.rejected": "offer.rejected",
+    "offer.withdrawn": "offer.withdrawn",
+    "task.approval_recorded": "task.approval_recorded",  # one of two approvals; the task stays open
+    "plan.replaced": "plan.replaced",  # a promise to pay replaced by an accepted plan
+    "promise.made": "promise.made",  # data.amount_minor, data.on, data.source
+    "affordability.recorded": "affordability.recorded",  # data.capacity_minor, data.source
+    "account.settled": "account.settled",  # data.written_off per part, when a settlement is kept
+    "account.cured": "account.cured",  # a kept plan: back to current, data.due_date for what remains
     "hold.placed": "hold.placed",
     "hold.released": "hold.released",
     "dispute.opened": "dispute.opened",  # data.received_on, data.written; US: data.within_validation_period

@@ -17,6 +17,8 @@ OUTCOMES = (
     "hardship",
     "dispute",
     "plan_requested",
+    "offer_accepted",
+    "affordability",
     "refused",
     "callback_requested",
     "wrong_party",

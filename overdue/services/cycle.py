@@ -18,14 +18,12 @@ from overdue.config import Configuration
 from overdue.config.models import Escalation
 from overdue.domain import stages
 from overdue.domain.escalation import escalation_rule, is_time_barred, time_barred_on
-from overdue.domain.offers import propose_installment_plan
-from overdue.domain.plans import BROKEN, KEPT, InstallmentState, plan_status
 from overdue.domain.stages import AccountFacts, classify, days_past_due
 from overdue.services.audit import SYSTEM, audit_row, record_many, stage_changed
 from overdue.services.condition_facts import ConditionFacts, load_condition_facts
 from overdue.services.outreach import cancel_queued
-from overdue.store.bulk import insert_returning_ids, update_by_id
-from overdue.store.tables import Account, Customer, Hold, HumanTask, Installment, LegalCase, Offer, PaymentPlan
+from overdue.store.bulk import update_by_id
+from overdue.store.tables import Account, Customer, Hold, HumanTask, LegalCase, PaymentPlan
 
 LEGAL_ESCALATION = "legal_escalation"
 BALANCE = col(Account.principal_minor) + col(Account.interest_minor) + col(Account.fees_minor)
@@ -124,140 +122,6 @@ def _age_accounts(session: Session, as_of: date, shard: tuple[int, int]) -> None
         .values(dpd=days)
         .execution_options(synchronize_session=False)
     )
-
-
-@dataclass
-class PlanResults:
-    checked: int = 0
-    kept: int = 0
-    broken: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"checked": self.checked, "kept": self.kept, "broken": self.broken}
-
-
-def monitor_plans(
-    session: Session, config: Configuration, as_of: date, now: datetime, shard: tuple[int, int]
-) -> PlanResults:
-    """Judge every active plan: paid in full is kept; an installment unpaid past grace breaks it."""
-    results = PlanResults()
-    plans = session.scalars(
-        sa.select(PaymentPlan).where(
-            col(PaymentPlan.status) == "active",
-            col(PaymentPlan.account_id).between(*shard),
-        )
-    ).all()
-    if not plans:
-        return results
-    extra = load_condition_facts(session, config, as_of, shard, with_flags=False)
-    plans = [plan for plan in plans if not extra.paused_on(plan.account_id, as_of)]  # judged after the pause
-    schedule: dict[int, list[InstallmentState]] = defaultdict(list)
-    for item in session.scalars(sa.select(Installment).where(col(Installment.plan_id).in_([p.id for p in plans]))):
-        schedule[item.plan_id].append(InstallmentState(item.seq, item.due_date, item.amount_minor, item.paid_minor))
-    audits: list[dict[str, Any]] = []
-    for plan in plans:
-        results.checked += 1
-        status = plan_status(schedule[plan.id], as_of, plan.grace_days)  # type: ignore[index]
-        if status == KEPT:
-            results.kept += 1
-        elif status == BROKEN:
-            results.broken += 1
-            session.execute(
-                sa.update(Account)
-                .where(col(Account.id) == plan.account_id)
-                .values(broken_plans=col(Account.broken_plans) + 1)
-            )
-        else:
-            continue
-        plan.status, plan.ended_on = status, as_of
-        session.add(plan)
-        audits.append(audit_row(f"plan.{status}", SYSTEM, now, plan.account_id, plan_id=plan.id))
-    record_many(session, audits)
-    return results
-
-
-@dataclass
-class OfferResults:
-    made: int = 0
-    expired: int = 0
-    not_applicable: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"made": self.made, "expired": self.expired, "not_applicable": self.not_applicable}
-
-
-def make_offers(
-    session: Session, config: Configuration, as_of: date, now: datetime, shard: tuple[int, int]
-) -> OfferResults:
-    """Lapse stale offers, then offer an installment plan within bounds to every negotiation account
-    that has no open offer."""
-    results = OfferResults()
-    in_shard = col(Offer.account_id).between(*shard)
-    expired = session.execute(
-        sa.select(col(Offer.id), col(Offer.account_id)).where(
-            in_shard, col(Offer.status) == "open", col(Offer.expires_on) < as_of
-        )
-    ).all()
-    if expired:
-        offer_ids = [offer_id for offer_id, _ in expired]
-        session.execute(sa.update(Offer).where(col(Offer.id).in_(offer_ids)).values(status="expired"))
-        record_many(
-            session, (audit_row("offer.expired", SYSTEM, now, account, offer_id=offer) for offer, account in expired)
-        )
-        results.expired = len(expired)
-    skip = accounts_in_shard(session, col(Offer.account_id), shard, col(Offer.status) == "open") | held(
-        session, shard, as_of
-    )
-    rows = session.execute(
-        sa.select(col(Account.id), BALANCE, col(Account.currency), col(Customer.jurisdiction))
-        .join(Customer, col(Customer.id) == col(Account.customer_id))
-        .where(col(Account.id).between(*shard), col(Account.stage) == stages.NEGOTIATION)
-        .order_by(col(Account.id))  # offers are written in this order: ids must not depend on the plan
-    ).all()
-    proposed: list[tuple[int, Any]] = []
-    for account_id, balance, currency, jurisdiction in rows:
-        if account_id in skip:
-            continue
-        bounds = config.offers.installment.for_jurisdiction(jurisdiction)
-        offer = propose_installment_plan(balance, currency, bounds, as_of)
-        if offer is None:
-            results.not_applicable += 1
-        else:
-            proposed.append((account_id, offer))
-    ids = insert_returning_ids(
-        session,
-        Offer,
-        [
-            {
-                "account_id": account_id,
-                "kind": "installment",
-                "status": "open",
-                "total_minor": offer.total_minor,
-                "installments": offer.installments,
-                "first_due_date": offer.first_due_date,
-                "created_on": as_of,
-                "expires_on": offer.expires_on,
-            }
-            for account_id, offer in proposed
-        ],
-    )
-    record_many(
-        session,
-        (
-            audit_row(
-                "offer.made",
-                SYSTEM,
-                now,
-                account_id,
-                offer_id=offer_id,
-                installments=offer.installments,
-                total_minor=offer.total_minor,
-            )
-            for offer_id, (account_id, offer) in zip(ids, proposed, strict=True)
-        ),
-    )
-    results.made = len(proposed)
-    return results
 
 
 def propose_escalations(

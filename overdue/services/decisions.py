@@ -3,6 +3,8 @@ task at once end with exactly one decision; its continuation runs in the same tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -20,6 +22,25 @@ DECISIONS = {"approve": "approved", "reject": "rejected"}
 
 class DecisionError(ValueError):
     """The decision was not recorded; the message says why, in words fit for the person who tried."""
+
+
+@dataclass(frozen=True)
+class KindHooks:
+    """A task kind's own rules, kept with its service. `before(session, task, status, expected_version, reason,
+    user, now)` may refuse (DecisionError) or record one of several approvals and return True: the task then
+    stays open for the next person. `after(session, task, user, now)` continues the decision."""
+
+    before: Callable[[Session, HumanTask, str, int, str, str, datetime], bool]
+    after: Callable[[Session, HumanTask, str, datetime], None]
+
+
+def _kind_hooks(kind: str) -> KindHooks | None:
+    """Imported late: those services import this module."""
+    if kind == "offer_approval":
+        from overdue.services.offer_approvals import HOOKS
+
+        return HOOKS
+    return None
 
 
 def decide_task(
@@ -40,6 +61,9 @@ def decide_task(
     if task.status != "open":
         raise DecisionError(_already(task))
     status = DECISIONS[decision]
+    hooks = _kind_hooks(task.kind)
+    if hooks is not None and hooks.before(session, task, status, expected_version, reason.strip(), user, now):
+        return task
     if task.kind == LEGAL_ESCALATION and status == "approved":
         try:
             _still_escalable(session, task, now)
@@ -79,6 +103,8 @@ def decide_task(
         open_legal_case(session, task, user, now)
     if task.kind == VULNERABILITY_REVIEW and status == "approved":
         _record_review(session, task, user, now)
+    if hooks is not None:
+        hooks.after(session, task, user, now)
     return task
 
 

@@ -4,8 +4,10 @@
   debtor who holds the address), and one confirmation text is queued through the outbox; START opts back in;
   HELP is answered at once with who we are and how to reach us (no debt is named: the phone may not be theirs).
 - Any other reply about an account is recorded as a conversation (a promise with its date). Besides, a
-  dispute opens a dispute hold (collection stops); a wrong number marks the number unreachable; hardship, a
-  payment the customer says was made and anything we cannot read open an `inbound_message` task for a person.
+  dispute opens a dispute hold (collection stops); a wrong number marks the number unreachable; YES accepts
+  the account's open offer; a dated promise becomes a promise to pay, tracked like a plan; stated income and
+  expenses become an affordability statement; hardship, affordability, a payment the customer says was made
+  and anything we cannot act on open an `inbound_message` task for a person.
 - Attachments (an emailed receipt or statement) are kept as evidence, sealed.
 
 The account a reply is about is the one of the last message we sent to that address; failing that, the
@@ -25,13 +27,18 @@ from sqlmodel import Session, col
 
 from overdue.channels.context import OPT_OUT, message_context
 from overdue.domain import replies, stages
+from overdue.domain.affordability import Statement
+from overdue.domain.money import to_minor
 from overdue.logging_redaction import redact
 from overdue.runtime import Runtime
+from overdue.services.affordability import AffordabilityError, record_statement
 from overdue.services.audit import record
 from overdue.services.contact_preferences import invalidate_address, opt_in_address, opt_out_address
 from overdue.services.conversations import record_conversation
 from overdue.services.disputes import open_dispute
 from overdue.services.holds import DISPUTE
+from overdue.services.offers import OfferError, accept_offer
+from overdue.services.plans import make_promise
 from overdue.store.bulk import insert_ignoring_conflicts
 from overdue.store.tables import (
     Account,
@@ -41,6 +48,7 @@ from overdue.store.tables import (
     Hold,
     HumanTask,
     InboundMessage,
+    Offer,
     OutreachMessage,
 )
 
@@ -49,6 +57,8 @@ CONFIRMATION = "optout_confirmation"
 HELP_TEMPLATE = "help"
 EXCERPT = 500  # characters of the reply a task shows, personal numbers masked
 CONVERSATION_OUTCOMES = {
+    replies.ACCEPT: "offer_accepted",
+    replies.AFFORDABILITY: "affordability",
     replies.PAID: "paid",
     replies.PROMISE: "promise_to_pay",
     replies.DISPUTE: "dispute",
@@ -56,7 +66,7 @@ CONVERSATION_OUTCOMES = {
     replies.WRONG_NUMBER: "wrong_party",
     replies.OTHER: "other",
 }
-FOR_A_PERSON = frozenset({replies.PAID, replies.HARDSHIP, replies.OTHER})
+FOR_A_PERSON = frozenset({replies.PAID, replies.HARDSHIP, replies.AFFORDABILITY, replies.OTHER})
 # A number that texts us is the same line we call: identify the sender by either.
 IDENTIFYING_CHANNELS = {"sms": ("sms", "voice"), "email": ("email",)}
 
@@ -162,9 +172,49 @@ def _act(
     if reply.intent == replies.DISPUTE and not _disputed(session, account.id, now):
         why = f"Disputed by the customer's {inbound.channel} reply (inbound {kept.id})"
         open_dispute(session, runtime.config, account.id, why, actor, now.date(), True, now)
-    if reply.intent in FOR_A_PERSON:
+    acted = _negotiate(session, runtime, inbound, kept, reply, account, actor, now)
+    if reply.intent in FOR_A_PERSON or not acted:
         _open_task(session, runtime, inbound, kept, reply, account.id, actor, now)
     return None
+
+
+def _negotiate(
+    session: Session,
+    runtime: Runtime,
+    inbound: Inbound,
+    kept: InboundMessage,
+    reply: replies.Reply,
+    account: Account,
+    actor: str,
+    now: datetime,
+) -> bool:
+    """A YES accepts the account's one open offer; a dated promise becomes a promise to pay the balance (unless
+    a plan already says what is due); stated income and expenses become an affordability statement. False when
+    the reply could not be acted on (two open offers, a promise too far off, ...): a person then reads it."""
+    assert account.id is not None
+    try:
+        if reply.intent == replies.ACCEPT:
+            offers = session.scalars(
+                sa.select(Offer).where(col(Offer.account_id) == account.id, col(Offer.status) == "open")
+            ).all()
+            if len(offers) != 1:
+                return False
+            accept_offer(session, runtime.config, offers[0].id, inbound.channel, actor, now.date(), now)  # type: ignore[arg-type]
+        elif reply.intent == replies.PROMISE and reply.promised_on is not None and account.stage != stages.PLAN:
+            customer = session.get(Customer, account.customer_id)
+            today = now.astimezone(ZoneInfo(customer.time_zone)).date() if customer else now.date()
+            balance, on = account.balance_minor, reply.promised_on
+            make_promise(session, runtime.config, account.id, balance, on, inbound.channel, actor, now, today)
+        elif reply.intent == replies.AFFORDABILITY and reply.means is not None:
+            means, currency = reply.means, account.currency
+            statement = Statement(
+                to_minor(means.income, currency), to_minor(means.expenses, currency), means.dependants
+            )
+            note = f"inbound {kept.id}"
+            record_statement(session, runtime.config, account.id, statement, inbound.channel, actor, now, note=note)
+    except (OfferError, AffordabilityError, ValueError):
+        return False
+    return True
 
 
 def _senders(session: Session, inbound: Inbound) -> list[int]:

@@ -257,8 +257,10 @@ def next_installment(schedule: list[InstallmentState]) -> dict[str, Any] | None:
 
 def open_offers(session: Session, account_ids: list[int]) -> dict[int, dict[str, Any]]:
     offers = session.scalars(
-        sa.select(Offer).where(col(Offer.account_id).in_(account_ids), col(Offer.status) == "open")
-    ).all()
+        sa.select(Offer).where(
+            col(Offer.account_id).in_(account_ids), col(Offer.status) == "open", col(Offer.kind) == "installment"
+        )
+    ).all()  # the offer templates describe monthly installments; other kinds an agent puts to the customer
     return {
         offer.account_id: {
             "installments": offer.installments,

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col
 
+from overdue.domain.plans import BROKEN, KEPT, PROMISE
 from overdue.store.tables import (
     Account,
     AuditEvent,
@@ -27,6 +28,8 @@ from overdue.store.tables import (
     PaymentPlan,
 )
 
+ENDED = (KEPT, BROKEN)
+
 
 @dataclass(frozen=True)
 class PortfolioSummary:
@@ -39,6 +42,7 @@ class PortfolioSummary:
     plans_by_status: dict[str, int]
     offers_by_status: dict[str, int]
     blocked_by_rule: dict[str, int]
+    plan_outcomes: dict[str, int]
 
 
 def _grouped(session: Session, *columns: Mapped[str]) -> dict[Any, int]:
@@ -65,6 +69,7 @@ def portfolio_summary(session: Session) -> PortfolioSummary:
         plans_by_status=_grouped(session, col(PaymentPlan.status)),
         offers_by_status=_grouped(session, col(Offer.status)),
         blocked_by_rule=_blocked_by_rule(session),
+        plan_outcomes=plan_outcomes(session),
     )
 
 
@@ -151,7 +156,7 @@ def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[A
         .group_by(arm, col(OutreachMessage.channel))
     ):
         sent.setdefault(name, Counter())[channel] = count
-    plans = _per_arm(session, col(PaymentPlan.status), PaymentPlan.account_id)
+    plans = _per_arm(session, _plan_or_promise(), PaymentPlan.account_id)
     holds = _per_arm(session, col(Hold.kind), Hold.account_id)
     promises = promises_kept_per_arm(session, as_of)
     outcomes = []
@@ -166,8 +171,8 @@ def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[A
                 recovery_rate=float(recovery or 0.0),
                 contacts_per_account=sum(contacts.values()) / accounts,
                 contact_cost_per_account=cost / accounts,
-                plans_kept=plans.get((name, "kept"), 0),
-                plans_broken=plans.get((name, "broken"), 0),
+                plans_kept=plans.get((name, "plans_kept"), 0),
+                plans_broken=plans.get((name, "plans_broken"), 0),
                 disputes_and_complaints=holds.get((name, "dispute"), 0) + holds.get((name, "complaint"), 0),
                 went_delinquent=int(went_delinquent or 0),
                 cured=int(cured_accounts or 0),
@@ -234,3 +239,20 @@ def promises_kept_per_arm(session: Session, as_of: date) -> dict[str, tuple[int,
         .group_by(col(Account.strategy_arm))
     ).all()
     return {arm: (due, int(kept_count or 0)) for arm, due, kept_count in rows}
+
+
+def _plan_or_promise() -> sa.ColumnElement[str]:
+    """`plans_kept`, `promises_broken`, ... for ended plans and promises; other statuses as they are."""
+    promise = col(PaymentPlan.kind) == PROMISE
+    status = col(PaymentPlan.status)
+    return sa.case(
+        (sa.and_(promise, status.in_(ENDED)), sa.literal("promises_") + status),
+        (status.in_(ENDED), sa.literal("plans_") + status),
+        else_=status,
+    )
+
+
+def plan_outcomes(session: Session) -> dict[str, int]:
+    """Kept and broken plans and promises to pay over the portfolio (a replaced promise is neither)."""
+    counts = _grouped(session, _plan_or_promise())  # type: ignore[arg-type]
+    return {key: counts.get(key, 0) for key in ("plans_kept", "plans_broken", "promises_kept", "promises_broken")}

@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from overdue.domain.stages import NEGOTIATION, PLAN, REMINDER
 from overdue.runtime import Runtime
-from overdue.services import accrual, cycle, outreach
+from overdue.services import accrual, cycle, negotiation, outreach, plans
 from overdue.store.bulk import account_shards, insert_ignoring_conflicts
 from overdue.store.db import refresh_statistics
 from overdue.store.tables import CycleShard
@@ -32,12 +32,12 @@ def run_shard(session: Session, runtime: Runtime, as_of: date, now: datetime, sh
         ).as_dict()
 
     accrued = accrual.accrue(session, config, as_of, shard)  # first: today's messages state today's balance
-    plans = cycle.monitor_plans(session, config, as_of, now, shard).as_dict()
-    summary: dict[str, Any] = {"plan_monitoring": {"plans": plans, "outreach": queue(PLAN)}}
+    judged = plans.monitor_plans(session, config, as_of, now, shard).as_dict()
+    summary: dict[str, Any] = {"plan_monitoring": {"plans": judged, "outreach": queue(PLAN)}}
     summary["accrual"] = {"accounts": accrued}
     summary["stages"] = cycle.classify_accounts(session, config, as_of, now, shard).as_dict()
     summary["reminder"] = {"outreach": queue(REMINDER)}
-    offers = cycle.make_offers(session, config, as_of, now, shard).as_dict()
+    offers = negotiation.make_offers(session, config, as_of, now, shard).as_dict()
     summary["negotiation"] = {"offers": offers, "outreach": queue(NEGOTIATION)}
     summary["legal"] = {"approval_tasks_opened": cycle.propose_escalations(session, config, as_of, now, shard)}
     return summary

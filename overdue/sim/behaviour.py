@@ -27,8 +27,9 @@ from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.services.decisions import DecisionError, decide_task
 from overdue.services.disputes import open_dispute, verify_dispute
 from overdue.services.holds import DISPUTE, HoldError
-from overdue.services.offers import accept_offer
+from overdue.services.offers import OfferError, accept_offer
 from overdue.services.payments import PaymentIn, record_payments
+from overdue.services.plans import make_promise
 from overdue.sim.portfolio import SEGMENTS, segment_of
 from overdue.store.tables import Account, Hold, HumanTask, Installment, Offer, OutreachMessage, PaymentPlan
 
@@ -157,6 +158,8 @@ def _replies(
             at = min(sent_at + timedelta(minutes=4), now)
             outcome = OUTCOME_BY_SEGMENT.get(segment, "refused")
             record_conversation(session, account_id, "voice", at, outcome, "", "sim:agent", now)
+            if outcome == "promise_to_pay":
+                _promise(session, runtime, account_id, day + timedelta(days=rng.randint(2, 10)), now)
             talks += 1
         elif channel == "sms" and rng.random() < model.stop_reply:
             stops += opt_out(session, account_id, "sms", "STOP reply", "sim:customer", now) > 0
@@ -164,6 +167,16 @@ def _replies(
             open_dispute(session, runtime.config, account_id, "Disputes the amount", "sim:agent", day, True, now)
             disputes += 1
     return talks, stops, disputes
+
+
+def _promise(session: Session, runtime: Runtime, account_id: int, on: date, now: datetime) -> None:
+    """The agent takes the promise the customer made on the call: the balance by a date a few days off. It is
+    kept (or not) like any installment, by `keep_installment`."""
+    balance = session.scalar(sa.select(BALANCE).where(col(Account.id) == account_id)) or 0
+    try:
+        make_promise(session, runtime.config, account_id, balance, on, "agent", "sim:agent", now)
+    except OfferError:
+        return  # already on a plan or a promise, or nothing owed: the conversation is recorded all the same
 
 
 def _verify_disputes(
@@ -256,7 +269,9 @@ def _accept_offers(
             continue
         rng = draw(seed, account_id, day, "offer")
         if rng.random() < model.accept_offer[segment_of(ref, seed)]:
-            accept_offer(session, runtime.config, offer_id, rng.choice(("sms", "phone")), "sim:customer", day, now)
+            via = rng.choice(("sms", "phone"))
+            recording = f"sim-call-{offer_id}" if via == "phone" else None
+            accept_offer(session, runtime.config, offer_id, via, "sim:customer", day, now, recording)
             accepted += 1
     return accepted
 

@@ -267,10 +267,16 @@ class HumanTask(SQLModel, table=True):
 
 
 class Offer(SQLModel, table=True):
+    """Terms put to a customer: the total payable, the schedule (its amounts sum exactly to the total) and
+    what happens to interest and fees, written once when the offer is made so the customer accepts exactly
+    what was shown. Outside the bounds it waits (`pending_approval`) for one or two people."""
+
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)
     kind: str = Field(default="installment", max_length=32)
-    status: str = Field(default="open", max_length=16, description="open, accepted, expired")
+    status: str = Field(
+        default="open", max_length=16, description="pending_approval, open, accepted, expired, rejected, withdrawn"
+    )
     total_minor: int = Field(sa_type=sa.BigInteger)
     installments: int
     first_due_date: date
@@ -279,18 +285,39 @@ class Offer(SQLModel, table=True):
     accepted_at: datetime | None = utc_column()
     accepted_via: str | None = Field(default=None, max_length=32)
     accepted_by: str | None = Field(default=None, max_length=64)
+    balance_minor: int = Field(default=0, sa_type=sa.BigInteger, description="The balance the offer was made on")
+    discount_minor: int = Field(default=0, sa_type=sa.BigInteger, description="Written off when a settlement is kept")
+    schedule: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False), description="[{due_date, amount_minor}]"
+    )
+    interest: str = Field(default="accrues", max_length=16, description="accrues, frozen or waived under the plan")
+    fees: str = Field(default="accrues", max_length=16)
+    on_kept: str = Field(default="cure", max_length=16, description="cure, settle or review")
+    outside_bounds: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    approvals_needed: int = 0
+    requested_by: str = Field(default="system:cycle", max_length=64)
+    approved_by: str | None = Field(default=None, max_length=140)
+    recording_ref: str | None = Field(default=None, max_length=200, description="Recording of an oral agreement")
 
 
 class PaymentPlan(SQLModel, table=True):
+    """An accepted offer, or a promise to pay (one installment), monitored to the day."""
+
     __table_args__ = (sa.Index("ix_paymentplan_status", "status"),)
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)
     offer_id: int | None = Field(default=None, foreign_key="offer.id")
-    status: str = Field(default="active", max_length=16, description="active, kept, broken")
+    status: str = Field(default="active", max_length=16, description="active, kept, broken, replaced")
     total_minor: int = Field(sa_type=sa.BigInteger)
     grace_days: int
     created_on: date
     ended_on: date | None = None
+    kind: str = Field(default="installment", max_length=32, description="An offer kind, or promise")
+    interest: str = Field(default="accrues", max_length=16, description="accrues, frozen or waived while active")
+    fees: str = Field(default="accrues", max_length=16)
+    on_kept: str = Field(default="cure", max_length=16)
+    discount_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    created_by: str | None = Field(default=None, max_length=64)
 
 
 class Installment(SQLModel, table=True):
@@ -301,6 +328,27 @@ class Installment(SQLModel, table=True):
     due_date: date
     amount_minor: int = Field(sa_type=sa.BigInteger)
     paid_minor: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class AffordabilityStatement(SQLModel, table=True):
+    """What a customer told us they earn and spend each month, and the capacity to pay it gives
+    (overdue/domain/affordability.py). The latest statement of a customer is the one offers use."""
+
+    __table_args__ = (sa.Index("ix_affordability_customer_recorded", "customer_id", "recorded_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    statement_ref: str | None = Field(default=None, unique=True, max_length=128, description="From an import file")
+    customer_id: int = Field(foreign_key="customer.id")
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    currency: str = Field(max_length=3)
+    income_minor: int = Field(sa_type=sa.BigInteger)
+    expenses_minor: int = Field(sa_type=sa.BigInteger)
+    dependants: int
+    capacity_minor: int = Field(sa_type=sa.BigInteger)
+    source: str = Field(max_length=16, description="agent, sms, email or import")
+    recorded_by: str = Field(max_length=64)
+    note: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
+    hardship_hold_id: int | None = Field(default=None, foreign_key="hold.id")
+    recorded_at: datetime | None = utc_column(nullable=False)
 
 
 class Payment(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,9 +152,11 @@ def test_offers_accept_creates_the_plan(sqlite_url: str) -> None:
     listed = invoke("offers", "list", "--database-url", sqlite_url)
     assert listed.exit_code == 0, listed.output
     assert "$1,075.00" in listed.output
-    result = invoke(
-        "offers", "accept", str(offer_id), "--via", "phone", "--by", "agent.kim", "--database-url", sqlite_url
-    )
+    accept = ("offers", "accept", str(offer_id), "--via", "phone", "--by", "agent.kim", "--database-url", sqlite_url)
+    unrecorded = invoke(*accept)
+    assert unrecorded.exit_code == 1
+    assert "needs the reference of its call recording" in unrecorded.output
+    result = invoke(*accept, "--recording", "REC-2026-11-0042")
     assert result.exit_code == 0, result.output
     assert f"Offer {offer_id} accepted" in result.output
     with session_scope(sqlite_url) as session:
@@ -162,6 +165,32 @@ def test_offers_accept_creates_the_plan(sqlite_url: str) -> None:
         assert sum(amounts) == plan.total_minor == 107_500
         assert session.get(Account, account_id).stage == "plan"  # type: ignore[union-attr]
         assert session.get(Offer, offer_id).status == "accepted"  # type: ignore[union-attr]
+
+
+def test_an_agent_records_means_makes_an_offer_outside_bounds_and_two_people_approve_it(sqlite_url: str) -> None:
+    today = datetime.now(UTC).date()
+    with session_scope(sqlite_url) as session:
+        account_id = add_account(session, "desk", due_date=today - timedelta(days=40)).id
+    db = ("--database-url", sqlite_url)
+    means = ("--income", "3200", "--expenses", "2100", "--dependants", "1", "--as", "agent.kim")
+    recorded = invoke("affordability", "record", str(account_id), *means, *db)
+    assert "capacity to pay $560.00 a month" in recorded.output, recorded.output
+    made = invoke(
+        "offers", "make", str(account_id), "--kind", "settlement", "--discount-pct", "45", "--as", "agent.kim", *db
+    )
+    assert "waits for 2 approver(s): discount 45% is above the 30% allowed" in made.output, made.output
+    shown = json.loads(invoke("offers", "show", "1", "--json", *db).output)
+    assert (shown["total_payable_minor"], shown["discount_minor"], shown["interest"]) == (59_125, 48_375, "waived")
+    decide = ("tasks", "decide", "1", "--approve", "--reason", "evidence seen")
+    assert "another person must decide" in invoke(*decide, "--as", "agent.kim", *db).output
+    assert "Approval 1 of 2 recorded" in invoke(*decide, "--as", "lead.wu", *db).output
+    assert "Task 1 approved by head.zhao" in invoke(*decide, "--as", "head.zhao", *db).output
+    accepted = invoke("offers", "accept", "1", "--via", "in_person", "--by", "agent.kim", *db)
+    assert accepted.exit_code == 0, accepted.output
+    promised = invoke(
+        "promises", "add", str(account_id), "--amount", "10", "--on", str(today), "--as", "agent.kim", *db
+    )
+    assert "already has an active settlement" in promised.output
 
 
 def test_commands_on_an_unmigrated_database_say_how_to_fix_it(tmp_path: Path) -> None:

@@ -148,11 +148,11 @@ def test_negotiation_offer_plan_broken_then_escalation_needs_a_person(session: S
 
     # Acceptance creates a plan whose installments sum exactly to the total.
     now = midnight(date(2026, 2, 2))
-    plan = accept_offer(session, runtime.config, offer.id, "phone", "agent.li", date(2026, 2, 2), now)  # type: ignore[arg-type]
+    plan = accept_offer(session, runtime.config, offer.id, "phone", "agent.li", date(2026, 2, 2), now, "rec-1")  # type: ignore[arg-type]
     installments = list(session.exec(select(Installment).where(Installment.plan_id == plan.id)))
     assert sum(i.amount_minor for i in installments) == offer.total_minor
     with pytest.raises(OfferError, match="accepted"):
-        accept_offer(session, runtime.config, offer.id, "phone", "agent.li", date(2026, 2, 2), now)  # type: ignore[arg-type]
+        accept_offer(session, runtime.config, offer.id, "phone", "agent.li", date(2026, 2, 2), now, "rec-1")  # type: ignore[arg-type]
     session.refresh(account)
     assert account.stage == "plan"
     offer_email = next(m for m in messages(session, account_id) if m.template == "offer")
@@ -178,7 +178,7 @@ def test_negotiation_offer_plan_broken_then_escalation_needs_a_person(session: S
         run_day(session, runtime, day)
         assert day < date(2026, 6, 1), "no escalation task was proposed"
     task = session.exec(select(HumanTask).where(HumanTask.account_id == account_id)).one()
-    assert task.payload["rule"] == "broken_plan"
+    assert task.payload["rule"] == "long_delinquent"  # one broken plan leaves a re-negotiation, not legal
     run_day(session, runtime, day + timedelta(days=1))
     session.refresh(account)
     assert account.stage == "negotiation"

@@ -40,13 +40,19 @@ def test_wrong_type_names_the_nested_key(config_dir: Path) -> None:
 
 def test_bad_amount_names_the_currency(config_dir: Path) -> None:
     edit(config_dir / "offers.yaml", 'USD: "25.00"', 'USD: "25.001"')
-    with pytest.raises(ConfigError, match=r"offers\.yaml: key 'installment\.default\.min_installment'.*more decimals"):
+    with pytest.raises(ConfigError, match=r"offers\.yaml: key 'defaults\.installment\.min_installment'.*more decimals"):
         load_configuration(config_dir)
 
 
 def test_invalid_yaml_names_the_line(config_dir: Path) -> None:
-    (config_dir / "offers.yaml").write_text("installment:\n  default: [unclosed\n", encoding="utf-8")
+    (config_dir / "offers.yaml").write_text("defaults:\n  installment: [unclosed\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"offers\.yaml: line \d+: invalid YAML"):
+        load_configuration(config_dir)
+
+
+def test_an_offer_override_names_its_place_and_key(config_dir: Path) -> None:
+    edit(config_dir / "offers.yaml", "installment: {max_months: 60}", "installment: {max_months: 2}")
+    with pytest.raises(ConfigError, match=r"offers\.yaml: .*overrides\.0\.set: installment: .*min_months <= target"):
         load_configuration(config_dir)
 
 

@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 
 from overdue.domain.replies import (
+    ACCEPT,
+    AFFORDABILITY,
     DISPUTE,
     HARDSHIP,
     HELP,
@@ -16,6 +18,7 @@ from overdue.domain.replies import (
     START,
     STOP,
     WRONG_NUMBER,
+    Means,
     Reply,
     classify,
     promised_date,
@@ -109,3 +112,26 @@ def test_a_promise_with_a_date(text: str, promised: date) -> None:
 @pytest.mark.parametrize("text", ["pay on 2/30", "pay on 2025-12-01", "pay on 13/45", "decide 3 options"])
 def test_no_date_is_invented(text: str) -> None:
     assert promised_date(text, TODAY) is None
+
+
+@pytest.mark.parametrize("text", ["YES", "yes!", "Accept", "同意", "接受"])
+def test_a_plain_yes_accepts_the_offer(text: str) -> None:
+    assert classify(text, TODAY) == Reply(ACCEPT)
+
+
+@pytest.mark.parametrize(
+    ("text", "means"),
+    [
+        ("income 3,200 expenses 2100.50 dependants 2", Means("3200", "2100.50", 2)),
+        ("I earn $2000 and my bills are $1800, 3 kids", Means("2000", "1800", 3)),
+        ("收入3000元，支出2000，家属2人", Means("3000", "2000", 2)),
+        ("lost my job: income 900 expenses 1500", Means("900", "1500", 0)),  # the figures say more than the words
+    ],
+)
+def test_stated_income_and_expenses_are_read(text: str, means: Means) -> None:
+    assert classify(text, TODAY) == Reply(AFFORDABILITY, means=means)
+
+
+@pytest.mark.parametrize("text", ["yes but not now", "my income is low", "expenses 300"])
+def test_half_a_statement_or_a_qualified_yes_goes_to_a_person(text: str) -> None:
+    assert classify(text, TODAY).intent not in (ACCEPT, AFFORDABILITY)

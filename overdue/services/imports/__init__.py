@@ -1,4 +1,4 @@
-"""CSV imports of accounts and payments: all-or-nothing and idempotent.
+"""CSV imports of accounts, payments and affordability statements: all-or-nothing and idempotent.
 
 The whole file is validated before anything is written, so a person fixing a file sees every problem at
 once (by the line number their spreadsheet shows) and a rejected file leaves the database as it was.
@@ -7,7 +7,15 @@ The formats are documented in docs/csv-formats.md.
 """
 
 from overdue.services.imports.accounts import import_accounts
+from overdue.services.imports.affordability import import_affordability
 from overdue.services.imports.files import ImportProblem, ImportRejected, ImportResult
 from overdue.services.imports.payments import import_payments
 
-__all__ = ["ImportProblem", "ImportRejected", "ImportResult", "import_accounts", "import_payments"]
+__all__ = [
+    "ImportProblem",
+    "ImportRejected",
+    "ImportResult",
+    "import_accounts",
+    "import_affordability",
+    "import_payments",
+]
