@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +39,7 @@ from benchmarks.portfolios import Portfolio, TemplateStore, data_keys, ensure_te
 from overdue.config import load_configuration
 from overdue.settings import PROJECT_ROOT, get_settings
 
-START = date(2026, 11, 16)  # the portfolio's start (a Monday); the measured cycle is the day after
-AS_OF = START + timedelta(days=1)
-NOW = datetime.combine(AS_OF, datetime.min.time(), tzinfo=UTC)  # the daily cycle runs at midnight UTC
+START = date(2026, 11, 16)  # the portfolio's start (a Monday); the measured cycle follows the warm-up days
 ROLES = ("cycle", "floor", "classify")
 SCALE = 1_000_000
 SECONDS_AT_SCALE = {"postgresql": 60, "sqlite": 120}  # issue 3: a million accounts per cycle in at most this
@@ -53,6 +51,7 @@ class CycleOptions:
     database_url: str | None = None  # None: SQLite files in the data folder's bench/
     seed: int = 7
     runs: int = 1
+    warmup_days: int = 0  # cycles run into the template first: 0 measures the portfolio's first, heaviest day
     naive_accounts: int = 20
     keep: bool = False
     rebuild: bool = False
@@ -67,7 +66,9 @@ def bench_cycle(options: CycleOptions, console: Console) -> dict[str, Any]:
     url = options.database_url or f"sqlite:///{folder / 'bench.db'}"
     store = templates_for(url, options.template_prefix)
     keys = data_keys(folder)
-    portfolio = Portfolio(options.accounts, options.seed, START)
+    portfolio = Portfolio(options.accounts, options.seed, START, options.warmup_days)
+    as_of = portfolio.as_of
+    now = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC)  # the daily cycle runs at midnight UTC
     build_s = _build(store, portfolio, keys, options.rebuild, console)
     config = load_configuration(settings.config_dir, settings.strategy)
     env = _child_environment(keys, folder)
@@ -77,18 +78,18 @@ def bench_cycle(options: CycleOptions, console: Console) -> dict[str, Any]:
         with _copies(store, portfolio, ROLES, options.keep, kept, console) as urls:
             console.log(f"run {run}/{options.runs}: the daily cycle through Prefect ({options.accounts:,} accounts)")
             load = os.getloadavg()[0]  # the machine is shared: how busy it was as the cycle started
-            cycle = _child("cycle", urls["cycle"], env)
+            cycle = _child("cycle", urls["cycle"], as_of, env)
             console.log(f"run {run}/{options.runs}: cycle {cycle['wall_s']:.2f} s; the set-based floor")
-            floor_s = run_floor(urls["floor"], config, AS_OF, NOW)
+            floor_s = run_floor(urls["floor"], config, as_of, now)
             console.log(f"run {run}/{options.runs}: floor {floor_s:.2f} s; classify_accounts alone")
-            classify_s = run_classification(urls["classify"], keys, AS_OF, NOW)
+            classify_s = run_classification(urls["classify"], keys, as_of, now)
             console.log(f"run {run}/{options.runs}: classification {classify_s:.2f} s")
-            states = {role: stage_state(urls[role], AS_OF) for role in ROLES}
+            states = {role: stage_state(urls[role], as_of) for role in ROLES}
         runs.append({**cycle, "floor_s": floor_s, "classify_s": classify_s, "states": states, "load_1m": load})
     with _copies(store, portfolio, ("naive",), options.keep, kept, console) as urls:
         console.log(f"naive design: {options.naive_accounts} flow runs, one per account")
-        naive = _child("naive", urls["naive"], env, "--accounts", str(options.naive_accounts))
-    result = summarise(options, store.database, runs, naive)
+        naive = _child("naive", urls["naive"], as_of, env, "--accounts", str(options.naive_accounts))
+    result = summarise(options, store.database, runs, naive, as_of)
     result["commit"] = commit
     result["template"] = {"built_now": build_s is not None, "build_s": _round(build_s)}
     result["kept"] = kept
@@ -97,7 +98,7 @@ def bench_cycle(options: CycleOptions, console: Console) -> dict[str, Any]:
 
 
 def summarise(
-    options: CycleOptions, database: str, runs: list[dict[str, Any]], naive: dict[str, Any]
+    options: CycleOptions, database: str, runs: list[dict[str, Any]], naive: dict[str, Any], as_of: date
 ) -> dict[str, Any]:
     """Medians over runs (peak memory: the largest), ratios of medians, and each target read against them."""
 
@@ -136,7 +137,8 @@ def summarise(
         "seed": options.seed,
         "runs": len(runs),
         "portfolio_start": START.isoformat(),
-        "as_of": AS_OF.isoformat(),
+        "warmup_days": options.warmup_days,
+        "as_of": as_of.isoformat(),
         "shard_size": get_settings().shard_size,
         "stages_after": {stage: row["accounts"] for stage, row in first["cycle"]["stages"].items()},
         "per_run": [
@@ -221,11 +223,11 @@ def _child_environment(keys: str, folder: Path) -> dict[str, str]:
     return env
 
 
-def _child(measure: str, url: str, env: dict[str, str], *options: str) -> dict[str, Any]:
+def _child(measure: str, url: str, as_of: date, env: dict[str, str], *options: str) -> dict[str, Any]:
     """Run benchmarks/cycle_run.py on the business date and return what it measured."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "result.json"
-        command = [sys.executable, "-m", "benchmarks.cycle_run", measure, url, AS_OF.isoformat(), str(out), *options]
+        command = [sys.executable, "-m", "benchmarks.cycle_run", measure, url, as_of.isoformat(), str(out), *options]
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not out.exists():
             tail = "\n".join(done.stderr.strip().splitlines()[-30:])

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -27,24 +27,35 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from benchmarks import postgres
-from overdue.runtime import build_runtime
-from overdue.settings import Settings, normalize_database_url
+from overdue.runtime import Runtime, build_runtime
+from overdue.services.shard_cycle import plan_shards, run_shard
+from overdue.settings import PROJECT_ROOT, Settings, normalize_database_url
 from overdue.sim import portfolio as generator
 from overdue.sim.portfolio import PortfolioSpec, generate_portfolio
-from overdue.store.db import get_engine, session_scope
+from overdue.store.db import get_engine, refresh_statistics, session_scope
 from overdue.store.migrate import head_revision, upgrade
 from overdue.store.sealed import new_key
 
 
 @dataclass(frozen=True)
 class Portfolio:
+    """`warmup_days`: daily cycles run on the template after it is generated, so that the measured cycle is
+    a day in the life of a portfolio (most accounts waiting for their next step) rather than its first day
+    (every account classified and contacted at once)."""
+
     accounts: int
     seed: int
     start: date
+    warmup_days: int = 0
 
     @property
     def label(self) -> str:
-        return f"{self.accounts}_s{self.seed}"
+        return f"{self.accounts}_s{self.seed}" + (f"_w{self.warmup_days}" if self.warmup_days else "")
+
+    @property
+    def as_of(self) -> date:
+        """The measured cycle's business date: the day after the start and the warm-up days."""
+        return self.start + timedelta(days=1 + self.warmup_days)
 
 
 class TemplateStore(Protocol):
@@ -182,7 +193,7 @@ def ensure_template(
 ) -> float | None:
     """Reuse the template when its stamp is current; otherwise build it. Returns the seconds the build took,
     or None when the template was reused."""
-    stamp = template_stamp()
+    stamp = template_stamp(portfolio)
     if not rebuild and store.stamp(portfolio) == stamp:
         return None
     started = time.perf_counter()
@@ -192,13 +203,41 @@ def ensure_template(
     with session_scope(target) as session:
         spec = PortfolioSpec(accounts=portfolio.accounts, seed=portfolio.seed, start=portfolio.start)
         generate_portfolio(session, spec, runtime.vault, on_chunk=on_chunk)
+    warm_up(runtime, target, portfolio)
     get_engine(target).dispose()
     store.publish(portfolio, target, stamp)
     return time.perf_counter() - started
 
 
-def template_stamp() -> str:
-    """What a template must have been built with to be reused: the schema's migration head and the portfolio
-    generator's source."""
+def warm_up(runtime: Runtime, url: str, portfolio: Portfolio) -> None:
+    """The days before the measured one, each shard in its own transaction as the cycle does them (without
+    Prefect: only the state they leave matters)."""
+    for day in range(1, portfolio.warmup_days + 1):
+        as_of = portfolio.start + timedelta(days=day)
+        now = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC)
+        with session_scope(url) as session:
+            shards = plan_shards(session, as_of, runtime.settings.shard_size)
+        for shard in shards:
+            with session_scope(url) as session:
+                run_shard(session, runtime, as_of, now, shard)
+        with session_scope(url) as session:
+            refresh_statistics(session)  # as after any day's bulk changes: the measured day plans on true figures
+
+
+def template_stamp(portfolio: Portfolio) -> str:
+    """What a template must have been built with to be reused: the schema's migration head, the portfolio
+    generator's source and, when cycles warmed it up, the source of what they ran (services, rules, configs)."""
     source = hashlib.sha256(inspect.getsource(generator).encode()).hexdigest()[:12]
-    return f"schema {head_revision()}, generator {source}"
+    stamp = f"schema {head_revision()}, generator {source}"
+    if portfolio.warmup_days:
+        stamp += f", cycle {_cycle_source_hash()}"
+    return stamp
+
+
+def _cycle_source_hash() -> str:
+    digest = hashlib.sha256()
+    for folder in ("overdue/services", "overdue/domain", "overdue/channels", "configs"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".yaml", ".j2"):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]

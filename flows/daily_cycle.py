@@ -16,7 +16,7 @@ from prefect.artifacts import (
 )
 from prefect.runtime import flow_run
 
-from flows.runners import cycle_task_runner, runs_on_dask
+from flows.runners import cycle_task_runner, runs_concurrently
 from flows.summary import merge_counts
 from overdue.settings import get_settings
 from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, plan_shards
@@ -44,7 +44,7 @@ def daily_cycle(
     shards = plan_shards(database_url, as_of)
     progress = create_progress_artifact(0.0, key="daily-cycle-progress", description=f"Shards done, cycle {as_of}")
     assert isinstance(progress, UUID)  # called from a sync flow, Prefect's sync/async helper returns the id
-    run_shards = cycle_shards_on_dask if runs_on_dask() else cycle_shards_in_turn
+    run_shards = cycle_shards_side_by_side if runs_concurrently() else cycle_shards_in_turn
     results = run_shards(database_url, as_of, now, len(shards), progress)
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(results)}
     summary |= merge_counts(result for _, result in results)
@@ -73,11 +73,11 @@ def cycle_shards_in_turn(
     return results
 
 
-def cycle_shards_on_dask(
+def cycle_shards_side_by_side(
     database_url: DatabaseUrl, as_of: date, now: datetime, count: int, progress: UUID
 ) -> ShardResults:
-    """One task run per shard, all submitted at once: each claims a shard nobody holds, in whichever Dask
-    worker it lands. Returns them in shard order; a task that found none left (another worker's) adds none."""
+    """One task run per shard, all submitted at once: each claims a shard nobody holds, in whichever worker
+    process it lands. Returns them in shard order; a task that found none left (another worker's) adds none."""
     futures = [cycle_shard.submit(database_url, as_of, now, number) for number in range(1, count + 1)]
     results: ShardResults = []
     for done, future in enumerate(futures, start=1):

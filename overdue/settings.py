@@ -5,6 +5,7 @@ Secrets never live in configs: they come from the environment only.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -49,14 +50,19 @@ class Settings(BaseSettings):
         description="TrueType font (glyf outlines) embedded in letter PDFs; it must cover every customer's script.",
     )
     shard_size: int = Field(default=10_000, gt=0, description="Accounts per shard (one task run) in the daily cycle.")
-    task_runner: Literal["sequential", "dask"] = Field(
+    task_runner: Literal["sequential", "processes", "dask"] = Field(
         default="sequential",
-        description="How a cycle's shards run: one after another in the flow's process, or on a Dask cluster.",
+        description="How a cycle's shards run: one after another in the flow's process, side by side in "
+        "`cycle_workers` processes on this machine, or on a Dask cluster.",
+    )
+    cycle_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        gt=0,
+        description="Worker processes for `processes`, and for a local Dask cluster (default: the CPU count).",
     )
     dask_address: str | None = Field(
         default=None, description="The Dask scheduler to use (tcp://host:8786); unset: a local cluster per cycle."
     )
-    dask_workers: int = Field(default=2, gt=0, description="Worker processes of the local Dask cluster.")
     portfolio_time_zone: str = Field(
         default="UTC", description="IANA zone the business date and the deployments' schedules are read in."
     )

@@ -33,6 +33,14 @@ def cycle(
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same portfolio.")] = 7,
     runs: Annotated[int, typer.Option(min=1, help="Cycles to time; figures are medians.")] = 1,
+    warmup_days: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Daily cycles run into the template before the measured one. 0 measures the portfolio's first "
+            "day, when every account is classified and contacted at once; 2 or more, an ordinary day.",
+        ),
+    ] = 0,
     naive_accounts: Annotated[
         int, typer.Option(min=1, help="Accounts for the naive design (one Prefect flow run each).")
     ] = 20,
@@ -52,6 +60,7 @@ def cycle(
         database_url=database_url,
         seed=seed,
         runs=runs,
+        warmup_days=warmup_days,
         naive_accounts=naive_accounts,
         keep=keep,
         rebuild=rebuild,

@@ -18,6 +18,7 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 Encoding = Literal["GSM-7", "UCS-2"]
 # (units in a single message, units per segment of a concatenated one)
@@ -35,20 +36,25 @@ class SmsSize:
 
 
 def sms_size(text: str) -> SmsSize:
-    if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
+    """Set operations and counts, not a loop per character: the daily cycle sizes every text it queues. The
+    widths are only spelled out when the text does not fit in one message and has to be packed."""
+    characters = set(text)
+    if characters <= GSM7:
         encoding: Encoding = "GSM-7"
-        widths = [2 if char in GSM7_EXTENSION else 1 for char in text]
+        wide = characters & GSM7_EXTENSION
     else:
         encoding = "UCS-2"
-        widths = [2 if ord(char) > 0xFFFF else 1 for char in text]
+        wide = {char for char in characters if ord(char) > 0xFFFF}
+    units = len(text) + sum(text.count(char) for char in wide)
     single, per_segment = CAPACITY[encoding]
-    return SmsSize(encoding, sum(widths), _segments(widths, single, per_segment))
+    if units <= single:
+        return SmsSize(encoding, units, 1)
+    widths = [2 if char in wide else 1 for char in text]
+    return SmsSize(encoding, units, _segments(widths, per_segment))
 
 
-def _segments(widths: list[int], single: int, per_segment: int) -> int:
+def _segments(widths: list[int], per_segment: int) -> int:
     """Greedy packing, as handsets do: a character that does not fit whole starts the next segment."""
-    if sum(widths) <= single:
-        return 1
     segments, used = 1, 0
     for width in widths:
         if used + width > per_segment:

@@ -16,7 +16,7 @@ from overdue.config import Configuration
 from overdue.domain import stages
 from overdue.domain.guard import COLLECTION, DEBTOR, PLAN, THIRD_PARTY, VALIDATION, Attempt, ContactFacts
 from overdue.services.audit import SYSTEM, audit_row, record_many
-from overdue.store.bulk import chunked
+from overdue.store.bulk import any_of
 from overdue.store.tables import ContactPoint, Conversation, Hold, HumanTask, OutreachMessage, PaymentPlan
 from overdue.store.views import CustomerLike
 
@@ -153,9 +153,9 @@ def load_facts(
 
 def _active_holds(session: Session, account_ids: list[int], today: date) -> dict[int, set[str]]:
     found: dict[int, set[str]] = defaultdict(set)
-    for batch in chunked(account_ids, 1000):
+    for among in any_of(session, col(Hold.account_id), account_ids):
         query = sa.select(col(Hold.account_id), col(Hold.kind)).where(
-            col(Hold.account_id).in_(batch),
+            among,
             col(Hold.starts_on) <= today,
             sa.or_(col(Hold.ends_on).is_(None), col(Hold.ends_on) >= today),
         )
@@ -166,10 +166,8 @@ def _active_holds(session: Session, account_ids: list[int], today: date) -> dict
 
 def _active_plans(session: Session, account_ids: list[int]) -> set[int]:
     found: set[int] = set()
-    for batch in chunked(account_ids, 1000):
-        query = sa.select(col(PaymentPlan.account_id)).where(
-            col(PaymentPlan.account_id).in_(batch), col(PaymentPlan.status) == "active"
-        )
+    for among in any_of(session, col(PaymentPlan.account_id), account_ids):
+        query = sa.select(col(PaymentPlan.account_id)).where(among, col(PaymentPlan.status) == "active")
         found.update(session.scalars(query))
     return found
 
@@ -183,7 +181,7 @@ def _load_contact_points(
     opted_out: dict[int, set[str]] = defaultdict(set)
     consented: dict[int, set[str]] = defaultdict(set)
     reachable: set[int] = set()
-    for batch in chunked(customer_ids, 1000):
+    for among in any_of(session, col(ContactPoint.customer_id), customer_ids):
         query = (
             sa.select(
                 col(ContactPoint.customer_id),
@@ -195,7 +193,7 @@ def _load_contact_points(
                 col(ContactPoint.opted_out_at).is_not(None),
                 col(ContactPoint.invalid_at).is_not(None),
             )
-            .where(col(ContactPoint.customer_id).in_(batch))
+            .where(among)
             .order_by(col(ContactPoint.id))
         )
         # Plain rows, not ORM objects: a shard's 20,000 points cost 0.1-0.3 s this way, 0.7-1.1 s the other.
@@ -223,11 +221,11 @@ def _load_contact_points(
 
 def _last_telephone_conversations(session: Session, account_ids: list[int], now: datetime) -> dict[int, datetime]:
     found: dict[int, datetime] = {}
-    for batch in chunked(account_ids, 1000):
+    for among in any_of(session, col(Conversation.account_id), account_ids):
         query = (
             sa.select(col(Conversation.account_id), sa.func.max(col(Conversation.at)))
             .where(
-                col(Conversation.account_id).in_(batch),
+                among,
                 col(Conversation.channel) == "voice",
                 col(Conversation.at) <= now,
             )
@@ -240,11 +238,11 @@ def _last_telephone_conversations(session: Session, account_ids: list[int], now:
 def collection_contacts(session: Session, account_ids: list[int], before: datetime | None = None) -> Counter[int]:
     """Collection contacts ever sent per account (only the vulnerability rule needs the whole history)."""
     found: Counter[int] = Counter()
-    for batch in chunked(account_ids, 1000):
+    for among in any_of(session, col(OutreachMessage.account_id), account_ids):
         query = (
             sa.select(col(OutreachMessage.account_id), sa.func.count())
             .where(
-                col(OutreachMessage.account_id).in_(batch),
+                among,
                 WAS_SENT,
                 col(OutreachMessage.purpose) == COLLECTION,
             )
@@ -258,9 +256,9 @@ def collection_contacts(session: Session, account_ids: list[int], before: dateti
 
 def _load_validation_history(session: Session, book: FactsBook, account_ids: list[int]) -> None:
     book.first_collection_at, book.validation_sent_at = first_contacts(session, account_ids)
-    for batch in chunked(account_ids, 1000):
+    for among in any_of(session, col(OutreachMessage.account_id), account_ids):
         queued = sa.select(col(OutreachMessage.account_id)).where(
-            col(OutreachMessage.account_id).in_(batch),
+            among,
             col(OutreachMessage.status) == "queued",
             col(OutreachMessage.purpose) == VALIDATION,
         )
@@ -274,13 +272,13 @@ def first_contacts(
     notice first went out."""
     first_collection: dict[int, datetime] = {}
     validation: dict[int, datetime] = {}
-    for batch in chunked(account_ids, 1000):
+    for among in any_of(session, col(OutreachMessage.account_id), account_ids):
         query = (
             sa.select(
                 col(OutreachMessage.account_id), col(OutreachMessage.purpose), sa.func.min(col(OutreachMessage.sent_at))
             )
             .where(
-                col(OutreachMessage.account_id).in_(batch),
+                among,
                 WAS_SENT,
                 col(OutreachMessage.purpose).in_((COLLECTION, PLAN, VALIDATION)),
             )
@@ -298,7 +296,7 @@ def first_contacts(
 def _recent_attempts(session: Session, customer_ids: list[int], now: datetime) -> list[tuple[int, Attempt]]:
     since = now - timedelta(days=HISTORY_DAYS)
     found: list[tuple[int, Attempt]] = []
-    for batch in chunked(customer_ids, 1000):
+    for among in any_of(session, col(OutreachMessage.customer_id), customer_ids):
         query = sa.select(
             col(OutreachMessage.customer_id),
             col(OutreachMessage.account_id),
@@ -306,7 +304,7 @@ def _recent_attempts(session: Session, customer_ids: list[int], now: datetime) -
             col(OutreachMessage.sent_at),
             col(OutreachMessage.purpose),
         ).where(
-            col(OutreachMessage.customer_id).in_(batch),
+            among,
             WAS_SENT,
             col(OutreachMessage.sent_at) >= since,
         )

@@ -31,7 +31,7 @@ from overdue.services.condition_facts import load_condition_facts
 from overdue.services.contact_guard import blocked_row, load_facts, open_vulnerability_reviews, purpose_of
 from overdue.services.locate import plan_locate_messages
 from overdue.services.validation_notices import DueContact, plan_validation_notices
-from overdue.store.bulk import chunked, insert_ignoring_conflicts, update_by_id
+from overdue.store.bulk import insert_ignoring_conflicts, update_by_id
 from overdue.store.tables import (
     Account,
     Hold,
@@ -203,15 +203,10 @@ def plan_outreach(
 
 def _queue_new(session: Session, planned: list[dict[str, Any]], now: datetime) -> int:
     """Insert the messages whose key is new (a rerun of the same day queues nothing) and audit each."""
-    existing: set[str] = set()
-    for keys in chunked([row["idempotency_key"] for row in planned], 1000):
-        existing.update(
-            session.scalars(
-                sa.select(col(OutreachMessage.idempotency_key)).where(col(OutreachMessage.idempotency_key).in_(keys))
-            )
-        )
-    fresh = [row for row in planned if row["idempotency_key"] not in existing]
-    insert_ignoring_conflicts(session, OutreachMessage, fresh, ["idempotency_key"])
+    inserted = set(
+        insert_ignoring_conflicts(session, OutreachMessage, planned, ["idempotency_key"], returning="idempotency_key")
+    )
+    fresh = [row for row in planned if row["idempotency_key"] in inserted]
     record_many(
         session,
         (

@@ -17,6 +17,7 @@ from overdue.domain.stages import NEGOTIATION, PLAN, REMINDER
 from overdue.runtime import Runtime
 from overdue.services import cycle, outreach
 from overdue.store.bulk import account_shards, insert_ignoring_conflicts
+from overdue.store.db import refresh_statistics
 from overdue.store.tables import CycleShard
 
 
@@ -42,9 +43,11 @@ def run_shard(session: Session, runtime: Runtime, as_of: date, now: datetime, sh
 
 def plan_shards(session: Session, as_of: date, shard_size: int) -> list[tuple[int, int]]:
     """The date's shards, planned by the first worker to ask and read back by every other (a rerun of the
-    date finds them planned, with the done ones marked)."""
+    date finds them planned, with the done ones marked). Planning a date refreshes the planner's statistics
+    first: yesterday's cycle changed stages, offers and messages by the hundred thousand."""
     planned = _planned(session, as_of)
     if not planned:
+        refresh_statistics(session)
         rows = [
             {"as_of": as_of, "low": low, "high": high, "status": "pending"}
             for low, high in account_shards(session, shard_size)

@@ -26,7 +26,7 @@ from overdue.domain.guard import VALIDATION, Proposal, check_contact, only_windo
 from overdue.domain.money import format_money
 from overdue.domain.validation import public_holidays, validation_period_end
 from overdue.services.contact_guard import WAS_SENT, FactsBook
-from overdue.store.bulk import chunked
+from overdue.store.bulk import any_of
 from overdue.store.tables import OutreachMessage, Payment
 from overdue.store.views import AccountLike, CustomerLike
 
@@ -141,10 +141,8 @@ def payments_since(session: Session, accounts: list[tuple[int, date]]) -> dict[i
     """Per account, the payments received on or after its date (the itemization date)."""
     since = dict(accounts)
     paid: dict[int, int] = {}
-    for batch in chunked(list(since), 1000):
-        query = sa.select(col(Payment.account_id), col(Payment.received_on), col(Payment.amount_minor)).where(
-            col(Payment.account_id).in_(batch)
-        )
+    for among in any_of(session, col(Payment.account_id), list(since)):
+        query = sa.select(col(Payment.account_id), col(Payment.received_on), col(Payment.amount_minor)).where(among)
         for account_id, received_on, amount in session.execute(query):
             if received_on >= since[account_id]:
                 paid[account_id] = paid.get(account_id, 0) + amount

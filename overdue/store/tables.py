@@ -84,11 +84,14 @@ class ContactPoint(SQLModel, table=True):
     invalid_at: datetime | None = utc_column()
 
 
+SENT = sa.text("sent_at IS NOT NULL")
+HAS_PROVIDER_ID = sa.text("provider_id IS NOT NULL")
+
+
 class Account(SQLModel, table=True):
-    __table_args__ = (
-        sa.Index("ix_account_stage_next_action", "stage", "next_action_on"),
-        sa.Index("ix_account_due_date", "due_date"),
-    )
+    # On PostgreSQL the table keeps a fifth of each page free (migration 0014): the daily cycle rewrites
+    # every open row, and a row whose indexed columns did not change then stays on its page, no index touched.
+    __table_args__ = (sa.Index("ix_account_due_date", "due_date"),)
     id: int | None = Field(default=None, primary_key=True)
     external_ref: str = Field(unique=True, max_length=64)
     customer_id: int = Field(foreign_key="customer.id", index=True)
@@ -139,8 +142,12 @@ class OutreachMessage(SQLModel, table=True):
 
     __table_args__ = (
         sa.Index("ix_outreach_status_send_at", "status", "send_at"),
-        sa.Index("ix_outreach_customer_sent_at", "customer_id", "sent_at"),
-        sa.Index("ix_outreach_provider_id", "provider_id"),  # a status report names only the provider's id
+        # Only sent messages are looked up by customer and time, or by the provider's id (a status report
+        # names only that): queued rows stay out of these indexes.
+        sa.Index("ix_outreach_customer_sent_at", "customer_id", "sent_at", postgresql_where=SENT, sqlite_where=SENT),
+        sa.Index(
+            "ix_outreach_provider_id", "provider_id", postgresql_where=HAS_PROVIDER_ID, sqlite_where=HAS_PROVIDER_ID
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=160)

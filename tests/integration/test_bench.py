@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from benchmarks import postgres
 from benchmarks.classification import run_classification, run_floor, stage_state
-from benchmarks.cycle import AS_OF, START
+from benchmarks.cycle import START
+from benchmarks.portfolios import Portfolio, ensure_template, templates_for
 from overdue.cli import app
 from overdue.config.models import Amounts, Condition, StageRule
 from overdue.domain.stages import AccountFacts, classify
@@ -31,6 +32,7 @@ from overdue.store.tables import Account, AuditEvent, OutreachMessage, PaymentPl
 from tests.support import add_account, midnight, run_day
 
 ROLES = ("cycle", "floor", "classify", "naive")
+AS_OF = START + timedelta(days=1)  # the measured day without warm-up
 
 
 @pytest.fixture
@@ -244,3 +246,25 @@ def test_floor_reads_every_kind_of_condition_in_each_arm(runtime: Runtime) -> No
         "reminder",
         "negotiation",
     }
+
+
+def test_warm_up_days_run_the_cycle_into_the_template(database_url: str, template_prefix: str) -> None:
+    """`--warmup-days 2`: the template is the portfolio after two daily cycles, and the measured day is the third."""
+    store = templates_for(database_url, template_prefix)
+    warmed = Portfolio(200, 7, START, warmup_days=2)
+    keys = os.environ["OVERDUE_DATA_KEYS"]
+    assert ensure_template(store, warmed, keys) is not None
+    assert ensure_template(store, warmed, keys) is None  # reused: the stamp names the cycle's source too
+    assert warmed.as_of == START + timedelta(days=3)
+    url = store.copy(warmed, "check")
+    try:
+        stages = stage_counts(url)
+        assert sum(stages.values()) == 200
+        assert len(stages) > 1  # the cycles moved accounts out of `current`
+        with session_scope(url) as session:
+            done = session.execute(sa.text("SELECT as_of, count(*) FROM cycleshard GROUP BY as_of")).all()
+            queued = session.scalar(sa.select(sa.func.count()).select_from(OutreachMessage))
+        assert sorted(str(day) for day, _ in done) == [str(START + timedelta(days=1)), str(START + timedelta(days=2))]
+        assert queued
+    finally:
+        store.discard(url)

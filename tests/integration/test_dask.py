@@ -1,11 +1,13 @@
-"""The daily cycle's shards on a local multi-process Dask cluster, through prefect-dask's DaskTaskRunner, against
-PostgreSQL: every shard done exactly once, by more than one worker process, ending as a sequential run ends."""
+"""The daily cycle's shards in worker processes, on a local multi-process Dask cluster through prefect-dask's
+DaskTaskRunner and in Prefect's process pool, against PostgreSQL: every shard done exactly once, by more than
+one worker process, ending as a sequential run ends."""
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -23,26 +25,43 @@ pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.slow]
 
 
 def test_the_switch_chooses_the_task_runner() -> None:
-    from prefect.task_runners import ThreadPoolTaskRunner
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
     from prefect_dask.task_runners import DaskTaskRunner
 
     assert isinstance(cycle_task_runner(Settings()), ThreadPoolTaskRunner)
     remote = cycle_task_runner(Settings(task_runner="dask", dask_address="tcp://10.0.0.5:8786"))
     assert isinstance(remote, DaskTaskRunner)
     assert remote.address == "tcp://10.0.0.5:8786"
-    local = cycle_task_runner(Settings(task_runner="dask", dask_workers=3))
+    local = cycle_task_runner(Settings(task_runner="dask", cycle_workers=3))
     assert isinstance(local, DaskTaskRunner)
     assert local.cluster_kwargs == {"n_workers": 3, "processes": True, "threads_per_worker": 1}
+    pool = cycle_task_runner(Settings(task_runner="processes", cycle_workers=2))
+    assert isinstance(pool, ProcessPoolTaskRunner)
+    assert pool._max_workers == 2
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-@pytest.mark.usefixtures("prefect_harness")
-def test_dask_workers_do_every_shard_of_a_cycle_exactly_once(
-    database_url: str, another_database: Callable[[], str]
-) -> None:
+@contextmanager
+def two_worker_processes(kind: str) -> Iterator[Any]:
+    """A task runner with two worker processes: a local Dask cluster, or Prefect's process pool."""
+    if kind == "processes":
+        from prefect.task_runners import ProcessPoolTaskRunner
+
+        yield ProcessPoolTaskRunner(max_workers=2)
+        return
     from distributed import LocalCluster
     from prefect_dask.task_runners import DaskTaskRunner
 
+    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)  # type: ignore[no-untyped-call]
+    with cluster:
+        yield DaskTaskRunner(address=cluster.scheduler_address)
+
+
+@pytest.mark.parametrize("kind", ["dask", "processes"])
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.usefixtures("prefect_harness")
+def test_worker_processes_do_every_shard_of_a_cycle_exactly_once(
+    kind: str, database_url: str, another_database: Callable[[], str]
+) -> None:
     from flows.daily_cycle import daily_cycle
 
     control = another_database()
@@ -50,11 +69,9 @@ def test_dask_workers_do_every_shard_of_a_cycle_exactly_once(
         portfolio(url)  # 300 accounts in shards of 25, planned
     work(control, "sequential")
 
-    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)  # type: ignore[no-untyped-call]
-    with cluster:
-        runner: Any = DaskTaskRunner(address=cluster.scheduler_address)
-        on_dask = daily_cycle.with_options(task_runner=runner)
-        summary = on_dask(as_of=AS_OF, now=NOW, database_url=SecretStr(database_url))
+    with two_worker_processes(kind) as runner:
+        side_by_side = daily_cycle.with_options(task_runner=runner)
+        summary = side_by_side(as_of=AS_OF, now=NOW, database_url=SecretStr(database_url))
 
     with session_scope(database_url) as session:
         planned = plan_shards(session, AS_OF, SHARD_SIZE)
