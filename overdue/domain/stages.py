@@ -66,3 +66,12 @@ def classify(facts: AccountFacts, strategy: Strategy) -> str:
         if matches(rule.when, facts):
             return rule.name
     return CURRENT
+
+
+def moved_back(strategy: Strategy, previous: str, new: str) -> bool:
+    """True when an account moves to a less severe stage of the strategy (listed after the one it leaves, the
+    list being worst first): a hold lifted, a balance fallen below a threshold. That stage's cadence then
+    restarts on the day of the move, since the steps of its natural anchor (the due date, for reminders) may
+    all be past and none would come. Ageing into a worse stage keeps the natural anchor."""
+    order = [rule.name for rule in strategy.stages]
+    return previous in order and new in order and order.index(new) > order.index(previous)

@@ -18,7 +18,7 @@ from overdue.config import Configuration
 from overdue.config.models import Escalation
 from overdue.domain import stages
 from overdue.domain.escalation import escalation_rule, is_time_barred, time_barred_on
-from overdue.domain.stages import AccountFacts, classify, days_past_due
+from overdue.domain.stages import AccountFacts, classify, days_past_due, moved_back
 from overdue.services.audit import SYSTEM, audit_row, record_many, stage_changed
 from overdue.services.condition_facts import ConditionFacts, load_condition_facts
 from overdue.services.outreach import cancel_queued
@@ -93,11 +93,14 @@ def classify_accounts(
                 continue  # a paused account keeps its stage (overdue/domain/pauses.py)
             dpd = extra.dpd(account_id, dpd, due_date, as_of)
         facts = AccountFacts(stage, dpd, balance, currency, broken, account_id in on_plan, extra.flags_of(account_id))
-        new_stage = classify(facts, config.strategy_for(arm))
+        strategy = config.strategy_for(arm)
+        new_stage = classify(facts, strategy)
         result.evaluated += 1
         if new_stage != stage:
             result.transitions[f"{stage}->{new_stage}"] += 1
-            updates.append({"id": account_id, "stage": new_stage, "stage_entered_on": as_of, "next_action_on": as_of})
+            anchor_on = as_of if moved_back(strategy, stage, new_stage) else None  # overdue/services/reanchor.py
+            moved = {"stage": new_stage, "stage_entered_on": as_of, "next_action_on": as_of, "anchor_on": anchor_on}
+            updates.append({"id": account_id, **moved})
             audits += stage_changed(SYSTEM, now, account_id, stage, new_stage, dpd=dpd)
             if new_stage in (stages.CLOSED, stages.CURRENT):
                 cancel_queued(session, account_id, f"account is {new_stage}", SYSTEM, now)

@@ -7,6 +7,9 @@ Without it an account dropping back from negotiation to reminder would count the
 old due date, all long past, and get none of them (Kill Bill's "state skipped after a partial payment").
 A partial payment that leaves the stage unchanged changes nothing: the cadence carries on and no step comes
 twice. Facts decide the stage (closed, legal, plan) as before; a paused account is left alone.
+
+The daily cycle applies the same rule to any move to a less severe stage (`overdue.domain.stages.moved_back`:
+a hold lifted takes an account from a flag's stage back to reminder), re-anchoring on the day of the move.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from overdue.cli import app
 from overdue.config.models import StageRule
 from overdue.runtime import Runtime
-from overdue.services.holds import HoldError
+from overdue.services.holds import HoldError, place_hold, release_hold
 from overdue.services.pauses import pause_account, resume_account
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.store.db import session_scope
@@ -121,11 +121,13 @@ def test_pause_and_resume_from_the_command_line(sqlite_url: str) -> None:
 
 
 def with_negotiation_threshold(runtime: Runtime) -> Runtime:
-    """Negotiation only for balances of 500.00 or more: a partial payment can bring an account back to reminder."""
+    """Negotiation only for balances of 500.00 or more: a partial payment can bring an account back to reminder.
+    A hardship hold puts the account in a stage of its own."""
     stages = tuple(
         StageRule.model_validate(stage)
         for stage in yaml.safe_load(
             """
+            - {name: forbearance, when: {flags: [hardship]}}
             - {name: negotiation, when: {dpd_min: 31, balance_min: {USD: "500.00"}}}
             - {name: reminder, when: {dpd_min: -3}}
             - {name: current, when: {}}
@@ -133,6 +135,29 @@ def with_negotiation_threshold(runtime: Runtime) -> Runtime:
         )
     )
     return with_champion(runtime, stages=stages)
+
+
+def test_an_account_back_from_a_flag_stage_gets_its_reminders_again_from_that_day(
+    session: Session, runtime: Runtime
+) -> None:
+    runtime = with_negotiation_threshold(runtime)
+    account = add_account(session, "hardship", due_date=date(2026, 1, 1), principal_minor=30_000)  # 375.00 owed
+    account_id: int = account.id  # type: ignore[assignment]
+    run_day(session, runtime, date(2026, 2, 9))
+    assert account.stage == "reminder"  # 39 days past due, below the negotiation threshold
+    hold = place_hold(
+        session, account_id, "hardship", "Lost job", "ops.bo", date(2026, 2, 10), midnight(date(2026, 2, 10))
+    )
+    run_days(session, runtime, date(2026, 2, 10), date(2026, 2, 19))
+    assert account.stage == "forbearance"
+    lifted = date(2026, 2, 20)
+    release_hold(session, hold.id, "Back at work", "ops.bo", lifted, midnight(lifted))  # type: ignore[arg-type]
+    run_days(session, runtime, lifted, date(2026, 3, 20))
+    session.refresh(account)
+    assert (account.stage, account.stage_entered_on, account.anchor_on) == ("reminder", lifted, lifted)
+    after = [(m.step, m.created_at.date()) for m in cadence(session, account_id) if m.created_at.date() >= lifted]  # type: ignore[union-attr]
+    assert [step for step, _ in after] == REMINDER_STEPS[1:]  # from day 0 of the day it came back, each once
+    assert dict(after)["early_sms"] == lifted + timedelta(days=2)
 
 
 def test_a_partial_payment_below_a_stage_threshold_restarts_that_stages_cadence_from_the_payment(

@@ -17,7 +17,7 @@ from overdue.config.loader import load_model
 from overdue.config.models import CadenceStep, Condition, StageRule, Strategy
 from overdue.domain.cadence import anchor_for, step_due
 from overdue.domain.pauses import Pause, effective_dpd, is_paused, paused_days, shifted_anchor
-from overdue.domain.stages import AccountFacts, classify, matches
+from overdue.domain.stages import AccountFacts, classify, matches, moved_back
 from overdue.settings import PROJECT_ROOT
 
 CONFIG = load_configuration(PROJECT_ROOT / "configs")
@@ -91,6 +91,16 @@ def test_a_condition_no_account_can_meet_is_refused_naming_file_and_key(
         load_model(path, Strategy)
     assert str(err.value).startswith(f"{path}: ")
     assert problem in str(err.value)
+
+
+def test_moving_to_a_less_severe_stage_is_moving_back() -> None:
+    stages = stage_rules("- {name: forbearance, when: {flags: [hardship]}}")
+    strategy = CONFIG.strategy.model_copy(update={"stages": (*stages, *CONFIG.strategy.stages)})
+    assert moved_back(strategy, "forbearance", "reminder")
+    assert moved_back(strategy, "negotiation", "reminder")
+    assert not moved_back(strategy, "reminder", "negotiation")  # ageing: the natural anchor
+    assert not moved_back(strategy, "current", "reminder")
+    assert not moved_back(strategy, "plan", "negotiation")  # from a fact stage: negotiation counts from its entry
 
 
 def test_only_the_flags_a_strategy_tests_are_loaded() -> None:
