@@ -60,7 +60,7 @@ def arms_table(arms: list[ArmOutcome]) -> Table:
             f"{arm.resolved_rate:.1%}",
             f"{arm.recovery_rate:.1%}",
             f"{arm.cure_rate:.1%} of {arm.went_delinquent}",
-            f"{arm.ptp_kept_rate:.1%} of {arm.promises_due}",
+            f"{arm.ptp_kept_rate:.1%} of {arm.promises_kept + arm.promises_broken}",
             f"{arm.contacts_per_account:.1f}",
             f"${arm.contact_cost_per_account:.2f}",
             f"{arm.plans_kept}/{arm.plans_kept + arm.plans_broken}",

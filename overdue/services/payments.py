@@ -311,14 +311,11 @@ def _reverse(session: Session, config: Configuration, reversal: PaymentIn, actor
     )
     previous = account.stage
     new_stage = _stage_now(session, config, account, reversal.received_on)
-    if new_stage != previous or reopened_plans:  # the cadence picks the account up again today
-        account.stage, account.stage_entered_on, account.next_action_on = (
-            new_stage,
-            reversal.received_on,
-            reversal.received_on,
-        )
     if new_stage != previous:
+        account.stage, account.stage_entered_on = new_stage, reversal.received_on
         record_many(session, stage_changed(actor, now, account.id, previous, new_stage, reason=reversal.kind))  # type: ignore[arg-type]
+    if new_stage != previous or reopened_plans or new_stage == stages.PLAN:
+        account.next_action_on = reversal.received_on  # the cadence picks the account up again today
     session.add(account)
     session.flush()
     return previous == stages.CLOSED and new_stage != stages.CLOSED

@@ -97,8 +97,8 @@ class ArmOutcome:
     disputes_and_complaints: int
     went_delinquent: int = 0  # past the due date unpaid
     cured: int = 0  # of those, back to current or paid off
-    promises_due: int = 0  # promises to pay whose date has come
-    promises_kept: int = 0  # of those, paid by the date
+    promises_kept: int = 0  # promises to pay whose date has come, paid by it
+    promises_broken: int = 0  # promises whose date has come, not paid
 
     @property
     def cure_rate(self) -> float:
@@ -106,7 +106,8 @@ class ArmOutcome:
 
     @property
     def ptp_kept_rate(self) -> float:
-        return self.promises_kept / self.promises_due if self.promises_due else 0.0
+        due = self.promises_kept + self.promises_broken
+        return self.promises_kept / due if due else 0.0
 
     @property
     def resolved_rate(self) -> float:
@@ -176,8 +177,8 @@ def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[A
                 disputes_and_complaints=holds.get((name, "dispute"), 0) + holds.get((name, "complaint"), 0),
                 went_delinquent=int(went_delinquent or 0),
                 cured=int(cured_accounts or 0),
-                promises_due=promises.get(name, (0, 0))[0],
-                promises_kept=promises.get(name, (0, 0))[1],
+                promises_kept=promises.get(name, (0, 0))[0],
+                promises_broken=promises.get(name, (0, 0))[1],
             )
         )
     return sorted(outcomes, key=lambda outcome: -outcome.accounts)
@@ -201,10 +202,10 @@ PROMISE_DAYS = 7  # a promise to pay made in a conversation, without a date, is 
 
 
 def promises_kept_per_arm(session: Session, as_of: date) -> dict[str, tuple[int, int]]:
-    """Per arm: (promises due, promises kept), one grouped query. A promise is a reply read as a promise with
-    its date, or a conversation whose outcome was a promise to pay (for PROMISE_DAYS later); it is due once
-    its date has passed, and kept when a payment that stands (not reversed) arrived between the promise and
-    its date. The tables hold no promised amount, so any such payment keeps it."""
+    """Per arm: (promises kept, promises broken) among those whose date has passed, in one grouped query.
+    A promise is a reply read as a promise with its date, or a conversation whose outcome was a promise to pay
+    (for PROMISE_DAYS later); it is kept when a payment that stands (not reversed) arrived between the promise
+    and its date. The tables hold no promised amount, so any such payment keeps it."""
 
     def day(instant: Any, plus_days: int = 0) -> Any:
         if session.get_bind().dialect.name == "postgresql":
@@ -238,7 +239,7 @@ def promises_kept_per_arm(session: Session, as_of: date) -> dict[str, tuple[int,
         .where(made.c.due_on < as_of)
         .group_by(col(Account.strategy_arm))
     ).all()
-    return {arm: (due, int(kept_count or 0)) for arm, due, kept_count in rows}
+    return {arm: (int(kept_count or 0), due - int(kept_count or 0)) for arm, due, kept_count in rows}
 
 
 def _plan_or_promise() -> sa.ColumnElement[str]:

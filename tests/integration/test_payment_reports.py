@@ -64,9 +64,9 @@ def test_cure_and_promise_kept_rates_per_arm(session: Session, runtime: Runtime)
     arms = {a.arm: a for a in arm_outcomes(session, {})}
     champion = arms["default"]
     assert (champion.went_delinquent, champion.cured) == (3, 1)
-    assert (champion.promises_due, champion.promises_kept) == (3, 1)
+    assert (champion.promises_kept, champion.promises_broken) == (1, 2)
     assert round(champion.ptp_kept_rate, 3) == 0.333
-    assert (arms["early_offer"].promises_due, arms["early_offer"].promises_kept) == (1, 1)
+    assert (arms["early_offer"].promises_kept, arms["early_offer"].promises_broken) == (1, 0)
     assert arms["early_offer"].cure_rate == 0.0  # a part payment is not a cure
     session.commit()
     result = CliRunner().invoke(app, ["report", "arms", "--json", "--database-url", runtime.database_url])
