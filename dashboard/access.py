@@ -38,7 +38,10 @@ def _roles(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-PAGES: tuple[PageSpec, ...] = (PageSpec("approvals", ":material/gavel:", _roles("legal", "supervisor", "admin")),)
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("approvals", ":material/gavel:", _roles("legal", "supervisor", "admin")),
+    PageSpec("account", ":material/person_search:", _roles("agent", "supervisor", "legal", "manager", "admin")),
+)
 BY_KEY = {page.key: page for page in PAGES}
 
 # Actions inside pages, by the roles that may take them.
