@@ -41,6 +41,7 @@ def _roles(*names: str) -> frozenset[str]:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("approvals", ":material/gavel:", _roles("legal", "supervisor", "admin")),
     PageSpec("account", ":material/person_search:", _roles("agent", "supervisor", "legal", "manager", "admin")),
+    PageSpec("metrics", ":material/monitoring:", _roles("manager", "supervisor", "admin")),
 )
 BY_KEY = {page.key: page for page in PAGES}
 
@@ -48,6 +49,7 @@ BY_KEY = {page.key: page for page in PAGES}
 ACTIONS: dict[str, frozenset[str]] = {
     "decide_escalation": _roles("legal", "supervisor", "admin"),
     "reveal_personal_data": _roles("agent", "supervisor", "legal", "admin"),
+    "export_metrics": _roles("manager", "supervisor", "admin"),
 }
 
 

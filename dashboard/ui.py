@@ -26,7 +26,3 @@ def page_window(total: int, size: int, key: str) -> tuple[int, int]:
     pages = max(1, math.ceil(total / size))
     page = int(st.pagination(pages, key=key)) if pages > 1 else 1
     return size, (min(page, pages) - 1) * size
-
-
-def percent(numerator: float, denominator: float) -> str:
-    return f"{numerator / denominator:.1%}" if denominator else "–"

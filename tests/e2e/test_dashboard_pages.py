@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from overdue.domain.masking import Sensitive
 from overdue.services.audit import record
 from overdue.services.personal_data import PersonalField, sealed_columns
+from overdue.services.rollups import roll_up
 from overdue.store.db import session_scope
 from overdue.store.tables import (
     Account,
@@ -26,6 +28,7 @@ from tests.support import add_message, make_runtime
 
 CARD = "4111111111111111"
 SENT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+DAY1, DAY2 = date(2026, 3, 10), date(2026, 3, 11)
 
 
 def open_page(user: str, page: str) -> AppTest:
@@ -183,3 +186,83 @@ def test_account_360_in_chinese(dashboard_db: Seeded) -> None:
     assert "余额 US$1,075.00" in text
     assert "阶段 协商" in text
     assert "2026年3月5日" in text
+
+
+# --- manager metrics ------------------------------------------------------------------------------
+
+
+def rolled_up(seeded: Seeded) -> None:
+    """Two rolled-up days: the first account pays off on the second, so it rolls from 91-120 to closed."""
+    with session_scope(seeded.url) as session:
+        assert roll_up(session, DAY1)
+    with session_scope(seeded.url) as session:
+        session.execute(
+            sa.update(Account)
+            .where(col(Account.id) == seeded.account_ids[0])
+            .values(stage="closed", principal_minor=0, interest_minor=0, fees_minor=0)
+        )
+        session.add(
+            Payment(
+                payment_ref="p-2",
+                account_id=seeded.account_ids[0],
+                amount_minor=107_500,
+                currency="USD",
+                received_on=DAY2,
+                source="import",
+                created_at=SENT,
+            )
+        )
+    with session_scope(seeded.url) as session:
+        assert roll_up(session, DAY2)
+
+
+def test_manager_metrics_from_the_rollups(dashboard_db: Seeded) -> None:
+    rolled_up(dashboard_db)
+    app = open_page("manager.mia", "metrics")
+    text = texts(app)
+    assert "Manager metrics" in text
+    assert "From Mar 10, 2026 to Mar 11, 2026 (2 days rolled up)" in text
+    funnel = app.dataframe[0].value
+    assert dict(zip(funnel["Stage"], funnel["Accounts"], strict=True)) == {"negotiation": "2", "closed": "1"}
+    cohorts = app.dataframe[1].value
+    # no day before the range was rolled up, so there is no opening balance to liquidate
+    assert list(cohorts.iloc[0]) == ["2025-12", "USD", "3", "$3,225.00", "$1,075.00", "33.3%", "–"]
+    assert len(app.get("vega_lite_chart")) == 2  # the funnel and the roll-rate heatmap
+    rates = app.dataframe[2].value
+    assert dict(zip(rates["Measure"], rates["Value"], strict=True))["Cures (past due to current or closed)"] == "1"
+    [download] = app.get("download_button")
+    assert download.proto.label == "Download the figures (CSV)"
+
+
+def test_metrics_range_and_arms_filter(dashboard_db: Seeded) -> None:
+    rolled_up(dashboard_db)
+    app = open_page("manager.mia", "metrics")
+    app.date_input(key="metrics_range").set_value((DAY2, DAY2)).run()
+    assert "(1 days rolled up)" in texts(app)
+    assert list(app.dataframe[1].value.iloc[0])[-1] == "33.3%"  # paid on day 2 / outstanding at the end of day 1
+    app.multiselect(key="metrics_arms").set_value([]).run()
+    assert "Nothing to show." in texts(app)  # no arm, no figures
+
+
+def test_metrics_before_any_rollup(dashboard_db: Seeded) -> None:
+    app = open_page("supervisor.sam", "metrics")
+    assert "No figures yet" in texts(app)
+
+
+@pytest.mark.parametrize(
+    ("user", "page", "refused"),
+    [
+        ("agent.ann", "metrics", "Your roles may not open Manager metrics. It is for: admin, manager, supervisor."),
+        ("agent.ann", "approvals", "Your roles may not open Pending approvals. It is for: admin, legal, supervisor."),
+        ("manager.mia", "approvals", "Your roles may not open Pending approvals."),
+        ("engineer.eli", "account", "Your roles may not open Account 360."),
+    ],
+)
+def test_a_role_opening_a_page_it_may_not_see_is_refused(
+    dashboard_db: Seeded, user: str, page: str, refused: str
+) -> None:
+    app = open_page(user, page)
+    [error] = app.error
+    assert refused in error.value
+    assert not app.dataframe
+    assert not app.form
