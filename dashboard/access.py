@@ -42,6 +42,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("approvals", ":material/gavel:", _roles("legal", "supervisor", "admin")),
     PageSpec("account", ":material/person_search:", _roles("agent", "supervisor", "legal", "manager", "admin")),
     PageSpec("metrics", ":material/monitoring:", _roles("manager", "supervisor", "admin")),
+    PageSpec("engineering", ":material/engineering:", _roles("engineer", "admin")),
 )
 BY_KEY = {page.key: page for page in PAGES}
 

@@ -18,10 +18,12 @@ from overdue.store.db import session_scope
 from overdue.store.tables import (
     Account,
     AuditEvent,
+    CycleShard,
     Installment,
     LegalCase,
     Payment,
     PaymentPlan,
+    WebhookError,
 )
 from tests.e2e.conftest import APP, Seeded, sign_in_app
 from tests.support import add_message, make_runtime
@@ -266,3 +268,51 @@ def test_a_role_opening_a_page_it_may_not_see_is_refused(
     assert refused in error.value
     assert not app.dataframe
     assert not app.form
+
+
+# --- engineering ----------------------------------------------------------------------------------
+
+
+def operations_history(seeded: Seeded) -> None:
+    """A failed send, a refused webhook and a business date with one shard still pending."""
+    with session_scope(seeded.url) as session:
+        account = session.get(Account, seeded.account_ids[1])
+        assert account is not None
+        add_message(session, account, SENT, status="failed", provider="twilio", error="21211 invalid number")
+        session.add(WebhookError(received_at=SENT, path="/webhooks/twilio/status", status=403, detail="stale request"))
+        session.add(CycleShard(as_of=DAY1, low=1, high=2, status="done", worker="host:1"))
+        session.add(CycleShard(as_of=DAY1, low=3, high=4, status="pending"))
+
+
+def test_engineering_without_a_prefect_server(dashboard_db: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    operations_history(dashboard_db)
+    app = open_page("engineer.eli", "engineering")
+    text = texts(app)
+    assert "No Prefect server to ask (PREFECT_API_URL is not set)" in text
+    assert "Failed sends (1)" in text
+    assert "21211 invalid number" in text
+    assert "stale request" in text
+    queues = app.dataframe[0].value
+    assert dict(zip(queues["Queue"], queues["Waiting"], strict=True)) == {
+        "cycle:shards": "1",
+        "tasks:legal_escalation": "3",
+    }
+    assert dict(zip(queues["Queue"], queues["Due or past SLA"], strict=True))["tasks:legal_escalation"] == "1"
+    cycles = app.dataframe[1].value
+    assert list(cycles.iloc[0]) == ["Mar 10, 2026", 2, 1, 1, 1, "1-4"]
+
+
+@pytest.mark.prefect
+def test_engineering_links_recent_flow_runs_into_prefect(dashboard_db: Seeded, prefect_harness: None) -> None:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        flow_id = client.create_flow_from_name("daily-cycle")
+        deployment_id = client.create_deployment(flow_id=flow_id, name="daily")
+        run = client.create_flow_run_from_deployment(deployment_id, name="cycle-2026-03-10")
+    app = open_page("admin.ada", "engineering")
+    runs = app.dataframe[0].value
+    row = runs[runs["Run"] == "cycle-2026-03-10"].iloc[0]
+    assert row["Deployment"] == "daily"
+    assert row["State"] == "Scheduled"
+    assert row["Prefect UI"].endswith(f"/runs/flow-run/{run.id}")
