@@ -316,3 +316,25 @@ def test_engineering_links_recent_flow_runs_into_prefect(dashboard_db: Seeded, p
     assert row["Deployment"] == "daily"
     assert row["State"] == "Scheduled"
     assert row["Prefect UI"].endswith(f"/runs/flow-run/{run.id}")
+
+
+# --- configuration --------------------------------------------------------------------------------
+
+
+def test_configuration_shows_strategy_policies_offers_and_template_previews(dashboard_db: Seeded) -> None:
+    app = open_page("manager.mia", "configuration")
+    text = texts(app)
+    assert "Read-only" in text
+    assert "negotiation" in text
+    assert "dpd ≥ 31" in text
+    assert "pre_due_sms" in text
+    assert "Decided by **legal**" in text
+    app.selectbox(key="configuration_policy").set_value("US").run()
+    assert "us.contact_window" in texts(app)
+    app.selectbox(key="configuration_template").set_value("reminder_early.sms").run()
+    app.selectbox(key="configuration_template_locale").set_value("zh-CN").run()
+    [preview] = app.code
+    assert preview.value.startswith("【Northwind Demo Bank】")
+    assert "暂未收到" in preview.value
+    assert "{{" not in preview.value
+    assert "SMS:" in texts(app)
