@@ -134,6 +134,7 @@ def sign_out() -> None:
     if person is not None:
         with session_scope(database_url()) as session:
             sessions.close_session(session, person, datetime.now(UTC))
+        st.session_state[LOCALE] = person.locale  # the sign-in page goes on in the person's language
     st.session_state.pop(SIGNED_IN, None)
     st.session_state.pop(HANDOFF, None)
 

@@ -125,7 +125,7 @@ def _reveal_panel(profile: account_view.Profile, fields: list[PersonalField], re
         st.selectbox(
             t("account.reveal_field"),
             fields,
-            format_func=lambda field: t(f"account.field_{field.value}"),
+            format_func={field: t(f"account.field_{field.value}") for field in fields}.__getitem__,
             key="account_reveal_field",
         )
         st.text_input(t("account.reveal_reason"), key="account_reveal_reason", max_chars=500)

@@ -14,6 +14,7 @@ from overdue.domain.masking import Sensitive
 from overdue.services.audit import record
 from overdue.services.personal_data import PersonalField, sealed_columns
 from overdue.services.rollups import roll_up
+from overdue.services.users import disable_user
 from overdue.store.db import session_scope
 from overdue.store.tables import (
     Account,
@@ -338,3 +339,47 @@ def test_configuration_shows_strategy_policies_offers_and_template_previews(dash
     assert "暂未收到" in preview.value
     assert "{{" not in preview.value
     assert "SMS:" in texts(app)
+
+
+# --- languages and sign-in ------------------------------------------------------------------------
+
+
+def test_the_language_chosen_is_kept_with_the_user(dashboard_db: Seeded) -> None:
+    app = open_page("legal.lee", "approvals")
+    assert app.title[0].value == "Pending approvals"
+    app.sidebar.selectbox(key="language").set_value("zh-CN").run()
+    assert app.title[0].value == "待审批"
+    assert [m.label for m in app.metric] == ["待决升级", "已超时"]
+    text = texts(app)
+    assert "逾期 **95** 天 · 余额 **US\\$1,075\\.00**" in text
+    assert "阶段 **协商**" in text
+    assert [b.label for b in app.button if b.key and b.key.startswith(("approve-", "reject-"))][:2] == ["批准", "驳回"]
+
+    app.sidebar.button(key="sign_out").click().run()
+    assert app.title[0].value == "登录"  # the sign-in page keeps the language of the session
+    again = open_page("legal.lee", "approvals")
+    assert again.title[0].value == "待审批", "the choice is stored with the user"
+
+
+def test_a_wrong_password_or_a_disabled_user_does_not_sign_in(dashboard_db: Seeded) -> None:
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    sign_in_app(app, "legal.lee", "not the password")
+    assert [e.value for e in app.error] == ["Wrong user name or password, or the account is disabled."]
+    assert app.title[0].value == "Sign in"
+    assert app.text_input(key="signin_password").value == "", "the password does not outlive the click"
+    with session_scope(dashboard_db.url) as session:
+        disable_user(session, "legal.lee", "admin.ada", datetime.now(UTC))
+    sign_in_app(app, "legal.lee")
+    assert app.title[0].value == "Sign in"
+
+
+def test_sign_in_then_sign_out(dashboard_db: Seeded) -> None:
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert app.title[0].value == "Sign in"
+    sign_in_app(app, "admin.ada")
+    assert app.title[0].value == "Pending approvals"
+    assert app.sidebar.markdown[0].value == "Signed in as **admin.ada**"
+    app.sidebar.button(key="sign_out").click().run()
+    assert [s.value for s in app.success] == ["You are signed out."]
+    app.run()
+    assert app.title[0].value == "Sign in", "a rerun of the same browser session stays signed out"
