@@ -15,7 +15,8 @@ import streamlit as st
 
 from dashboard import access
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_money, t
-from dashboard.identity import current_user, database_url
+from dashboard.identity import current_user
+from dashboard.queries import database_url
 from dashboard.ui import page_window, table
 from overdue.runtime import get_runtime
 from overdue.services import account_view

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_number, t
-from dashboard.identity import database_url
+from dashboard.queries import database_url
 from dashboard.ui import page_window, table
 from overdue.services import operations
 from overdue.store.db import session_scope
