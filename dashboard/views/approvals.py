@@ -20,8 +20,8 @@ from typing import Literal
 import streamlit as st
 
 from dashboard import queries
-from dashboard.i18n import fmt_datetime, fmt_money, t
-from dashboard.identity import current_user
+from dashboard.i18n import fmt_datetime, fmt_money, t, text
+from dashboard.identity import current_locale, current_user
 from overdue.runtime import get_runtime
 from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.services.decisions import DecisionError, decide_task
@@ -174,20 +174,15 @@ def _reveal(task_id: int, account_id: int) -> None:
 
 
 def _timing(task: queries.PendingTask, now: datetime) -> str:
-    text = t("approvals.waiting", duration=_duration(now - task.created_at))
+    line = t("approvals.waiting", duration=_duration(now - task.created_at))
     if task.due_at is None:
-        return text + " · " + t("approvals.no_sla")
+        return line + " · " + t("approvals.no_sla")
     due = _md(fmt_datetime(task.due_at, "short"))
     if task.due_at < now:
         late = t("approvals.sla_overdue", duration=_duration(now - task.due_at))
-        return text + " · " + t("approvals.sla_due", due=due) + f" :red-badge[:material/alarm: {late}]"
-    return (
-        text
-        + " · "
-        + t("approvals.sla_due", due=due)
-        + " "
-        + t("approvals.sla_in", duration=_duration(task.due_at - now))
-    )
+        return line + " · " + t("approvals.sla_due", due=due) + f" :red-badge[:material/alarm: {late}]"
+    remaining = t("approvals.sla_in", duration=_duration(task.due_at - now))
+    return line + " · " + t("approvals.sla_due", due=due) + " " + remaining
 
 
 def _decide(task_id: int, version: int, decision: str) -> None:
@@ -198,6 +193,7 @@ def _decide(task_id: int, version: int, decision: str) -> None:
     """
     outcomes = _outcomes()
     user = current_user()
+    locale = current_locale()  # the texts after the write are made with it, without touching `st`
     reason = str(st.session_state.get(f"reason-{task_id}", "")).strip()
     if not user:
         outcomes.add(task_id, "error", t("approvals.signed_out_decide", id=task_id))
@@ -210,11 +206,14 @@ def _decide(task_id: int, version: int, decision: str) -> None:
             task = decide_task(session, task_id, version, decision, reason, user, datetime.now(UTC))
     except DecisionError as exc:
         message = str(exc)
-        outcomes.add(task_id, "warning", t("approvals.not_recorded", problem=message[:1].upper() + message[1:]))
+        problem = message[:1].upper() + message[1:]
+        outcomes.add(task_id, "warning", text("approvals.not_recorded", locale, problem=problem))
         return
-    follow_up = " " + t("approvals.legal_opened") if task.status == "approved" else ""
-    status = t(f"approvals.status_{task.status}")
-    outcomes.add(task_id, "success", t("approvals.decided", id=task_id, status=status, user=user) + follow_up)
+    follow_up = " " + text("approvals.legal_opened", locale) if task.status == "approved" else ""
+    status = text(f"approvals.status_{task.status}", locale)
+    outcomes.add(
+        task_id, "success", text("approvals.decided", locale, id=task_id, status=status, user=user) + follow_up
+    )
 
 
 @dataclass(frozen=True, slots=True)
