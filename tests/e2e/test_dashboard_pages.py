@@ -15,6 +15,7 @@ from overdue.services.audit import record
 from overdue.services.personal_data import PersonalField, sealed_columns
 from overdue.services.rollups import roll_up
 from overdue.services.users import disable_user
+from overdue.settings import get_settings
 from overdue.store.db import session_scope
 from overdue.store.tables import (
     Account,
@@ -383,3 +384,14 @@ def test_sign_in_then_sign_out(dashboard_db: Seeded) -> None:
     assert [s.value for s in app.success] == ["You are signed out."]
     app.run()
     assert app.title[0].value == "Sign in", "a rerun of the same browser session stays signed out"
+
+
+def test_behind_a_single_sign_on_proxy_there_is_no_password_form(
+    dashboard_db: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OVERDUE_TRUSTED_USER_HEADER", "X-Forwarded-User")
+    get_settings.cache_clear()
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    get_settings.cache_clear()
+    assert "single sign-on" in app.warning[0].value
+    assert not app.text_input
