@@ -20,8 +20,8 @@ from typing import Literal
 import streamlit as st
 
 from dashboard import queries
-from dashboard.identity import current_user
-from overdue.domain.money import format_money
+from dashboard.i18n import fmt_datetime, fmt_money, t, text
+from dashboard.identity import current_locale, current_user
 from overdue.runtime import get_runtime
 from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.services.decisions import DecisionError, decide_task
@@ -30,34 +30,28 @@ from overdue.store.db import session_scope
 
 PAGE_SIZE = 20
 RECENT = 10
-LOCALE = "en-US"
 OUTCOMES_KEY = "approvals_outcomes"
 REVEALED_KEY = "approvals_revealed"
 
 Level = Literal["success", "warning", "error"]
-BUTTONS: tuple[tuple[str, str, Literal["primary", "secondary"]], ...] = (
-    ("approve", "Approve", "primary"),
-    ("reject", "Reject", "secondary"),
-)
+BUTTONS: tuple[tuple[str, Literal["primary", "secondary"]], ...] = (("approve", "primary"), ("reject", "secondary"))
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
 def render() -> None:
     now = datetime.now(UTC)
-    st.title("Pending approvals")
-    st.caption("Legal escalations waiting for a person, oldest first. Every decision needs a reason.")
+    st.title(t("approvals.title"))
+    st.caption(t("approvals.caption"))
     _show_outcomes()
     revealed = st.session_state.pop(REVEALED_KEY, None)  # shown in this run only
     user = current_user()
-    if not user:
-        st.info("Enter your user id in the sidebar to approve or reject.", icon=":material/person:")
 
     url = queries.database_url()
     with session_scope(url) as session:
         counts = queries.count_open_tasks(session, LEGAL_ESCALATION, now)
     total_col, sla_col = st.columns(2)
-    total_col.metric("Open escalations", counts.total)
-    sla_col.metric("Past SLA", counts.past_sla)
+    total_col.metric(t("approvals.open"), counts.total)
+    sla_col.metric(t("approvals.past_sla"), counts.past_sla)
 
     pages = max(1, math.ceil(counts.total / PAGE_SIZE))
     page = st.pagination(pages, key="approvals_page") if pages > 1 else 1
@@ -66,7 +60,7 @@ def render() -> None:
         recent = queries.recently_decided(session, LEGAL_ESCALATION, limit=RECENT)
 
     if not tasks:
-        st.success("Nothing waiting for a decision.", icon=":material/done_all:")
+        st.success(t("approvals.nothing"), icon=":material/done_all:")
     for task in tasks:
         _task_form(task, user, now)
         _reveal_panel(task, user, revealed)
@@ -74,30 +68,40 @@ def render() -> None:
 
 
 def _task_form(task: queries.PendingTask, user: str, now: datetime) -> None:
-    money = format_money(task.balance_minor, task.currency, LOCALE)
+    money = fmt_money(task.balance_minor, task.currency)
     with st.form(key=f"task-{task.id}", enter_to_submit=False):
         st.markdown(
-            f"**Task {task.id}** · account {_md(task.account_ref)} · {_md(task.customer_name)} · "
-            f"{_md(task.jurisdiction)}"
+            t(
+                "approvals.task",
+                id=task.id,
+                account=_md(task.account_ref),
+                name=_md(task.customer_name),
+                jurisdiction=_md(task.jurisdiction),
+            )
         )
         st.markdown(
-            f"Stage **{_md(task.stage)}** · **{task.dpd}** days past due · balance **{_md(money)}** · "
-            f"rule **{_md(task.rule)}**"
+            t(
+                "approvals.facts",
+                stage=_md(t(f"stages.{task.stage}")),
+                dpd=task.dpd,
+                balance=_md(money),
+                rule=_md(task.rule),
+            )
         )
         st.markdown(_timing(task, now))
         if personal := _personal_data(task):
             st.markdown(personal)
         st.text_area(
-            "Reason",
+            t("approvals.reason"),
             key=f"reason-{task.id}",
             max_chars=1000,
             height=68,
-            placeholder="Why approve or reject? Kept in the audit trail.",
+            placeholder=t("approvals.reason_hint"),
         )
         buttons = st.container(horizontal=True)
-        for decision, label, kind in BUTTONS:
+        for decision, kind in BUTTONS:
             buttons.form_submit_button(
-                label,
+                t(f"approvals.{decision}"),
                 key=f"{decision}-{task.id}",
                 type=kind,
                 disabled=not user,
@@ -107,7 +111,7 @@ def _task_form(task: queries.PendingTask, user: str, now: datetime) -> None:
 
 
 def _personal_data(task: queries.PendingTask) -> str:
-    shown = [(field.label, getattr(task.details, field.value)) for field in PersonalField]
+    shown = [(t(f"account.field_{field.value}"), getattr(task.details, field.value)) for field in PersonalField]
     return " · ".join(f"{label} {_md(value)}" for label, value in shown if value)
 
 
@@ -123,19 +127,24 @@ def _reveal_panel(task: queries.PendingTask, user: str, revealed: object) -> Non
     if not fields:
         return
     shown = revealed if isinstance(revealed, Revealed) and revealed.task_id == task.id else None
-    with st.expander(f"Reveal personal data for task {task.id}", expanded=shown is not None):
+    with st.expander(t("approvals.reveal_title", id=task.id), expanded=shown is not None):
         if shown is not None:
-            st.caption(f"{shown.field.label}: the reveal is in the audit trail; your next action hides it again.")
+            st.caption(t("account.revealed", field=t(f"account.field_{shown.field.value}")))
             st.code(shown.value, language=None)
-        st.selectbox("Field", fields, format_func=lambda field: field.label, key=f"reveal-field-{task.id}")
+        st.selectbox(
+            t("account.reveal_field"),
+            fields,
+            format_func={field: t(f"account.field_{field.value}") for field in fields}.__getitem__,
+            key=f"reveal-field-{task.id}",
+        )
         st.text_input(
-            "Reason to reveal",
+            t("approvals.reveal_reason"),
             key=f"reveal-reason-{task.id}",
             max_chars=500,
-            placeholder="Why you need the full value. Kept in the audit trail.",
+            placeholder=t("approvals.reveal_reason_hint"),
         )
         st.button(
-            "Reveal",
+            t("account.reveal"),
             key=f"reveal-{task.id}",
             disabled=not user,
             on_click=_reveal,
@@ -152,28 +161,28 @@ def _reveal(task_id: int, account_id: int) -> None:
     reason = str(st.session_state.get(f"reveal-reason-{task_id}", ""))
     url = queries.database_url()
     if not user:
-        outcomes.add(
-            task_id, "error", f"Task {task_id}: enter your user id in the sidebar first. Nothing was revealed."
-        )
+        outcomes.add(task_id, "error", t("approvals.signed_out_reveal", id=task_id))
         return
     try:
         with session_scope(url) as session:
             value = reveal(session, get_runtime(url).vault, account_id, field, user, reason, datetime.now(UTC))
     except RevealRefused as exc:
-        outcomes.add(task_id, "error", f"Task {task_id}: {exc}. Nothing was revealed.")
+        outcomes.add(task_id, "error", t("approvals.reveal_refused", id=task_id, problem=str(exc)))
         return
     st.session_state[REVEALED_KEY] = Revealed(task_id, field, value)
     st.session_state[f"reveal-reason-{task_id}"] = ""  # the next reveal needs its own reason
 
 
 def _timing(task: queries.PendingTask, now: datetime) -> str:
-    text = f"Waiting {_duration(now - task.created_at)}"
+    line = t("approvals.waiting", duration=_duration(now - task.created_at))
     if task.due_at is None:
-        return text + " · no SLA"
-    due = task.due_at.strftime("%Y-%m-%d %H:%M UTC")
+        return line + " · " + t("approvals.no_sla")
+    due = _md(fmt_datetime(task.due_at, "short"))
     if task.due_at < now:
-        return text + f" · SLA due {due} :red-badge[:material/alarm: overdue SLA by {_duration(now - task.due_at)}]"
-    return text + f" · SLA due {due} (in {_duration(task.due_at - now)})"
+        late = t("approvals.sla_overdue", duration=_duration(now - task.due_at))
+        return line + " · " + t("approvals.sla_due", due=due) + f" :red-badge[:material/alarm: {late}]"
+    remaining = t("approvals.sla_in", duration=_duration(task.due_at - now))
+    return line + " · " + t("approvals.sla_due", due=due) + " " + remaining
 
 
 def _decide(task_id: int, version: int, decision: str) -> None:
@@ -184,24 +193,27 @@ def _decide(task_id: int, version: int, decision: str) -> None:
     """
     outcomes = _outcomes()
     user = current_user()
+    locale = current_locale()  # the texts after the write are made with it, without touching `st`
     reason = str(st.session_state.get(f"reason-{task_id}", "")).strip()
     if not user:
-        outcomes.add(
-            task_id, "error", f"Task {task_id}: enter your user id in the sidebar first. Nothing was recorded."
-        )
+        outcomes.add(task_id, "error", t("approvals.signed_out_decide", id=task_id))
         return
     if not reason:
-        outcomes.add(task_id, "error", f"Task {task_id}: a reason is required to {decision}. Nothing was recorded.")
+        outcomes.add(task_id, "error", t(f"approvals.reason_required_{decision}", id=task_id))
         return
     try:
         with session_scope(queries.database_url()) as session:
             task = decide_task(session, task_id, version, decision, reason, user, datetime.now(UTC))
     except DecisionError as exc:
         message = str(exc)
-        outcomes.add(task_id, "warning", message[:1].upper() + message[1:])
+        problem = message[:1].upper() + message[1:]
+        outcomes.add(task_id, "warning", text("approvals.not_recorded", locale, problem=problem))
         return
-    follow_up = " A legal case is open and queued messages are cancelled." if task.status == "approved" else ""
-    outcomes.add(task_id, "success", f"Task {task_id} {task.status} by {user}.{follow_up}")
+    follow_up = " " + text("approvals.legal_opened", locale) if task.status == "approved" else ""
+    status = text(f"approvals.status_{task.status}", locale)
+    outcomes.add(
+        task_id, "success", text("approvals.decided", locale, id=task_id, status=status, user=user) + follow_up
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +238,7 @@ class Outcomes:
         self.fresh = True
 
     def to_show(self) -> list[Outcome]:
-        """Outcomes show in the run their click caused; any other interaction (paging, a new user id) clears them."""
+        """Outcomes show in the run their click caused; any other interaction (paging, another page) clears them."""
         if not self.fresh:
             self.items = []
         self.fresh = False
@@ -247,19 +259,20 @@ def _show_outcomes() -> None:
 
 
 def _recent_table(recent: list[queries.DecidedTask]) -> None:
-    st.subheader("Recently decided")
+    st.subheader(t("approvals.recent"))
     if not recent:
-        st.caption("No decisions yet.")
+        st.caption(t("approvals.no_recent"))
         return
+    columns = {name: t(f"approvals.col_{name}") for name in ("task", "account", "decision", "by", "reason", "when")}
     st.table(
         [
             {
-                "Task": task.id,
-                "Account": task.account_ref,
-                "Decision": task.decision,
-                "Decided by": task.decided_by,
-                "Reason": task.reason,
-                "When": task.decided_at.strftime("%Y-%m-%d %H:%M UTC"),
+                columns["task"]: task.id,
+                columns["account"]: task.account_ref,
+                columns["decision"]: t(f"approvals.status_{task.decision}"),
+                columns["by"]: task.decided_by,
+                columns["reason"]: task.reason,
+                columns["when"]: fmt_datetime(task.decided_at, "short"),
             }
             for task in recent
         ],
@@ -272,10 +285,10 @@ def _duration(delta: timedelta) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return f"{days} d {hours} h"
+        return t("approvals.days_hours", days=days, hours=hours)
     if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
+        return t("approvals.hours_minutes", hours=hours, minutes=minutes)
+    return t("approvals.minutes", minutes=minutes)
 
 
 def _md(text: str) -> str:

@@ -22,6 +22,7 @@ from overdue.cli import (
     setup,
     stack,
     templates,
+    users,
     webhooks,
 )
 
@@ -52,6 +53,7 @@ for sub, name in (
     (pii.pii_app, "pii"),
     (webhooks.webhooks_app, "webhooks"),
     (bench.bench_app, "bench"),
+    (users.users_app, "users"),
 ):
     app.add_typer(sub, name=name)
 

@@ -148,12 +148,14 @@ class OutreachMessage(SQLModel, table=True):
 
     __table_args__ = (
         sa.Index("ix_outreach_status_send_at", "status", "send_at"),
-        # Only sent messages are looked up by customer and time, or by the provider's id (a status report
-        # names only that): queued rows stay out of these indexes.
+        # Only sent messages are looked up by customer and time, by time (a day's sends, for the rollups) or by
+        # the provider's id (a status report names only that): queued rows stay out of these indexes.
         sa.Index("ix_outreach_customer_sent_at", "customer_id", "sent_at", postgresql_where=SENT, sqlite_where=SENT),
+        sa.Index("ix_outreach_sent_at", "sent_at", postgresql_where=SENT, sqlite_where=SENT),
         sa.Index(
             "ix_outreach_provider_id", "provider_id", postgresql_where=HAS_PROVIDER_ID, sqlite_where=HAS_PROVIDER_ID
         ),
+        sa.Index("ix_outreach_account_created", "account_id", "created_at"),  # an account's contact history
     )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=160)
@@ -357,7 +359,10 @@ class Payment(SQLModel, table=True):
     A reversal or chargeback is a row of its own (its own reference, unique too) with every amount the negative
     of the payment it `reverses`, so sums over this table are net of them; a payment is reversed at most once."""
 
-    __table_args__ = (sa.Index("ix_payment_reverses_id", "reverses_id", unique=True),)
+    __table_args__ = (
+        sa.Index("ix_payment_reverses_id", "reverses_id", unique=True),
+        sa.Index("ix_payment_received_on", "received_on"),  # a day's payments, for the rollups
+    )
     id: int | None = Field(default=None, primary_key=True)
     payment_ref: str = Field(unique=True, max_length=128)
     account_id: int = Field(foreign_key="account.id", index=True)
@@ -420,3 +425,69 @@ class AuditEvent(SQLModel, table=True):
     actor: str = Field(max_length=64)
     kind: str = Field(max_length=48)
     data: dict[str, Any] = json_column()
+
+
+class DashboardUser(SQLModel, table=True):
+    """A person who signs in to the dashboard. The password is kept only as a salted scrypt hash
+    (overdue/domain/passwords.py); roles decide which pages and actions the person gets."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64, description="The id recorded with every decision")
+    password_hash: str = Field(max_length=256)
+    roles: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    locale: str = Field(default="en-US", max_length=16, description="en-US or zh-CN: the dashboard's language")
+    disabled_at: datetime | None = utc_column()
+    created_at: datetime | None = utc_column(nullable=False)
+    password_changed_at: datetime | None = utc_column(nullable=False)
+
+
+class DashboardSession(SQLModel, table=True):
+    """One sign-in. Only a digest of the session id is stored, so reading this table signs nobody in; signing
+    out, disabling the user or changing the password revokes it on the server, whatever cookie is still out."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_digest: str = Field(unique=True, max_length=64)
+    user_id: int = Field(foreign_key="dashboarduser.id", index=True)
+    created_at: datetime | None = utc_column(nullable=False)
+    expires_at: datetime | None = utc_column(nullable=False)
+    cookie_issued_at: datetime | None = utc_column()
+    revoked_at: datetime | None = utc_column()
+
+
+class MetricRollup(SQLModel, table=True):
+    """One figure of one business date per strategy arm, written by the daily cycle's last step
+    (overdue/services/rollups.py). The managers' page reads only these rows: a year of them is a few hundred
+    thousand, where the facts behind them are millions of accounts and tens of millions of events."""
+
+    __table_args__ = (sa.UniqueConstraint("metric", "as_of", "arm", "key1", "key2"),)
+    id: int | None = Field(default=None, primary_key=True)
+    metric: str = Field(max_length=24)
+    as_of: date
+    arm: str = Field(max_length=32)
+    key1: str = Field(default="", max_length=32)
+    key2: str = Field(default="", max_length=32)
+    count: int = Field(default=0, sa_type=sa.BigInteger)
+    amount_minor: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class DpdSnapshot(SQLModel, table=True):
+    """Each account's DPD bucket as the last rollup saw it: the 'from' of tomorrow's roll-rate matrix.
+
+    No foreign key to `account`, on purpose: a derived cache of account ids (accounts are never deleted), and the
+    key's check locks every referenced account row, which made the first day's million-row insert take minutes."""
+
+    account_id: int = Field(primary_key=True)
+    bucket: int = Field(sa_type=sa.SmallInteger)
+    as_of: date
+
+
+class WebhookError(SQLModel, table=True):
+    """A provider callback we refused or failed on (a bad signature, a replay, a crash), for the engineers'
+    page: the request's path, the status we answered and why; never its body, which may hold personal data."""
+
+    __table_args__ = (sa.Index("ix_webhookerror_received_at", "received_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime | None = utc_column(nullable=False)
+    path: str = Field(max_length=200)
+    status: int
+    detail: str = Field(max_length=300)

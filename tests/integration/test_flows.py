@@ -62,7 +62,9 @@ def test_daily_cycle_flow_moves_accounts_and_queues_messages(sqlite_url: str) ->
     assert names[0].startswith("dispatch-outbox")
     assert names[1].startswith("ingest-payments")
     assert names[2].startswith("plan-shards")
-    assert names[3] == "shard-1"
+    assert names[3].startswith("roll-up-metrics")  # the managers' figures, once the date's shards are done
+    assert names[4] == "shard-1"
+    assert summary["rollup_rows"] > 0
     assert all("daily-cycle" in t.tags for t in tasks)
 
 
