@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from overdue.config import Configuration
 from overdue.config.models import Escalation
 from overdue.domain import stages
-from overdue.domain.escalation import escalation_rule, is_time_barred, time_barred_on
+from overdue.domain.escalation import approvals_needed, escalation_rule, is_time_barred, time_barred_on
 from overdue.domain.offers import propose_installment_plan
 from overdue.domain.plans import BROKEN, KEPT, InstallmentState, plan_status
 from overdue.domain.stages import AccountFacts, classify, days_past_due
@@ -276,6 +276,8 @@ def _escalation_tasks(
             col(Account.broken_plans),
             col(Account.due_date),
             col(Customer.jurisdiction),
+            col(Customer.vulnerability),
+            col(Customer.vulnerability_reviewed_on),
         )
         .join(Customer, col(Customer.id) == col(Account.customer_id))
         .where(
@@ -287,12 +289,15 @@ def _escalation_tasks(
             ~active_hold(as_of),
         )
     ).all()
+    approval = config.tasks.kind(LEGAL_ESCALATION)
     tasks: list[dict[str, Any]] = []
-    for account_id, stage, dpd, balance, currency, broken, due_date, jurisdiction in rows:
+    for account_id, stage, dpd, balance, currency, broken, due_date, jurisdiction, vulnerable, reviewed in rows:
         rule = escalation_rule(AccountFacts(stage, dpd, balance, currency, broken), escalation)
         time_bar = config.policy(jurisdiction).time_bar
         if rule is None or is_time_barred(due_date, as_of, time_bar.years):
             continue
+        if escalation.vulnerable_reviewed_first and vulnerable and reviewed is None:
+            continue  # a specialist looks at a vulnerable customer's case before anyone considers suing
         tasks.append(
             {
                 "kind": LEGAL_ESCALATION,
@@ -306,10 +311,11 @@ def _escalation_tasks(
                     "time_barred_on": time_barred_on(due_date, time_bar.years).isoformat(),
                     "time_bar_rule": time_bar.id,
                     "strategy": arm,
+                    "approvals_needed": approvals_needed(escalation, balance, currency),
                 },
-                "role_needed": escalation.role,
+                "role_needed": approval.role,
                 "requested_by": SYSTEM,
-                "due_at": now + timedelta(hours=escalation.sla_hours),
+                "due_at": now + timedelta(hours=approval.sla_hours),
                 "status": "open",
                 "version": 0,
                 "created_at": now,

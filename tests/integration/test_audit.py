@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from typer.testing import CliRunner, Result
 
 from overdue.cli import app
+from overdue.config.models import ROLES
 from overdue.services import dispatch
 from overdue.services.audit import record
 from overdue.services.decisions import decide_task
@@ -126,7 +127,7 @@ def history(database_url: str) -> History:
     with session_scope(database_url) as session:
         task = session.exec(select(HumanTask).where(HumanTask.account_id == ids[1])).one()
         now = datetime(2026, 2, 11, 15, 0, tzinfo=UTC)
-        decide_task(session, task.id, task.version, "approve", "Long delinquent", "legal.chen", now)  # type: ignore[arg-type]
+        decide_task(session, task.id, task.version, "approve", "Long delinquent", "legal.chen", now, ROLES)  # type: ignore[arg-type]
         task_id: int = task.id  # type: ignore[assignment]
     with session_scope(database_url) as session:
         run_day(session, runtime, date(2026, 3, 7))
