@@ -169,7 +169,7 @@ def test_every_line_is_an_event_with_the_required_keys_in_id_order(history: Hist
         assert not event["actor"].startswith("system:")
         assert isinstance(event["data"], dict)
         if event["type"].startswith("contact."):
-            assert event["data"]["purpose"] in {"collection", "validation"}
+            assert event["data"]["purpose"] in {"collection", "validation", "legal_notice"}  # the demand letter
     assert not {e["type"] for e in events} & {"message.sent", "message.queued", "legal_case.opened"}
 
 
@@ -213,7 +213,11 @@ def test_kinds_are_mapped_to_the_export_vocabulary(history: History) -> None:
     assert cancelled["data"] | {"count": 2, "reason": "paid in full"} == cancelled["data"]
     assert not of_type(events, "contact.sent", history.payer)
     sent = of_type(events, "contact.sent", history.new_york)
-    assert [(e["channel"], e["data"]["purpose"]) for e in sent] == [("email", "collection"), ("letter", "validation")]
+    assert [(e["channel"], e["data"]["purpose"]) for e in sent] == [
+        ("email", "collection"),
+        ("letter", "validation"),
+        ("letter", "legal_notice"),  # the demand letter the approval queued
+    ]
     assert of_type(events, "offer.made", history.new_york)
 
 

@@ -72,7 +72,7 @@ def test_a_vulnerable_customer_gets_one_reminder_then_a_specialist_review(sessio
     run_day(session, runtime, date(2026, 2, 13))  # due-date email: stopped, review opened
     assert blocks(session, account.id) == [["us.vulnerable_review"]]  # type: ignore[arg-type]
     review = session.exec(select(HumanTask).where(HumanTask.kind == "vulnerability_review")).one()
-    assert (review.role_needed, review.status) == ("specialist", "open")
+    assert (review.role_needed, review.status) == ("supervisor", "open")  # configs/tasks.yaml
 
     now = datetime(2026, 2, 14, 15, tzinfo=UTC)
     decide_task(session, review.id, review.version, "approve", "Called; support agreed", "spec.lin", now, ROLES)  # type: ignore[arg-type]
