@@ -1,27 +1,35 @@
-"""The ops dashboard: `streamlit run dashboard/app.py` (or `overdue dashboard`).
+"""The dashboard's script: `overdue dashboard` serves it through dashboard/server.py (which adds the sign-in
+cookie routes); AppTest runs it directly.
 
-Streamlit reruns this file on every interaction: it declares the pages, draws the shared sidebar, then runs
-the page the person is on.
+Streamlit reruns this file on every interaction: it resolves who is signed in, declares the pages (only the
+sign-in page before that; afterwards every page, visible to its roles), draws the sidebar, then runs the page
+the person is on.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.identity import identity_sidebar
-from dashboard.views import approvals
+from dashboard import access, identity, signin
+from dashboard.i18n import t
 
-st.set_page_config(page_title="overdue · ops", page_icon=":material/gavel:", layout="wide")
-page = st.navigation(
-    [
+st.set_page_config(page_title="overdue", page_icon=":material/account_balance:", layout="wide")
+person = identity.authenticate()
+if person is None:
+    page = st.navigation([st.Page(signin.render, title=t("signin.title"), url_path="signin")], position="hidden")
+else:
+    allowed = [spec for spec in access.PAGES if access.may_see(spec.key, person.roles)]
+    pages = [
         st.Page(
-            approvals.render,
-            title="Pending approvals",
-            icon=":material/gavel:",
-            url_path="approvals",
-            default=True,
+            spec.script,
+            title=spec.title,
+            icon=spec.icon,
+            url_path=spec.key,
+            default=spec is allowed[0],
+            visibility="visible" if spec in allowed else "hidden",
         )
+        for spec in access.PAGES
     ]
-)
-identity_sidebar()
+    page = st.navigation(pages)
+    signin.sidebar()
 page.run()

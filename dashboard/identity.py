@@ -1,24 +1,149 @@
-"""Who is deciding. A typed user id until sign-in arrives with the full dashboard; pages ask `current_user()`
-so that swapping in real sign-in touches only this module."""
+"""Who is signed in, with which roles and in which language. Pages ask `current_user()` and `current_roles()`.
+
+The entry point calls `authenticate()` once at the top of every script run: the person comes from this
+browser session's sign-in, from the signed `overdue_session` cookie the browser sent when it connected (a
+reload), or from a trusted proxy's header when OVERDUE_TRUSTED_USER_HEADER is set; every run checks the
+session against the database, so a sign-out elsewhere or a disabled account takes effect on the next click.
+How the cookie is set and why: README, "Dashboard sign-in".
+"""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 import streamlit as st
 
-USER_KEY = "user_id"
+from overdue.domain import session_tokens
+from overdue.services import sessions
+from overdue.services.sessions import SignedIn
+from overdue.services.users import LOCALES, set_locale
+from overdue.services.users import authenticate as check_password
+from overdue.settings import get_settings
+from overdue.store.db import session_scope
+
+COOKIE = "overdue_session"
+SIGNED_IN = "_signed_in"  # SignedIn of this run; server-side session state, never sent to the browser
+HANDOFF = "_cookie_handoff"  # a one-minute ticket the browser trades for the session cookie
+LOCALE = "_locale"  # the language chosen before signing in
+ROLES = frozenset({"agent", "supervisor", "legal", "manager", "engineer", "admin"})
+# Set by dashboard/server.py, which serves the /auth routes; without them (AppTest, a bare `streamlit run
+# dashboard/app.py`) a sign-in lasts as long as the browser session.
+cookie_routes = {"mounted": False}
 
 
-def identity_sidebar() -> None:
-    """Rendered on every run by the entry point, so the id survives page switches."""
-    st.sidebar.text_input(
-        "Your user id",
-        key=USER_KEY,
-        max_chars=64,
-        placeholder="e.g. j.doe",
-        help="Recorded with every decision in the audit trail.",
-    )
-    st.sidebar.caption("Sign-in arrives with the full dashboard; until then, type the id you are accountable under.")
+def database_url() -> str:
+    return get_settings().effective_database_url
+
+
+def signing_key() -> bytes:
+    return sessions.session_key(get_settings(), database_url())
+
+
+def authenticate() -> SignedIn | None:
+    """Resolve the person for this run (see the module docstring) and remember them for the run's pages."""
+    person = _resolve(allow_cookie=True)
+    if person is None:
+        st.session_state.pop(SIGNED_IN, None)
+    else:
+        st.session_state[SIGNED_IN] = person
+    return person
+
+
+def _resolve(*, allow_cookie: bool) -> SignedIn | None:
+    settings = get_settings()
+    now = datetime.now(UTC)
+    known: SignedIn | None = st.session_state.get(SIGNED_IN)
+    with session_scope(database_url()) as session:
+        if settings.trusted_user_header:
+            name = st.context.headers.get(settings.trusted_user_header, "")
+            return sessions.resolve_name(session, name) if name else None
+        if known is not None and known.session_id and (person := sessions.resolve(session, known.session_id, now)):
+            return person
+        if allow_cookie and (token := st.context.cookies.get(COOKIE)):
+            max_age = int(settings.session_hours * 3600)
+            session_id = session_tokens.unsign(signing_key(), session_tokens.SESSION, token, int(time.time()), max_age)
+            return sessions.resolve(session, session_id, now) if session_id else None
+    return None
+
+
+def current() -> SignedIn | None:
+    """The person as this run's start found them: for what a page shows (names, language, which pages)."""
+    return st.session_state.get(SIGNED_IN)
+
+
+def _verified() -> SignedIn | None:
+    """Checked against the database now: a click's callback runs before the run's `authenticate()`, and a
+    session revoked since the page was drawn (signed out in another tab, the user disabled) must not act."""
+    if current() is None:
+        return None
+    person = _resolve(allow_cookie=False)
+    if person is None:
+        st.session_state.pop(SIGNED_IN, None)
+    return person
 
 
 def current_user() -> str:
-    return str(st.session_state.get(USER_KEY, "")).strip()
+    """The signed-in person's name, to record with a decision; "" when nobody is (or is any longer) signed in."""
+    person = _verified()
+    return person.name if person else ""
+
+
+def current_roles() -> frozenset[str]:
+    """The signed-in person's roles, checked against the database now (see `current_user`)."""
+    person = _verified()
+    return person.roles if person else frozenset()
+
+
+def current_locale() -> str:
+    person = current()
+    if person is not None:
+        return person.locale
+    chosen = st.session_state.get(LOCALE)
+    if chosen in LOCALES:
+        return str(chosen)
+    browser = st.context.locale or ""
+    return "zh-CN" if browser.lower().startswith("zh") else "en-US"
+
+
+def current_time_zone() -> str:
+    return st.context.timezone or "UTC"
+
+
+def sign_in(name: str, password: str) -> SignedIn | None:
+    """Check the password; on success open a session for this browser session and, when the /auth routes are
+    served, a ticket the browser trades for the cookie that survives a reload."""
+    now = datetime.now(UTC)
+    with session_scope(database_url()) as session:
+        user = check_password(session, name, password)
+        if user is None:
+            return None
+        session_id = sessions.open_session(session, user, now, get_settings().session_hours)
+        person = sessions.resolve(session, session_id, now)
+    st.session_state[SIGNED_IN] = person
+    if cookie_routes["mounted"]:
+        st.session_state[HANDOFF] = session_tokens.sign(
+            signing_key(), session_tokens.HANDOFF, session_id, int(time.time())
+        )
+    return person
+
+
+def sign_out() -> None:
+    """Revoked on the server first: the cookie left in the browser opens nothing any more."""
+    person = current()
+    if person is not None:
+        with session_scope(database_url()) as session:
+            sessions.close_session(session, person, datetime.now(UTC))
+    st.session_state.pop(SIGNED_IN, None)
+    st.session_state.pop(HANDOFF, None)
+
+
+def choose_locale(locale: str) -> None:
+    """The language for every screen: the signed-in person's stored preference, or this session's choice."""
+    person = current()
+    if person is None:
+        st.session_state[LOCALE] = locale
+        return
+    with session_scope(database_url()) as session:
+        set_locale(session, person.user_id, locale)
+    st.session_state[SIGNED_IN] = SignedIn(person.user_id, person.name, person.roles, locale, person.session_id)

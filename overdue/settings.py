@@ -64,6 +64,17 @@ class Settings(BaseSettings):
         description="Comma-separated Fernet keys sealing personal data at rest: the first seals, all open (rotation).",
     )
 
+    # --- dashboard sign-in
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the dashboard's session cookie (32+ random bytes, e.g. `openssl rand -hex 32`).",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="A dashboard sign-in lasts this long.")
+    trusted_user_header: str | None = Field(
+        default=None,
+        description="Sign people in by this header (e.g. X-Forwarded-User) set by a proxy that authenticated them.",
+    )
+
     # --- outreach: dry-run unless told otherwise, per channel; the providers' own variable names for their secrets
     outreach_mode: OutreachMode = Field(
         default="dry-run", description="dry-run (nothing leaves the machine) or live (the providers send)."

@@ -49,8 +49,6 @@ def render() -> None:
     _show_outcomes()
     revealed = st.session_state.pop(REVEALED_KEY, None)  # shown in this run only
     user = current_user()
-    if not user:
-        st.info("Enter your user id in the sidebar to approve or reject.", icon=":material/person:")
 
     url = queries.database_url()
     with session_scope(url) as session:
@@ -152,9 +150,7 @@ def _reveal(task_id: int, account_id: int) -> None:
     reason = str(st.session_state.get(f"reveal-reason-{task_id}", ""))
     url = queries.database_url()
     if not user:
-        outcomes.add(
-            task_id, "error", f"Task {task_id}: enter your user id in the sidebar first. Nothing was revealed."
-        )
+        outcomes.add(task_id, "error", f"Task {task_id}: your sign-in has ended; sign in again. Nothing was revealed.")
         return
     try:
         with session_scope(url) as session:
@@ -186,9 +182,7 @@ def _decide(task_id: int, version: int, decision: str) -> None:
     user = current_user()
     reason = str(st.session_state.get(f"reason-{task_id}", "")).strip()
     if not user:
-        outcomes.add(
-            task_id, "error", f"Task {task_id}: enter your user id in the sidebar first. Nothing was recorded."
-        )
+        outcomes.add(task_id, "error", f"Task {task_id}: your sign-in has ended; sign in again. Nothing was recorded.")
         return
     if not reason:
         outcomes.add(task_id, "error", f"Task {task_id}: a reason is required to {decision}. Nothing was recorded.")
@@ -226,7 +220,7 @@ class Outcomes:
         self.fresh = True
 
     def to_show(self) -> list[Outcome]:
-        """Outcomes show in the run their click caused; any other interaction (paging, a new user id) clears them."""
+        """Outcomes show in the run their click caused; any other interaction (paging, another page) clears them."""
         if not self.fresh:
             self.items = []
         self.fresh = False

@@ -21,6 +21,7 @@ from overdue.cli import (
     setup,
     stack,
     templates,
+    users,
     webhooks,
 )
 
@@ -48,6 +49,7 @@ for sub, name in (
     (pii.pii_app, "pii"),
     (webhooks.webhooks_app, "webhooks"),
     (bench.bench_app, "bench"),
+    (users.users_app, "users"),
 ):
     app.add_typer(sub, name=name)
 

@@ -118,6 +118,7 @@ def demo(
     console.print(f"\nFinished in {clock.monotonic() - started:.0f} s.")
     console.print(
         "\nNext:\n"
+        "  Make yourself a dashboard user:  [bold].venv/bin/overdue users add ada --role admin[/bold]\n"
         "  Approve or reject the pending legal escalations:  [bold].venv/bin/overdue dashboard[/bold]  (http://localhost:8501)\n"
         "  Read the messages the outbox holds:                [bold].venv/bin/overdue outbox list[/bold]\n"
         "  Watch the flow runs in the Prefect UI:             [bold].venv/bin/prefect server start[/bold]  (http://127.0.0.1:4200)"
@@ -163,14 +164,14 @@ def print_summary(rt: Runtime) -> None:
 
 
 def dashboard(port: int = 8501, headless: bool = False) -> None:
-    """Open the Streamlit dashboard (pending approvals)."""
+    """Open the Streamlit dashboard (sign in with a user from `overdue users add`)."""
     runtime()  # a missing schema is reported here with its fix, not as a stack trace in the browser
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(PROJECT_ROOT / "dashboard" / "app.py"),
+        str(PROJECT_ROOT / "dashboard" / "server.py"),
         "--server.port",
         str(port),
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -112,18 +112,24 @@ def _parse(text: str, source: str) -> list[str]:
 
 @lru_cache(maxsize=4)
 def _development_key(path: Path) -> str:
-    """Created on first use, readable by its owner only. Written under a temporary name and linked into place,
-    so two processes starting together agree on one key and neither reads a half-written file."""
+    key = development_secret(path, new_key)
+    logger.warning("Personal data is sealed with the development key %s; production must set %s.", path, ENV)
+    return key
+
+
+def development_secret(path: Path, make: Callable[[], str]) -> str:
+    """A secret for a SQLite demo, created on first use, readable by its owner only. Written under a temporary
+    name and linked into place, so two processes starting together agree on one secret and neither reads a
+    half-written file."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{DEV_KEY_FILE}.")  # mode 0600
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
         try:
             with os.fdopen(handle, "w", encoding="ascii") as stream:
-                stream.write(new_key() + "\n")
+                stream.write(make() + "\n")
             os.link(temporary, path)
         except FileExistsError:
             pass
         finally:
             os.unlink(temporary)
-    logger.warning("Personal data is sealed with the development key %s; production must set %s.", path, ENV)
     return path.read_text(encoding="ascii").strip()

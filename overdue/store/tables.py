@@ -391,3 +391,30 @@ class AuditEvent(SQLModel, table=True):
     actor: str = Field(max_length=64)
     kind: str = Field(max_length=48)
     data: dict[str, Any] = json_column()
+
+
+class DashboardUser(SQLModel, table=True):
+    """A person who signs in to the dashboard. The password is kept only as a salted scrypt hash
+    (overdue/domain/passwords.py); roles decide which pages and actions the person gets."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64, description="The id recorded with every decision")
+    password_hash: str = Field(max_length=256)
+    roles: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    locale: str = Field(default="en-US", max_length=16, description="en-US or zh-CN: the dashboard's language")
+    disabled_at: datetime | None = utc_column()
+    created_at: datetime | None = utc_column(nullable=False)
+    password_changed_at: datetime | None = utc_column(nullable=False)
+
+
+class DashboardSession(SQLModel, table=True):
+    """One sign-in. Only a digest of the session id is stored, so reading this table signs nobody in; signing
+    out, disabling the user or changing the password revokes it on the server, whatever cookie is still out."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_digest: str = Field(unique=True, max_length=64)
+    user_id: int = Field(foreign_key="dashboarduser.id", index=True)
+    created_at: datetime | None = utc_column(nullable=False)
+    expires_at: datetime | None = utc_column(nullable=False)
+    cookie_issued_at: datetime | None = utc_column()
+    revoked_at: datetime | None = utc_column()

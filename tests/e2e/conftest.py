@@ -12,20 +12,25 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from overdue.domain.passwords import hash_password
 from overdue.settings import get_settings
 from overdue.store.db import get_engine, session_scope
+from overdue.store.tables import DashboardUser
 from tests.support import add_account, add_escalation_task, require
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+    from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
+SERVER = ROOT / "dashboard" / "server.py"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -40,6 +45,66 @@ CHROMIUM_ARGS = [
 SERVER_START_SECONDS = 60
 TIMEOUT_MS = 15_000
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+PASSWORD = "correct horse battery"
+# Who the dashboard tests sign in as: one person per role, and the approvers the approvals tests name.
+USERS: dict[str, tuple[str, ...]] = {
+    "agent.ann": ("agent",),
+    "supervisor.sam": ("supervisor",),
+    "legal.lee": ("legal",),
+    "manager.mia": ("manager",),
+    "engineer.eli": ("engineer",),
+    "admin.ada": ("admin",),
+    "alice": ("legal",),
+    "bob": ("legal",),
+    "carol": ("legal",),
+    "dora": ("legal",),
+    "system:cycle": ("legal",),  # the cycle's own id, to show it cannot decide what it requested
+}
+
+
+@cache
+def _password_hash() -> str:
+    """Hashed once per test session: scrypt is slow on purpose, and every user here shares the password."""
+    return hash_password(PASSWORD)
+
+
+def seed_users(url: str, users: dict[str, tuple[str, ...]] = USERS, locale: str = "en-US") -> None:
+    """Dashboard users as `overdue users add` makes them, all with PASSWORD."""
+    now = datetime.now(UTC)
+    with session_scope(url) as session:
+        for name, roles in users.items():
+            session.add(
+                DashboardUser(
+                    name=name,
+                    password_hash=_password_hash(),
+                    roles=list(roles),
+                    locale=locale,
+                    created_at=now,
+                    password_changed_at=now,
+                )
+            )
+
+
+def sign_in_app(app: AppTest, name: str, password: str = PASSWORD) -> AppTest:
+    """Sign in through the sign-in form as a person does, and run the page it lands on."""
+    app.text_input(key="signin_name").input(name)
+    app.text_input(key="signin_password").input(password)
+    app.button[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def browser_sign_in(page: Page, name: str, password: str = PASSWORD) -> None:
+    """Sign in through the form in chromium; returns once the signed-in page (cookie set) has loaded."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("textbox", name="User name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(f"Signed in as {name}")
+    wait_idle(page)
 
 
 @dataclass(frozen=True)
@@ -70,9 +135,11 @@ def seed_escalations(url: str, count: int) -> Seeded:
 
 @pytest.fixture
 def app_database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty migrated database that the in-process app (AppTest) reads through OVERDUE_DATABASE_URL."""
+    """A migrated database with the dashboard's USERS and no accounts, that the in-process app (AppTest)
+    reads through OVERDUE_DATABASE_URL."""
     monkeypatch.setenv("OVERDUE_DATABASE_URL", sqlite_url)
     get_settings.cache_clear()
+    seed_users(sqlite_url)
     yield sqlite_url
     get_settings.cache_clear()
     get_engine(sqlite_url).dispose()
@@ -106,21 +173,27 @@ def _healthy(base_url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def dashboard_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[DashboardServer]:
-    """`streamlit run dashboard/app.py` once per session, on a free port, against its own seeded SQLite file."""
+    """`streamlit run dashboard/server.py` (with the /auth cookie routes) once per session, on a free port,
+    against its own seeded SQLite file."""
     folder = tmp_path_factory.mktemp("dashboard")
     database = folder / "overdue.db"
     database.write_bytes(sqlite_template.read_bytes())
     seeded = seed_escalations(f"sqlite:///{database}", 3)
+    seed_users(seeded.url)
     get_engine(seeded.url).dispose()
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true"]
+    command = [sys.executable, "-m", "streamlit", "run", str(SERVER), "--server.headless", "true"]
     command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     command += ["--server.fileWatcherType", "none"]
     log_path = folder / "streamlit.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, "OVERDUE_DATABASE_URL": seeded.url}, stdout=log, stderr=log
+            command,
+            cwd=ROOT,
+            env={**os.environ, "OVERDUE_DATABASE_URL": seeded.url, "OVERDUE_DATA_DIR": str(folder)},
+            stdout=log,
+            stderr=log,
         )
         try:
             deadline = time.monotonic() + SERVER_START_SECONDS
@@ -142,6 +215,14 @@ def dashboard_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: 
 def wait_idle(page: Page) -> None:
     """Streamlit marks the app root while a script run is in flight; wait until none is."""
     page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="session")
+def test_results() -> Path:
+    """Where browser tests save screenshots: OVERDUE_TEST_RESULTS, else var/test-results (kept after the run)."""
+    folder = Path(os.environ.get("OVERDUE_TEST_RESULTS", ROOT / "var" / "test-results")) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -11,18 +11,9 @@ from sqlmodel import col, select
 
 from overdue.store.db import get_engine, session_scope
 from overdue.store.tables import Account, HumanTask, LegalCase
-from tests.e2e.conftest import DashboardServer, wait_idle
+from tests.e2e.conftest import DashboardServer, browser_sign_in, wait_idle
 
 LEAD_SCREENSHOT = Path("/tmp/dashboard.png")
-
-
-def sign_in(page: Page, user: str) -> None:
-    """Type the user id and wait for the rerun it causes to finish (its first change drops the sign-in hint)."""
-    user_id = page.get_by_role("textbox", name="Your user id")
-    user_id.fill(user)
-    user_id.press("Enter")
-    expect(page.get_by_text("Enter your user id in the sidebar")).to_have_count(0)
-    wait_idle(page)
 
 
 def task_form(page: Page, task_id: int) -> Locator:
@@ -32,12 +23,10 @@ def task_form(page: Page, task_id: int) -> Locator:
 @pytest.mark.browser
 def test_approve_in_browser(dashboard_server: DashboardServer, dashboard_page: Page, tmp_path: Path) -> None:
     task_id = dashboard_server.db.task_ids[0]
+    browser_sign_in(dashboard_page, "alice")
     expect(dashboard_page.get_by_test_id("stForm").first).to_contain_text(f"Task {task_id} ·")  # oldest first
     form = task_form(dashboard_page, task_id)
     approve = form.get_by_role("button", name="Approve")
-    expect(approve).to_be_disabled()
-
-    sign_in(dashboard_page, "alice")
     expect(approve).to_be_enabled()
     dashboard_page.screenshot(path=tmp_path / "pending.png", full_page=True)
     form.get_by_role("textbox", name="Reason").fill("No payment or contact for 95 days")
@@ -61,7 +50,7 @@ def test_approve_in_browser(dashboard_server: DashboardServer, dashboard_page: P
 @pytest.mark.browser
 def test_double_click_decides_once(dashboard_server: DashboardServer, dashboard_page: Page) -> None:
     task_id, account_id = dashboard_server.db.task_ids[1], dashboard_server.db.account_ids[1]
-    sign_in(dashboard_page, "carol")
+    browser_sign_in(dashboard_page, "carol")
     form = task_form(dashboard_page, task_id)
     approve = form.get_by_role("button", name="Approve")
     expect(approve).to_be_enabled()

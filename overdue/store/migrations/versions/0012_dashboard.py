@@ -1,0 +1,57 @@
+"""dashboard: users and their sessions
+
+People sign in to the dashboard with a name and a password kept as a scrypt hash; a session row per
+sign-in (only a digest of its id) lets a sign-out or a disabled account end it on the server.
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-11-22
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import overdue.store.tables
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "dashboarduser",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("password_hash", sa.String(length=256), nullable=False),
+        sa.Column("roles", sa.JSON(), nullable=False),
+        sa.Column("locale", sa.String(length=16), nullable=False),
+        sa.Column("disabled_at", overdue.store.tables.UTCDateTime(), nullable=True),
+        sa.Column("created_at", overdue.store.tables.UTCDateTime(), nullable=False),
+        sa.Column("password_changed_at", overdue.store.tables.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
+    op.create_table(
+        "dashboardsession",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_digest", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", overdue.store.tables.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", overdue.store.tables.UTCDateTime(), nullable=False),
+        sa.Column("cookie_issued_at", overdue.store.tables.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", overdue.store.tables.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["dashboarduser.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_digest"),
+    )
+    op.create_index("ix_dashboardsession_user_id", "dashboardsession", ["user_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_dashboardsession_user_id", table_name="dashboardsession")
+    op.drop_table("dashboardsession")
+    op.drop_table("dashboarduser")
