@@ -38,12 +38,11 @@ def _roles(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-PAGES: tuple[PageSpec, ...] = (PageSpec("approvals", ":material/gavel:", _roles("legal", "supervisor", "admin")),)
+PAGES: tuple[PageSpec, ...] = (PageSpec("inbox", ":material/inbox:", _roles("agent", "supervisor", "legal", "admin")),)
 BY_KEY = {page.key: page for page in PAGES}
 
 # Actions inside pages, by the roles that may take them.
 ACTIONS: dict[str, frozenset[str]] = {
-    "decide_escalation": _roles("legal", "supervisor", "admin"),
     "reveal_personal_data": _roles("agent", "supervisor", "legal", "admin"),
 }
 

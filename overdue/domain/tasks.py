@@ -1,7 +1,8 @@
 """Rules of the human task queue: who may claim, assign and decide a task, and when its SLA is breached.
 
 Pure functions over plain values, so each rule is tested at its boundary without a database. Each returns the
-reason a step is refused (a sentence fit for the person who tried) or None when it is allowed.
+reason a step is refused or None when it is allowed. A refusal is a code with its values: it reads as an English
+sentence, and a screen can say it in the person's own language from the code.
 """
 
 from __future__ import annotations
@@ -15,6 +16,45 @@ APPROVED, REJECTED, WITHDRAWN = "approved", "rejected", "withdrawn"
 PENDING = (OPEN, INFO_REQUESTED)  # not decided yet: in someone's queue
 DECISIONS = {"approve": APPROVED, "reject": REJECTED, "request_info": INFO_REQUESTED}
 QUEUE_MANAGERS = frozenset({"supervisor", "admin"})  # may assign, reassign and release anyone's task
+
+
+REFUSALS = {
+    "already": "task {task} was already {status} by {by}; nothing changed",
+    "changed": "task {task} changed while you were looking at it; reload and try again",
+    "needs_role": "task {task} needs the role '{role}'",
+    "claimed_by": "task {task} is claimed by {assignee}; ask them or a supervisor to release it",
+    "not_claimed": "task {task} is not claimed",
+    "queue_managers": "only a supervisor or an admin assigns tasks to others",
+    "own_request": "task {task} was requested by {user}; another person must decide it",
+    "approved_twice": "you already approved task {task}; a second, different person must approve it",
+    "unknown_decision": "unknown decision '{decision}' (use approve, reject or request_info)",
+    "reason_required": "a reason is required",
+    "already_waiting": "task {task} is already waiting for information",
+    "stage_moved": "account {account} is now in stage '{stage}'; escalation no longer applies",
+    "on_hold": "account {account} is on hold; escalation no longer applies",
+    "time_barred": "account {account} became time-barred on {on} ({rule}): it is never escalated to legal action",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    code: str
+    params: dict[str, object]
+
+    def __str__(self) -> str:
+        return REFUSALS[self.code].format(**self.params)
+
+
+def refusal(code: str, **params: object) -> Refusal:
+    return Refusal(code, params)
+
+
+class Refused(ValueError):
+    """A step that was not taken; `refusal` says why as a code a screen can translate (None: only English)."""
+
+    def __init__(self, why: Refusal | str) -> None:
+        self.refusal = why if isinstance(why, Refusal) else None
+        super().__init__(str(why))
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,49 +79,62 @@ def can_work(task: TaskView, roles: Collection[str]) -> bool:
     return task.role_needed in roles or (task.escalated_to is not None and task.escalated_to in roles)
 
 
-def refuse_claim(task: TaskView, user: str, roles: Collection[str]) -> str | None:
-    if task.status not in PENDING:
-        return f"task {task.id} is already {task.status}"
+def _finished(task: TaskView, by: str | None) -> Refusal | None:
+    if task.status in PENDING:
+        return None
+    return refusal("already", task=task.id, status=task.status, by=by or "-")
+
+
+def refuse_claim(task: TaskView, user: str, roles: Collection[str], by: str | None = None) -> Refusal | None:
+    if finished := _finished(task, by):
+        return finished
     if not can_work(task, roles):
-        return f"task {task.id} needs the role '{task.role_needed}'"
+        return refusal("needs_role", task=task.id, role=task.role_needed)
     if task.assignee not in (None, user):
-        return f"task {task.id} is already claimed by {task.assignee}"
+        return refusal("claimed_by", task=task.id, assignee=task.assignee)
     return None
 
 
-def refuse_assign(task: TaskView, roles: Collection[str]) -> str | None:
-    if task.status not in PENDING:
-        return f"task {task.id} is already {task.status}"
+def refuse_assign(task: TaskView, roles: Collection[str], by: str | None = None) -> Refusal | None:
+    if finished := _finished(task, by):
+        return finished
     if not QUEUE_MANAGERS & set(roles):
-        return "only a supervisor or an admin assigns tasks to others"
+        return refusal("queue_managers")
     return None
 
 
-def refuse_release(task: TaskView, user: str, roles: Collection[str]) -> str | None:
-    if task.status not in PENDING:
-        return f"task {task.id} is already {task.status}"
+def refuse_release(task: TaskView, user: str, roles: Collection[str], by: str | None = None) -> Refusal | None:
+    if finished := _finished(task, by):
+        return finished
     if task.assignee is None:
-        return f"task {task.id} is not claimed"
+        return refusal("not_claimed", task=task.id)
     if task.assignee != user and not QUEUE_MANAGERS & set(roles):
-        return f"task {task.id} is claimed by {task.assignee}; only they or a supervisor may release it"
+        return refusal("claimed_by", task=task.id, assignee=task.assignee)
     return None
 
 
 def refuse_decision(
-    task: TaskView, decision: str, user: str, roles: Collection[str], approved_by: Collection[str] = ()
-) -> str | None:
+    task: TaskView,
+    decision: str,
+    user: str,
+    roles: Collection[str],
+    approved_by: Collection[str] = (),
+    by: str | None = None,
+) -> Refusal | None:
     """Maker-checker: the person who requested a task never decides it, and nobody approves twice.
     Deciding takes the kind's role (an escalated SLA lets the supervisor chase the task, not decide it)."""
     if decision not in DECISIONS:
-        return f"unknown decision '{decision}' (use approve, reject or request_info)"
+        return refusal("unknown_decision", decision=decision)
     if task.requested_by == user:
-        return f"task {task.id} was requested by {user}; another person must decide it"
-    if task.status not in PENDING:
-        return f"task {task.id} was already {task.status}"
+        return refusal("own_request", task=task.id, user=user)
+    if finished := _finished(task, by):
+        return finished
     if task.role_needed not in roles:
-        return f"deciding task {task.id} needs the role '{task.role_needed}'"
+        return refusal("needs_role", task=task.id, role=task.role_needed)
     if task.assignee not in (None, user):
-        return f"task {task.id} is claimed by {task.assignee}; ask them or a supervisor to release it"
+        return refusal("claimed_by", task=task.id, assignee=task.assignee)
     if decision == "approve" and user in approved_by:
-        return f"you already approved task {task.id}; a second, different person must approve it"
+        return refusal("approved_twice", task=task.id)
+    if decision == "request_info" and task.status == INFO_REQUESTED:
+        return refusal("already_waiting", task=task.id)
     return None

@@ -23,8 +23,8 @@ from overdue.services.tasks import approvers, view
 from overdue.store.tables import Account, Customer, HumanTask, LegalCase, Offer, TaskActivity
 
 
-class DecisionError(ValueError):
-    """The decision was not recorded; the message says why, in words fit for the person who tried."""
+class DecisionError(rules.Refused):
+    """The decision was not recorded; the message (and its refusal code) says why."""
 
 
 def decide_task(
@@ -43,18 +43,16 @@ def decide_task(
     open awaiting the second approval."""
     reason, user = reason.strip(), user.strip()
     if not reason:
-        raise DecisionError("a reason is required")
+        raise DecisionError(rules.refusal("reason_required"))
     if not user:
         raise DecisionError("the person deciding must be named")
     task = session.get(HumanTask, task_id)
     if task is None:
         raise DecisionError(f"task {task_id} does not exist")
     approved_by = approvers(session, task_id)
-    refused = rules.refuse_decision(view(task), decision, user, roles, approved_by)
+    refused = rules.refuse_decision(view(task), decision, user, roles, approved_by, task.decided_by)
     if refused is not None:
-        raise DecisionError(_already(task) if task.status not in rules.PENDING else refused)
-    if task.status == rules.INFO_REQUESTED and decision == "request_info":
-        raise DecisionError(f"task {task_id} is already waiting for information")
+        raise DecisionError(refused)
     final = decision != "approve" or len(approved_by) + 1 >= int(task.payload.get("approvals_needed", 1))
     if task.kind == LEGAL_ESCALATION and decision == "approve":
         try:
@@ -83,7 +81,7 @@ def decide_task(
         session.refresh(task)
         if task.status not in rules.PENDING:
             raise DecisionError(_already(task))
-        raise DecisionError(f"task {task_id} changed while you were looking at it; reload and decide again")
+        raise DecisionError(rules.refusal("changed", task=task_id))
     session.refresh(task)
     if not final:
         session.add(TaskActivity(task_id=task_id, kind="approval", actor=user, at=now, text=reason))
@@ -159,10 +157,8 @@ def withdraw_open_escalations(session: Session, account_id: int, reason: str, ac
     return len(open_tasks)
 
 
-def _already(task: HumanTask) -> str:
-    if task.status == rules.INFO_REQUESTED:
-        return f"task {task.id} is waiting for information requested by {task.decided_by}; nothing changed"
-    return f"task {task.id} was already {task.status} by {task.decided_by}; nothing changed"
+def _already(task: HumanTask) -> rules.Refusal:
+    return rules.refusal("already", task=task.id, status=task.status, by=task.decided_by)
 
 
 def _still_escalable(session: Session, task: HumanTask, now: datetime) -> None:
@@ -170,14 +166,13 @@ def _still_escalable(session: Session, task: HumanTask, now: datetime) -> None:
     account = session.get(Account, task.account_id)
     assert account is not None
     if account.stage not in stages.ESCALABLE:
-        raise DecisionError(f"account {account.id} is now in stage '{account.stage}'; escalation no longer applies")
+        raise DecisionError(rules.refusal("stage_moved", account=account.id, stage=account.stage))
     if session.scalar(sa.select(active_hold(now.date())).where(col(Account.id) == account.id)):
-        raise DecisionError(f"account {account.id} is on hold; escalation no longer applies")
+        raise DecisionError(rules.refusal("on_hold", account=account.id))
     barred_on = task.payload.get("time_barred_on")
     if barred_on is not None and now.date() >= date.fromisoformat(barred_on):
         raise DecisionError(
-            f"account {account.id} became time-barred on {barred_on} ({task.payload.get('time_bar_rule')}): "
-            "it is never escalated to legal action"
+            rules.refusal("time_barred", account=account.id, on=barred_on, rule=task.payload.get("time_bar_rule"))
         )
 
 

@@ -29,8 +29,8 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 SWEEPER = "system:sla-sweep"
 
 
-class TaskError(ValueError):
-    """The step was not recorded; the message says why, in words fit for the person who tried."""
+class TaskError(rules.Refused):
+    """The step was not recorded; the message (and its refusal code) says why."""
 
 
 def view(task: HumanTask) -> rules.TaskView:
@@ -84,7 +84,7 @@ def open_task(
 
 def claim(session: Session, task_id: int, user: str, roles: Collection[str], now: datetime) -> HumanTask:
     task = load(session, task_id)
-    _refused(rules.refuse_claim(view(task), user, roles))
+    _refused(rules.refuse_claim(view(task), user, roles, task.decided_by))
     return _hand_to(session, task, user, user, "claim", now)
 
 
@@ -96,14 +96,14 @@ def assign(
     if not assignee:
         raise TaskError("name the person to assign the task to")
     task = load(session, task_id)
-    _refused(rules.refuse_assign(view(task), roles))
+    _refused(rules.refuse_assign(view(task), roles, task.decided_by))
     return _hand_to(session, task, assignee, user, "reassign" if task.assignee else "assign", now)
 
 
 def release(session: Session, task_id: int, user: str, roles: Collection[str], now: datetime) -> HumanTask:
     """Back to the team queue."""
     task = load(session, task_id)
-    _refused(rules.refuse_release(view(task), user, roles))
+    _refused(rules.refuse_release(view(task), user, roles, task.decided_by))
     return _hand_to(session, task, None, user, "release", now)
 
 
@@ -131,8 +131,8 @@ def _conditional_update(session: Session, task: HumanTask, **values: Any) -> Non
     session.refresh(task)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         if task.status not in rules.PENDING:
-            raise TaskError(f"task {task.id} was already {task.status} by {task.decided_by}; nothing changed")
-        raise TaskError(f"task {task.id} changed while you were looking at it; reload and try again")
+            raise TaskError(rules.refusal("already", task=task.id, status=task.status, by=task.decided_by))
+        raise TaskError(rules.refusal("changed", task=task.id))
 
 
 def comment(session: Session, task_id: int, text: str, user: str, now: datetime) -> TaskActivity:
@@ -291,6 +291,6 @@ def sweep_sla(session: Session, tasks: Tasks, now: datetime) -> SweepResult:
     return SweepResult(len(rows))
 
 
-def _refused(reason: str | None) -> None:
-    if reason is not None:
-        raise TaskError(reason)
+def _refused(refusal: rules.Refusal | None) -> None:
+    if refusal is not None:
+        raise TaskError(refusal)
