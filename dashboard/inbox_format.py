@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from dashboard.i18n import fmt_datetime, t
 from overdue.domain import tasks as rules
@@ -16,6 +18,12 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 def md(text: object) -> str:
     """Data is shown as text, never interpreted: `****7890` must not turn bold, a name must not become a link."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def labels(texts: Mapping[Any, str]) -> Callable[[Any], str]:
+    """A widget's option labels, translated while the page runs: a `format_func` that called `t` itself would
+    also be called outside the run (when the widget's value is serialized) and answer in the default language."""
+    return lambda option: texts[option]
 
 
 def kind_label(kind: str) -> str:

@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import outcomes, queries
 from dashboard.i18n import fmt_money, t
 from dashboard.identity import current_roles, current_user
-from dashboard.inbox_format import OPEN_KEY, OUTCOMES_KEY, kind_label, md, sla_timer, status_label
+from dashboard.inbox_format import OPEN_KEY, OUTCOMES_KEY, kind_label, labels, md, sla_timer, status_label
 from dashboard.views import inbox_task
 from overdue.domain import tasks as rules
 from overdue.runtime import get_runtime
@@ -45,20 +45,26 @@ def render() -> None:
     scope = st.segmented_control(
         t("inbox.scope"),
         SCOPES,
-        format_func=lambda s: t(f"inbox.scope_{s}"),
+        format_func=labels({s: t(f"inbox.scope_{s}") for s in SCOPES}),
         key="inbox_scope",
         default="team",
         label_visibility="collapsed",
     )
     filters = st.columns(3)
     chosen_kinds = filters[0].multiselect(
-        t("inbox.filter_kind"), sorted(kinds), format_func=kind_label, key="inbox_kinds"
+        t("inbox.filter_kind"), sorted(kinds), format_func=labels({k: kind_label(k) for k in kinds}), key="inbox_kinds"
     )
     status = filters[1].selectbox(
-        t("inbox.filter_status"), list(STATUS_FILTERS), format_func=lambda s: t(f"inbox.status_{s}"), key="inbox_status"
+        t("inbox.filter_status"),
+        list(STATUS_FILTERS),
+        format_func=labels({s: t(f"inbox.status_{s}") for s in STATUS_FILTERS}),
+        key="inbox_status",
     )
     sla = filters[2].selectbox(
-        t("inbox.filter_sla"), SLA_FILTERS, format_func=lambda s: t(f"inbox.sla_{s}"), key="inbox_sla"
+        t("inbox.filter_sla"),
+        SLA_FILTERS,
+        format_func=labels({s: t(f"inbox.sla_{s}") for s in SLA_FILTERS}),
+        key="inbox_sla",
     )
     selected = TaskFilter(
         scope=scope or "team",

@@ -18,7 +18,16 @@ import streamlit as st
 from dashboard import outcomes, queries
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_money, t
 from dashboard.identity import current_roles, current_user
-from dashboard.inbox_format import OPEN_KEY, OUTCOMES_KEY, kind_label, md, refusal_text, sla_timer, status_label
+from dashboard.inbox_format import (
+    OPEN_KEY,
+    OUTCOMES_KEY,
+    kind_label,
+    labels,
+    md,
+    refusal_text,
+    sla_timer,
+    status_label,
+)
 from overdue.config.models import ROLES
 from overdue.domain import tasks as rules
 from overdue.runtime import get_runtime
@@ -32,11 +41,7 @@ from overdue.store.db import session_scope
 from overdue.store.tables import TaskActivity
 
 REVEALED_KEY = "inbox_revealed"
-DECISIONS: tuple[tuple[str, str], ...] = (
-    ("approve", "primary"),
-    ("reject", "secondary"),
-    ("request_info", "secondary"),
-)
+DECISIONS = ("approve", "reject", "request_info")  # the first is the primary button
 PAYLOAD_SHOWN = ("rule", "intent", "excerpt", "note", "reason", "time_barred_on")
 
 
@@ -325,7 +330,7 @@ def _reveal_panel(row: TaskRow, file: CaseFile, revealed: object) -> None:
         st.selectbox(
             t("inbox.reveal_field"),
             fields,
-            format_func=lambda f: t(f"inbox.pii_{f.value}"),
+            format_func=labels({f: t(f"inbox.pii_{f.value}") for f in fields}),
             key=f"reveal-field-{row.id}",
         )
         st.text_input(t("inbox.reveal_reason"), key=f"reveal-reason-{row.id}", max_chars=500)

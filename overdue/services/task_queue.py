@@ -24,7 +24,8 @@ Scope = Literal["mine", "team", "all"]
 
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
-    """`mine`: assigned to the user; `team`: every task a role of the user works (escalations included)."""
+    """`mine`: assigned to the user; `team`: every task a role of the user works, and the ones escalated to it
+    (a supervisor's or an admin's team queue is every task: they assign the work)."""
 
     scope: Scope = "team"
     user: str = ""
@@ -67,7 +68,7 @@ def _where(f: TaskFilter, now: datetime) -> list[sa.ColumnElement[bool]]:
         where.append(col(HumanTask.kind).in_(f.kinds))
     if f.scope == "mine":
         where.append(col(HumanTask.assignee) == f.user)
-    elif f.scope == "team":
+    elif f.scope == "team" and not rules.QUEUE_MANAGERS & f.roles:  # a supervisor's team queue is everyone's
         where.append(
             sa.or_(col(HumanTask.role_needed).in_(sorted(f.roles)), col(HumanTask.escalated_to).in_(sorted(f.roles)))
         )
