@@ -28,7 +28,7 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(
     page.screenshot(path=test_results / "signin-form.png", full_page=True)
 
     browser_sign_in(page, "legal.lee")
-    expect(page.get_by_role("heading", name="Pending approvals")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ops inbox")).to_be_visible()
     session_cookie = cookie(page)
     assert session_cookie["httpOnly"] is True
     assert session_cookie["sameSite"] == "Strict"
@@ -38,7 +38,7 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(
     page.reload()
     wait_idle(page)
     expect(page.get_by_test_id("stSidebar")).to_contain_text("Signed in as legal.lee")
-    expect(page.get_by_role("heading", name="Pending approvals")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ops inbox")).to_be_visible()
     page.screenshot(path=test_results / "after-reload.png", full_page=True)
 
     page.get_by_role("button", name="Sign out").click()
