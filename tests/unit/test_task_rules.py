@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from itertools import pairwise
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def test_a_refusal_reads_as_a_sentence() -> None:
 def test_only_the_allowed_litigation_steps_in_date_order() -> None:
     opened, today = date(2026, 4, 1), date(2026, 6, 1)
     path = ["approved", "letter_sent", "filed", "judgment", "enforcement", "settled"]
-    for current, new in zip(path, path[1:], strict=False):
+    for current, new in pairwise(path):
         assert litigation.refuse_step(current, new, opened, opened, today, 0) is None
     for current in path[:-1]:
         assert litigation.refuse_step(current, "withdrawn", opened, opened, today, 0) is None
