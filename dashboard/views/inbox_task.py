@@ -30,15 +30,19 @@ from dashboard.inbox_format import (
 )
 from overdue.config.models import ROLES
 from overdue.domain import tasks as rules
+from overdue.domain.money import to_minor
 from overdue.runtime import get_runtime
 from overdue.services import tasks as queue
+from overdue.services.agent_calls import CallReport, Document, log_call
 from overdue.services.case_file import CaseFile, case_file
 from overdue.services.continuation import DEFERRED, STARTED, decide
+from overdue.services.conversations import OUTCOMES, ConversationError
 from overdue.services.decisions import DecisionError
+from overdue.services.holds import HoldError
 from overdue.services.personal_data import PersonalField, RevealRefused, reveal
 from overdue.services.task_queue import TaskRow, get_task_row
 from overdue.store.db import session_scope
-from overdue.store.tables import TaskActivity
+from overdue.store.tables import Account, TaskActivity
 
 REVEALED_KEY = "inbox_revealed"
 DECISIONS = ("approve", "reject", "request_info")  # the first is the primary button
@@ -72,6 +76,7 @@ def render(task_id: int, user: str, roles: frozenset[str], now: datetime) -> Non
         _queue_actions(row, user, roles)
         _decision_form(row, user, roles, approvers)
         _notes(row)
+        _call_form(row)
         _history(history)
         _case_file(file)
         _reveal_panel(row, file, revealed)
@@ -173,6 +178,25 @@ def _notes(row: TaskRow) -> None:
         st.file_uploader(t("inbox.evidence"), key=f"upload-{row.id}")
         st.text_input(t("inbox.evidence_note"), key=f"upload-note-{row.id}", max_chars=500)
         st.button(t("inbox.attach"), key=f"attach-{row.id}", on_click=_attach, args=(row.id,))
+
+
+def _call_form(row: TaskRow) -> None:
+    """An agent on the phone with the customer logs the call here: it feeds the contact guard and the metrics, a
+    dispute stops collection, a hardship report goes to review with the documents the customer sent."""
+    with st.expander(t("inbox.call_title")):
+        st.selectbox(
+            t("inbox.call_outcome"),
+            OUTCOMES,
+            format_func=labels({o: t(f"inbox.outcome_{o}") for o in OUTCOMES}),
+            key=f"call-outcome-{row.id}",
+        )
+        st.checkbox(t("inbox.call_right_party"), value=True, key=f"call-rpc-{row.id}")
+        left, right = st.columns(2)
+        left.date_input(t("inbox.call_promised_on"), value=None, key=f"call-promised-on-{row.id}")
+        right.text_input(t("inbox.call_promised_amount", currency=row.currency), key=f"call-amount-{row.id}")
+        st.text_area(t("inbox.call_note"), key=f"call-note-{row.id}", max_chars=2000, height=68)
+        st.file_uploader(t("inbox.call_documents"), accept_multiple_files=True, key=f"call-docs-{row.id}")
+        st.button(t("inbox.call_log"), key=f"call-log-{row.id}", on_click=_log_call, args=(row.id, row.account_id))
 
 
 def _history(history: list[TaskActivity]) -> None:
@@ -448,6 +472,46 @@ def _decide(task_id: int, version: int, decision: str) -> None:
     elif done.status == rules.REJECTED:
         message += " " + follow_ups["renegotiate"]
     box.add(task_id, "success", message)
+
+
+def _log_call(task_id: int, account_id: int) -> None:
+    box = outcomes.outcomes(OUTCOMES_KEY)
+    user = _signed_in(task_id)
+    state = st.session_state
+    promised_on = state.get(f"call-promised-on-{task_id}")
+    amount = str(state.get(f"call-amount-{task_id}") or "").strip()
+    documents = tuple(
+        Document(f.name, f.type or "application/octet-stream", f.getvalue())
+        for f in state.get(f"call-docs-{task_id}") or ()
+    )
+    outcome, right_party = str(state.get(f"call-outcome-{task_id}")), bool(state.get(f"call-rpc-{task_id}", True))
+    note = str(state.get(f"call-note-{task_id}", ""))
+    done, refused = t("inbox.call_logged", task=task_id), t("inbox.call_refused", task=task_id, why="{why}")
+    if user is None:
+        return
+    url = queries.database_url()
+    runtime = get_runtime(url)
+    now = datetime.now(UTC)
+    try:
+        with session_scope(url) as session:
+            account = session.get(Account, account_id)
+            assert account is not None
+            report = CallReport(
+                account_id,
+                now,
+                outcome,
+                note,
+                right_party,
+                promised_on,
+                to_minor(amount, account.currency) if amount else None,
+                documents,
+            )
+            logged = log_call(session, runtime, report, user, now)
+            review = logged.review.id if logged.review else None
+    except (ConversationError, HoldError, rules.Refused, ValueError) as exc:
+        box.add(task_id, "error", refused.format(why=md(exc)))
+        return
+    box.add(task_id, "success", done + (f" ({review})" if review else ""))
 
 
 def _reveal(task_id: int, account_id: int) -> None:

@@ -392,3 +392,27 @@ def test_a_session_ended_since_the_page_was_drawn_decides_nothing(dashboard_db: 
     assert [t.value for t in app.title] == ["Sign in"]
     assert task(dashboard_db.url, task_id).status == "open"
     assert legal_cases(dashboard_db.url) == []
+
+
+def test_an_agent_logs_a_hardship_call_from_the_task(dashboard_db: Seeded) -> None:
+    app = open_app("alice")
+    task_id, account_id = dashboard_db.task_ids[0], dashboard_db.account_ids[0]
+    open_task(app, task_id)
+
+    app.selectbox(key=f"call-outcome-{task_id}").set_value("hardship")
+    app.text_area(key=f"call-note-{task_id}").input("Lost his job last month")
+    app.button(key=f"call-log-{task_id}").click().run()
+
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.success[0].value.startswith(f"Call logged on task {task_id}'s account.")
+    with session_scope(dashboard_db.url) as session:
+        review = session.exec(select(HumanTask).where(col(HumanTask.kind) == "hardship_review")).one()
+        assert (review.account_id, review.requested_by, review.payload["note"]) == (
+            account_id,
+            "alice",
+            "Lost his job last month",
+        )
+
+    app.selectbox(key=f"call-outcome-{task_id}").set_value("promise_to_pay")
+    app.button(key=f"call-log-{task_id}").click().run()
+    assert app.error[0].value == f"Task {task_id}: the call was not logged: a promise to pay needs the promised date"
