@@ -38,12 +38,17 @@ def _roles(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-PAGES: tuple[PageSpec, ...] = (PageSpec("inbox", ":material/inbox:", _roles("agent", "supervisor", "legal", "admin")),)
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("inbox", ":material/inbox:", _roles("agent", "supervisor", "legal", "admin")),
+    PageSpec("account", ":material/person_search:", _roles("agent", "supervisor", "legal", "manager", "admin")),
+    PageSpec("metrics", ":material/monitoring:", _roles("manager", "supervisor", "admin")),
+)
 BY_KEY = {page.key: page for page in PAGES}
 
 # Actions inside pages, by the roles that may take them.
 ACTIONS: dict[str, frozenset[str]] = {
     "reveal_personal_data": _roles("agent", "supervisor", "legal", "admin"),
+    "export_metrics": _roles("manager", "supervisor", "admin"),
 }
 
 

@@ -18,7 +18,7 @@ person = identity.authenticate()
 if person is None:
     page = st.navigation([st.Page(signin.render, title=t("signin.title"), url_path="signin")], position="hidden")
 else:
-    allowed = [spec for spec in access.PAGES if access.may_see(spec.key, person.roles)]
+    allowed = [spec for spec in access.PAGES if access.may_see(spec.key, person.roles)] or [access.PAGES[0]]
     pages = [
         st.Page(
             spec.script,
@@ -26,7 +26,7 @@ else:
             icon=spec.icon,
             url_path=spec.key,
             default=spec is allowed[0],
-            visibility="visible" if spec in allowed else "hidden",
+            visibility="visible" if access.may_see(spec.key, person.roles) else "hidden",
         )
         for spec in access.PAGES
     ]

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal, format_percent
 
 from dashboard.identity import current_locale, current_time_zone
 from overdue.domain.money import babel_locale, format_money
@@ -62,6 +63,17 @@ def t(key: str, **params: Any) -> str:
 
 def fmt_money(minor: int, currency: str) -> str:
     return format_money(minor, currency, current_locale())
+
+
+def fmt_number(value: float) -> str:
+    return str(format_decimal(value, locale=babel_locale(current_locale())))
+
+
+def fmt_percent(share: float | None) -> str:
+    """A share (0.125) as the locale writes it (12.5%); "–" when there was nothing to divide by."""
+    return (
+        "–" if share is None else str(format_percent(share, format="#,##0.0%", locale=babel_locale(current_locale())))
+    )
 
 
 def fmt_date(value: date, style: str = "medium") -> str:

@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 
 from flows.summary import merge_counts
 from overdue.settings import get_settings
-from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, plan_shards
+from tasks.cycle_steps import DatabaseUrl, cycle_shard, dispatch_outbox, plan_shards, roll_up_metrics
 
 
 def business_date() -> date:
@@ -54,6 +54,7 @@ def daily_cycle(
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(results)}
     summary |= merge_counts(result for _, result in results)
     summary["dispatch"] = dispatch_outbox(database_url, now)
+    summary["rollup_rows"] = roll_up_metrics(database_url, as_of)
     create_markdown_artifact(
         key="daily-cycle-summary", markdown=summary_markdown(summary), description=f"Cycle {as_of}"
     )

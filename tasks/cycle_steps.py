@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from sqlmodel import Session
 
 from overdue.runtime import Runtime, get_runtime
-from overdue.services import dispatch, shard_cycle
+from overdue.services import dispatch, rollups, shard_cycle
 from overdue.store.db import session_scope
 
 Shard = tuple[int, int]
@@ -77,3 +77,10 @@ def cycle_shard(database_url: DatabaseUrl, as_of: date, now: datetime, number: i
 def dispatch_outbox(database_url: DatabaseUrl, now: datetime) -> dict[str, int]:
     with unit_of_work(database_url) as (runtime, session):
         return dispatch.dispatch_due(session, runtime.config, runtime.channel, now).as_dict()
+
+
+@step(name="roll-up-metrics")
+def roll_up_metrics(database_url: DatabaseUrl, as_of: date) -> int | None:
+    """The managers' figures for the date (overdue/services/rollups.py), once its shards are all done."""
+    with unit_of_work(database_url) as (_, session):
+        return rollups.roll_up(session, as_of)

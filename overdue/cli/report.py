@@ -51,3 +51,28 @@ def arms_table(arms: list[ArmOutcome]) -> Table:
             str(arm.disputes_and_complaints),
         )
     return table
+
+
+@report_app.command("rollup")
+def report_rollup(
+    first: Annotated[str, typer.Option("--from", help="First business date (YYYY-MM-DD).")],
+    last: Annotated[str, typer.Option("--to", help="Last business date (YYYY-MM-DD), inclusive.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Roll up the managers' figures for dates the daily cycle has not (a backfill); each date once, in order.
+
+    The cycle does this at the end of every business date; a date already rolled up is left as it is."""
+    from datetime import date
+
+    from overdue.cli.common import fail
+    from overdue.services.rollups import roll_up_range
+
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError as exc:
+        raise fail(f"Not a date: {exc}") from None
+    if end < start:
+        raise fail("--to is before --from.")
+    with session_scope(runtime(database_url).database_url) as session:
+        written = roll_up_range(session, start, end)
+    console.print(f"Rolled up {start} to {end}: {written} figures written.")

@@ -138,6 +138,8 @@ class OutreachMessage(SQLModel, table=True):
         sa.Index("ix_outreach_status_send_at", "status", "send_at"),
         sa.Index("ix_outreach_customer_sent_at", "customer_id", "sent_at"),
         sa.Index("ix_outreach_provider_id", "provider_id"),  # a status report names only the provider's id
+        sa.Index("ix_outreach_sent_at", "sent_at"),  # a day's sends, for the rollups
+        sa.Index("ix_outreach_account_created", "account_id", "created_at"),  # an account's contact history
     )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=160)
@@ -304,6 +306,8 @@ class Installment(SQLModel, table=True):
 class Payment(SQLModel, table=True):
     """A payment as the provider reported it; its id is unique so a re-import changes nothing."""
 
+    __table_args__ = (sa.Index("ix_payment_received_on", "received_on"),)  # a day's payments, for the rollups
+
     id: int | None = Field(default=None, primary_key=True)
     payment_ref: str = Field(unique=True, max_length=128)
     account_id: int = Field(foreign_key="account.id", index=True)
@@ -418,3 +422,27 @@ class DashboardSession(SQLModel, table=True):
     expires_at: datetime | None = utc_column(nullable=False)
     cookie_issued_at: datetime | None = utc_column()
     revoked_at: datetime | None = utc_column()
+
+
+class MetricRollup(SQLModel, table=True):
+    """One figure of one business date per strategy arm, written by the daily cycle's last step
+    (overdue/services/rollups.py). The managers' page reads only these rows: a year of them is a few hundred
+    thousand, where the facts behind them are millions of accounts and tens of millions of events."""
+
+    __table_args__ = (sa.UniqueConstraint("metric", "as_of", "arm", "key1", "key2"),)
+    id: int | None = Field(default=None, primary_key=True)
+    metric: str = Field(max_length=24)
+    as_of: date
+    arm: str = Field(max_length=32)
+    key1: str = Field(default="", max_length=32)
+    key2: str = Field(default="", max_length=32)
+    count: int = Field(default=0, sa_type=sa.BigInteger)
+    amount_minor: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class DpdSnapshot(SQLModel, table=True):
+    """Each account's DPD bucket as the last rollup saw it: the 'from' of tomorrow's roll-rate matrix."""
+
+    account_id: int = Field(primary_key=True, foreign_key="account.id")
+    bucket: int = Field(sa_type=sa.SmallInteger)
+    as_of: date

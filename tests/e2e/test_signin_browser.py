@@ -29,6 +29,8 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(
 
     browser_sign_in(page, "legal.lee")
     expect(page.get_by_role("heading", name="Ops inbox")).to_be_visible()
+    navigation = page.get_by_test_id("stSidebarNav")
+    expect(navigation.get_by_role("link")).to_have_text(["Ops inbox", "Account 360"])
     session_cookie = cookie(page)
     assert session_cookie["httpOnly"] is True
     assert session_cookie["sameSite"] == "Strict"

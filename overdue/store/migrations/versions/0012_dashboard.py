@@ -1,7 +1,9 @@
-"""dashboard: users and their sessions
+"""dashboard: users and their sessions, the daily metric rollups, and the indexes the pages read through
 
 People sign in to the dashboard with a name and a password kept as a scrypt hash; a session row per
-sign-in (only a digest of its id) lets a sign-out or a disabled account end it on the server.
+sign-in (only a digest of its id) lets a sign-out or a disabled account end it on the server. The managers'
+page reads `metricrollup`, written at the end of each daily cycle (`dpdsnapshot` keeps yesterday's DPD bucket
+for the roll rates). The indexes: a day's sends and payments for the rollups, an account's contact history.
 
 Revision ID: 0012
 Revises: 0011
@@ -49,9 +51,38 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_digest"),
     )
     op.create_index("ix_dashboardsession_user_id", "dashboardsession", ["user_id"])
+    op.create_table(
+        "metricrollup",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("metric", sa.String(length=24), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("arm", sa.String(length=32), nullable=False),
+        sa.Column("key1", sa.String(length=32), nullable=False),
+        sa.Column("key2", sa.String(length=32), nullable=False),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("metric", "as_of", "arm", "key1", "key2"),
+    )
+    op.create_table(
+        "dpdsnapshot",
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("bucket", sa.SmallInteger(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"]),
+        sa.PrimaryKeyConstraint("account_id"),
+    )
+    op.create_index("ix_outreach_sent_at", "outreachmessage", ["sent_at"])
+    op.create_index("ix_outreach_account_created", "outreachmessage", ["account_id", "created_at"])
+    op.create_index("ix_payment_received_on", "payment", ["received_on"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_payment_received_on", table_name="payment")
+    op.drop_index("ix_outreach_account_created", table_name="outreachmessage")
+    op.drop_index("ix_outreach_sent_at", table_name="outreachmessage")
+    op.drop_table("dpdsnapshot")
+    op.drop_table("metricrollup")
     op.drop_index("ix_dashboardsession_user_id", table_name="dashboardsession")
     op.drop_table("dashboardsession")
     op.drop_table("dashboarduser")

@@ -1,0 +1,268 @@
+"""Every page but the inbox (test_inbox_apptest.py), run in-process by AppTest against a real (SQLite) database:
+what each role sees, each page's actions, the refusal a role gets on a page it may not see, and both languages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import col, select
+from streamlit.testing.v1 import AppTest
+
+from overdue.domain.masking import Sensitive
+from overdue.services.audit import record
+from overdue.services.personal_data import PersonalField, sealed_columns
+from overdue.services.rollups import roll_up
+from overdue.store.db import session_scope
+from overdue.store.tables import (
+    Account,
+    AuditEvent,
+    Installment,
+    LegalCase,
+    Payment,
+    PaymentPlan,
+)
+from tests.e2e.conftest import APP, Seeded, sign_in_app
+from tests.support import add_message, make_runtime
+
+CARD = "4111111111111111"
+SENT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+DAY1, DAY2 = date(2026, 3, 10), date(2026, 3, 11)
+
+
+def open_page(user: str, page: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    sign_in_app(app, user)
+    app.switch_page(f"screens/{page}.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def texts(app: AppTest) -> str:
+    parts: list[str] = []
+    for elements in (
+        app.title,
+        app.subheader,
+        app.markdown,
+        app.caption,
+        app.info,
+        app.success,
+        app.warning,
+        app.error,
+    ):
+        parts += [str(e.value) for e in elements]
+    parts += [f"{m.label} {m.value}" for m in app.metric]
+    parts += [d.value.to_string() for d in app.dataframe]
+    return "\n".join(parts)
+
+
+def history(seeded: Seeded) -> int:
+    """The first escalation's account gets a message, a payment, a plan, a legal case and timeline events."""
+    account_id, task_id = seeded.account_ids[0], seeded.task_ids[0]
+    vault = make_runtime(seeded.url).vault
+    with session_scope(seeded.url) as session:
+        account = session.get(Account, account_id)
+        assert account is not None
+        session.execute(
+            sa.update(Account)
+            .where(col(Account.id) == account_id)
+            .values(sealed_columns(vault, PersonalField.CARD_NUMBER, Sensitive(CARD)))
+        )
+        add_message(
+            session,
+            account,
+            SENT,
+            status="sent",
+            sent_at=SENT,
+            channel="email",
+            subject="About your account",
+            body="Dear Test Person, your balance of $1,075.00 is past due.",
+        )
+        session.add(
+            Payment(
+                payment_ref="p-1",
+                account_id=account_id,
+                amount_minor=12_345,
+                currency="USD",
+                received_on=date(2026, 3, 5),
+                source="import",
+                to_principal_minor=12_345,
+                created_at=SENT,
+            )
+        )
+        plan = PaymentPlan(
+            account_id=account_id, status="broken", total_minor=90_000, grace_days=5, created_on=date(2026, 1, 10)
+        )
+        session.add(plan)
+        session.flush()
+        session.add(Installment(plan_id=plan.id, seq=1, due_date=date(2026, 2, 1), amount_minor=45_000))  # type: ignore[arg-type]
+        session.add(
+            LegalCase(
+                account_id=account_id,
+                task_id=task_id,
+                balance_minor=107_500,
+                opened_on=date(2026, 3, 6),
+                approved_by="legal.lee",
+            )
+        )
+        record(session, "stage.changed", "system:cycle", SENT, account_id, **{"from": "reminder", "to": "negotiation"})
+    return account_id
+
+
+def test_account_360_shows_the_whole_account_masked(dashboard_db: Seeded) -> None:
+    account_id = history(dashboard_db)
+    app = open_page("agent.ann", "account")
+    assert "Search for an account" in texts(app)
+
+    app.text_input(key="account_lookup").input(str(account_id)).run()
+
+    text = texts(app)
+    assert "Test Person · ****0000" in text
+    assert "Balance $1,075.00" in text
+    assert "Stage negotiation" in text
+    assert "Paid to date $123.45" in text
+    assert "`****1111`" in text
+    assert CARD not in text
+    assert "5550123" not in text
+    assert "stage.changed" in text
+    assert "About your account · Dear Test Person, your balance of $1,075.00 is past due." in text
+    assert "**Plan" in text
+    assert "broken" in text
+    assert "$450.00" in text
+    assert "legal.lee" in text
+
+
+def test_account_found_by_reference_or_not_at_all(dashboard_db: Seeded) -> None:
+    app = open_page("agent.ann", "account")
+    app.text_input(key="account_lookup").input("A-E2E0001").run()
+    assert "****0001" in texts(app)
+    app.text_input(key="account_lookup").input("A-NOPE").run()
+    assert "No account matches “A-NOPE”." in texts(app)
+
+
+def test_reveal_needs_a_reason_and_is_audited(dashboard_db: Seeded) -> None:
+    account_id = history(dashboard_db)
+    app = open_page("agent.ann", "account")
+    app.text_input(key="account_lookup").input(str(account_id)).run()
+
+    app.selectbox(key="account_reveal_field").set_value(PersonalField.CARD_NUMBER)
+    app.text_input(key="account_reveal_reason").input("ok").run()
+    app.button(key="account_reveal").click().run()
+    assert [e.value for e in app.error] == [
+        "A reason of at least 5 characters is required to reveal personal data. Nothing was revealed."
+    ]
+    assert not app.code
+
+    app.text_input(key="account_reveal_reason").input("Customer disputes a card charge")
+    app.button(key="account_reveal").click().run()
+    assert [c.value for c in app.code] == [CARD]
+    with session_scope(dashboard_db.url) as session:
+        [event] = session.exec(select(AuditEvent).where(col(AuditEvent.kind) == "pii.revealed")).all()
+    assert (event.actor, event.account_id, event.data["reason"]) == (
+        "agent.ann",
+        account_id,
+        "Customer disputes a card charge",
+    )
+    app.run()
+    assert not app.code
+
+
+def test_a_manager_sees_the_account_but_may_not_reveal(dashboard_db: Seeded) -> None:
+    account_id = history(dashboard_db)
+    app = open_page("manager.mia", "account")
+    app.text_input(key="account_lookup").input(str(account_id)).run()
+    assert "`****1111`" in texts(app)
+    assert not [b for b in app.button if b.key == "account_reveal"]
+
+
+def test_account_360_in_chinese(dashboard_db: Seeded) -> None:
+    account_id = history(dashboard_db)
+    app = open_page("agent.ann", "account")
+    app.sidebar.selectbox(key="language").set_value("zh-CN").run()
+    app.text_input(key="account_lookup").input(str(account_id)).run()
+    text = texts(app)
+    assert "账户全景" in text
+    assert "余额 US$1,075.00" in text
+    assert "阶段 协商" in text
+    assert "2026年3月5日" in text
+
+
+# --- manager metrics ------------------------------------------------------------------------------
+
+
+def rolled_up(seeded: Seeded) -> None:
+    """Two rolled-up days: the first account pays off on the second, so it rolls from 91-120 to closed."""
+    with session_scope(seeded.url) as session:
+        assert roll_up(session, DAY1)
+    with session_scope(seeded.url) as session:
+        session.execute(
+            sa.update(Account)
+            .where(col(Account.id) == seeded.account_ids[0])
+            .values(stage="closed", principal_minor=0, interest_minor=0, fees_minor=0)
+        )
+        session.add(
+            Payment(
+                payment_ref="p-2",
+                account_id=seeded.account_ids[0],
+                amount_minor=107_500,
+                currency="USD",
+                received_on=DAY2,
+                source="import",
+                created_at=SENT,
+            )
+        )
+    with session_scope(seeded.url) as session:
+        assert roll_up(session, DAY2)
+
+
+def test_manager_metrics_from_the_rollups(dashboard_db: Seeded) -> None:
+    rolled_up(dashboard_db)
+    app = open_page("manager.mia", "metrics")
+    text = texts(app)
+    assert "Manager metrics" in text
+    assert "From Mar 10, 2026 to Mar 11, 2026 (2 days rolled up)" in text
+    funnel = app.dataframe[0].value
+    assert dict(zip(funnel["Stage"], funnel["Accounts"], strict=True)) == {"negotiation": "2", "closed": "1"}
+    cohorts = app.dataframe[1].value
+    # no day before the range was rolled up, so there is no opening balance to liquidate
+    assert list(cohorts.iloc[0]) == ["2025-12", "USD", "3", "$3,225.00", "$1,075.00", "33.3%", "–"]
+    assert len(app.get("vega_lite_chart")) == 2  # the funnel and the roll-rate heatmap
+    rates = app.dataframe[2].value
+    assert dict(zip(rates["Measure"], rates["Value"], strict=True))["Cures (past due to current or closed)"] == "1"
+    [download] = app.get("download_button")
+    assert download.proto.label == "Download the figures (CSV)"
+
+
+def test_metrics_range_and_arms_filter(dashboard_db: Seeded) -> None:
+    rolled_up(dashboard_db)
+    app = open_page("manager.mia", "metrics")
+    app.date_input(key="metrics_range").set_value((DAY2, DAY2)).run()
+    assert "(1 days rolled up)" in texts(app)
+    assert list(app.dataframe[1].value.iloc[0])[-1] == "33.3%"  # paid on day 2 / outstanding at the end of day 1
+    app.multiselect(key="metrics_arms").set_value([]).run()
+    assert "Nothing to show." in texts(app)  # no arm, no figures
+
+
+def test_metrics_before_any_rollup(dashboard_db: Seeded) -> None:
+    app = open_page("supervisor.sam", "metrics")
+    assert "No figures yet" in texts(app)
+
+
+@pytest.mark.parametrize(
+    ("user", "page", "refused"),
+    [
+        ("agent.ann", "metrics", "Your roles may not open Manager metrics. It is for: admin, manager, supervisor."),
+        ("manager.mia", "inbox", "Your roles may not open Ops inbox. It is for: admin, agent, legal, supervisor."),
+        ("engineer.eli", "inbox", "Your roles may not open Ops inbox."),
+        ("engineer.eli", "account", "Your roles may not open Account 360."),
+    ],
+)
+def test_a_role_opening_a_page_it_may_not_see_is_refused(
+    dashboard_db: Seeded, user: str, page: str, refused: str
+) -> None:
+    app = open_page(user, page)
+    [error] = app.error
+    assert refused in error.value
+    assert not app.dataframe
+    assert not app.form
