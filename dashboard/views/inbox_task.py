@@ -230,7 +230,7 @@ def _case_file(file: CaseFile) -> None:
             [
                 {
                     t("inbox.col_date"): fmt_date(line.on),
-                    t("inbox.col_description"): line.description,
+                    t("inbox.col_description"): t(f"inbox.statement_{line.kind}", reference=line.reference),
                     t("inbox.col_amount"): money(line.amount_minor),
                     t("inbox.col_balance"): money(line.balance_minor),
                 }
@@ -243,7 +243,7 @@ def _case_file(file: CaseFile) -> None:
             [
                 {
                     t("inbox.col_when"): fmt_datetime(c.at),
-                    t("inbox.col_what"): c.kind,
+                    t("inbox.col_what"): t(f"inbox.contact_{c.kind}"),
                     t("inbox.col_channel"): c.channel,
                     t("inbox.col_text"): c.detail,
                     t("inbox.col_status"): c.status,

@@ -37,12 +37,24 @@ from overdue.store.tables import (
 CONTACTS_SHOWN = 200  # the most recent; the audit export has the rest
 
 
+STATEMENT_WORDS = {
+    "placed": "balance placed for collection",
+    "payment": "payment {reference}",
+    "accrued": "interest and fees since (net of adjustments)",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class StatementLine:
     on: date
-    description: str
+    kind: str  # placed, payment or accrued: a screen words it in the reader's language
+    reference: str
     amount_minor: int  # + owed, - paid
     balance_minor: int
+
+    @property
+    def description(self) -> str:
+        return STATEMENT_WORDS[self.kind].format(reference=self.reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,15 +200,15 @@ def statement(session: Session, account: Account) -> list[StatementLine]:
         )
     )
     running = account.placed_balance_minor
-    lines = [StatementLine(account.due_date, "balance placed for collection", running, running)]
+    lines = [StatementLine(account.due_date, "placed", "", running, running)]
     for payment in payments:
         applied = payment.amount_minor - payment.unapplied_minor
         running -= applied
-        lines.append(StatementLine(payment.received_on, f"payment {payment.payment_ref}", -applied, running))
+        lines.append(StatementLine(payment.received_on, "payment", payment.payment_ref, -applied, running))
     accrued = account.balance_minor - running
     if accrued:
         on = max(line.on for line in lines)
-        lines.append(StatementLine(on, "interest and fees since (net of adjustments)", accrued, account.balance_minor))
+        lines.append(StatementLine(on, "accrued", "", accrued, account.balance_minor))
     return lines
 
 
