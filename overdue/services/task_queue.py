@@ -117,14 +117,15 @@ def _select() -> sa.Select[tuple[object, ...]]:
 
 
 def list_tasks(session: Session, f: TaskFilter, now: datetime, *, limit: int, offset: int = 0) -> list[TaskRow]:
-    """Most urgent first: the earliest SLA, then the oldest, the id breaking ties so pages never overlap."""
-    query = (
-        _select()
-        .where(*_where(f, now))
-        .order_by(col(HumanTask.due_at).is_(None), col(HumanTask.due_at), col(HumanTask.created_at), col(HumanTask.id))
-        .limit(limit)
-        .offset(offset)
+    """Most urgent first (the earliest SLA), the id breaking ties so pages never overlap; the order is the
+    pending queue's index (`ix_humantask_pending_due`), so a page costs the rows before it, not a sort of all."""
+    pending = set(f.statuses) <= set(rules.PENDING)
+    order = (
+        (col(HumanTask.due_at), col(HumanTask.id))
+        if pending
+        else (col(HumanTask.decided_at).desc(), col(HumanTask.id).desc())  # decided: the latest first
     )
+    query = _select().where(*_where(f, now)).order_by(*order).limit(limit).offset(offset)
     return [_row(*row) for row in session.execute(query).all()]
 
 

@@ -244,7 +244,16 @@ class HumanTask(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_humantask_status_kind", "status", "kind"),
         sa.Index("ix_humantask_assignee_status", "assignee", "status"),
-        sa.Index("ix_humantask_status_due", "status", "due_at"),  # the SLA sweep and the breached filter
+        # The pending queue in SLA order, for the inbox's pages and the SLA sweep: a partial index, so the tasks
+        # decided long ago (most of the table) are not in it.
+        sa.Index(
+            "ix_humantask_pending_due",
+            "due_at",
+            "id",
+            postgresql_where=sa.text("status IN ('open', 'info_requested')"),
+            sqlite_where=sa.text("status IN ('open', 'info_requested')"),
+        ),
+        sa.Index("ix_humantask_decided_at", "decided_at"),  # the inbox's decided tasks, latest first
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)

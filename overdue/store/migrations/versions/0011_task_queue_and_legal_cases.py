@@ -28,7 +28,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("escalated_at", overdue.store.tables.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("escalated_to", sa.String(length=32), nullable=True))
         batch.create_index("ix_humantask_assignee_status", ["assignee", "status"])
-        batch.create_index("ix_humantask_status_due", ["status", "due_at"])
+        batch.create_index("ix_humantask_decided_at", ["decided_at"])
+    op.create_index(
+        "ix_humantask_pending_due",
+        "humantask",
+        ["due_at", "id"],
+        postgresql_where=sa.text("status IN ('open', 'info_requested')"),
+        sqlite_where=sa.text("status IN ('open', 'info_requested')"),
+    )
     with op.batch_alter_table("evidence") as batch:
         batch.alter_column("inbound_id", existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column("task_id", sa.Integer(), nullable=True))
@@ -80,6 +87,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_humantask_pending_due", table_name="humantask")
     op.drop_index("ix_legalcaseevent_case_on", table_name="legalcaseevent")
     op.drop_table("legalcaseevent")
     with op.batch_alter_table("legalcase") as batch:
@@ -100,7 +108,7 @@ def downgrade() -> None:
         batch.drop_column("task_id")
         batch.alter_column("inbound_id", existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table("humantask") as batch:
-        batch.drop_index("ix_humantask_status_due")
+        batch.drop_index("ix_humantask_decided_at")
         batch.drop_index("ix_humantask_assignee_status")
         batch.drop_column("escalated_to")
         batch.drop_column("escalated_at")
