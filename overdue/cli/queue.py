@@ -1,8 +1,9 @@
 """`overdue tasks ...`: the human task queue from the command line, the same rules as the dashboard's inbox.
 
-Every command acts `--as USER`; the roles that user holds are named with `--role` (repeatable). The command
-line is for people who already hold the database URL, so the roles are taken as stated and recorded in the
-audit trail with every step.
+Every command acts `--as USER`. A dashboard user (`overdue users add`) acts with the roles the users table gives
+them (`--role` may narrow them, never widen them); a disabled one cannot act. Anyone else (a script, a person
+without a dashboard account) acts with the roles named by `--role`: the command line is for people who already
+hold the database URL, and every step is recorded in the audit trail under the name given.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import mimetypes
 from pathlib import Path
 from typing import Annotated
 
+import sqlalchemy as sa
 import typer
 from rich.table import Table
+from sqlmodel import Session, col
 
 from overdue.cli.common import DatabaseOption, console, fail, refusing, runtime, unit_of_work, utcnow
 from overdue.domain import tasks as rules
@@ -31,6 +34,21 @@ Roles = Annotated[
 
 def _roles(roles: list[str] | None) -> frozenset[str]:
     return frozenset(roles or ())
+
+
+def acting_roles(session: Session, user: str, stated: list[str] | None) -> frozenset[str]:
+    """The roles USER acts with: a dashboard user's own (narrowed by --role), else the ones stated."""
+    from overdue.store.tables import DashboardUser
+
+    person = session.scalars(sa.select(DashboardUser).where(col(DashboardUser.name) == user.strip())).first()
+    if person is None:
+        return _roles(stated)
+    if person.disabled_at is not None:
+        raise fail(f"User {user} is disabled.")
+    held = frozenset(person.roles)
+    if not _roles(stated) <= held:
+        raise fail(f"{user} does not hold the role(s) {', '.join(sorted(_roles(stated) - held))}.")
+    return _roles(stated) or held
 
 
 @tasks_app.command("list")
@@ -132,7 +150,7 @@ def tasks_claim(task_id: int, user: User, roles: Roles = None, database_url: Dat
     from overdue.services.tasks import TaskError, claim
 
     with refusing(TaskError), unit_of_work(database_url) as (_, session):
-        claim(session, task_id, user, _roles(roles), utcnow())
+        claim(session, task_id, user, acting_roles(session, user, roles), utcnow())
     console.print(f"Task {task_id} claimed by {user}.")
 
 
@@ -148,7 +166,7 @@ def tasks_assign(
     from overdue.services.tasks import TaskError, assign
 
     with refusing(TaskError), unit_of_work(database_url) as (_, session):
-        assign(session, task_id, assignee, user, _roles(roles), utcnow())
+        assign(session, task_id, assignee, user, acting_roles(session, user, roles), utcnow())
     console.print(f"Task {task_id} assigned to {assignee} by {user}.")
 
 
@@ -158,7 +176,7 @@ def tasks_release(task_id: int, user: User, roles: Roles = None, database_url: D
     from overdue.services.tasks import TaskError, release
 
     with refusing(TaskError), unit_of_work(database_url) as (_, session):
-        release(session, task_id, user, _roles(roles), utcnow())
+        release(session, task_id, user, acting_roles(session, user, roles), utcnow())
     console.print(f"Task {task_id} released by {user}.")
 
 
@@ -220,9 +238,9 @@ def tasks_decide(
         task = session.get(HumanTask, task_id)
         if task is None:
             raise fail(f"No task {task_id}.")
-        version = task.version
+        version, held = task.version, acting_roles(session, user, roles)
     with refusing(DecisionError):
-        decided = decide(url, task_id, version, chosen[0], reason, user, _roles(roles), utcnow())
+        decided = decide(url, task_id, version, chosen[0], reason, user, held, utcnow())
     if decided.status == rules.OPEN:
         console.print(f"Task {task_id}: approval {decided.approvals} recorded by {user}; a second person must approve.")
         return

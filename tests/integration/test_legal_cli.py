@@ -152,3 +152,27 @@ def test_opening_a_task_by_hand_and_the_sla_sweep(sqlite_url: str) -> None:
     swept = invoke("tasks", "sweep", *db)
     assert swept.exit_code == 0, swept.output
     assert "0 task(s) escalated to supervisor." in swept.output
+
+
+def test_a_dashboard_user_acts_with_the_roles_the_users_table_gives(sqlite_url: str) -> None:
+    from overdue.services.users import add_user, disable_user
+
+    db = ("--database-url", sqlite_url)
+    task_id, _ = escalation(sqlite_url)
+    with session_scope(sqlite_url) as session:
+        now = datetime.now(UTC)
+        add_user(session, "lee", "correct horse battery", ["legal"], "en-US", "admin.ada", now)
+        add_user(session, "sam", "correct horse battery", ["supervisor"], "en-US", "admin.ada", now)
+        disable_user(session, "sam", "admin.ada", now)
+
+    widened = invoke("tasks", "claim", str(task_id), "--as", "lee", "--role", "supervisor", *db)
+    assert widened.exit_code == 1
+    assert "lee does not hold the role(s) supervisor." in widened.output
+    disabled = invoke("tasks", "assign", str(task_id), "lee", "--as", "sam", *db)
+    assert disabled.exit_code == 1
+    assert "User sam is disabled." in disabled.output
+    decided = invoke(
+        "tasks", "decide", str(task_id), "--reject", "--reason", "Plan agreed by phone", "--as", "lee", *db
+    )
+    assert decided.exit_code == 0, decided.output
+    assert f"Task {task_id} rejected by lee." in decided.output
