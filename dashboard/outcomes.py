@@ -7,6 +7,7 @@ the result of a new click.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,28 +16,38 @@ import streamlit as st
 Level = Literal["success", "warning", "error"]
 
 
+KEEP_SUCCESS_SECONDS = 10.0
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     task_id: int
     level: Level
     message: str
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
 class Outcomes:
     items: list[Outcome] = field(default_factory=list)
+    cleared: list[Outcome] = field(default_factory=list)
     fresh: bool = False
 
     def add(self, task_id: int, level: Level, message: str) -> None:
-        """Earlier outcomes go, except a recorded decision on the same task: after a double click the person
-        sees both the decision and the refused repeat."""
-        kept = [o for o in self.items if o.task_id == task_id and o.level == "success"]
-        self.items = [*kept, Outcome(task_id, level, message)]
+        """Earlier outcomes go, except a decision recorded on the same task moments ago: after a double click the
+        person sees both the decision and the refused repeat, even when a rerun came between the two clicks."""
+        now = time.monotonic()
+        kept = [
+            o
+            for o in self.cleared + self.items
+            if o.task_id == task_id and o.level == "success" and now - o.at < KEEP_SUCCESS_SECONDS
+        ]
+        self.items, self.cleared = [*kept, Outcome(task_id, level, message, now)], []
         self.fresh = True
 
     def to_show(self) -> list[Outcome]:
         if not self.fresh:
-            self.items = []
+            self.items, self.cleared = [], self.items
         self.fresh = False
         return list(self.items)
 
