@@ -122,7 +122,7 @@ def role_label(role: str) -> str:
 def _queue_actions(row: TaskRow, user: str, roles: frozenset[str]) -> None:
     if row.status not in rules.PENDING:
         return
-    view = rules.TaskView(row.id, row.status, row.role_needed, row.requested_by, row.assignee)
+    view = row.view
     buttons = st.container(horizontal=True)
     buttons.button(
         t("inbox.claim"),
@@ -147,7 +147,7 @@ def _queue_actions(row: TaskRow, user: str, roles: frozenset[str]) -> None:
 def _decision_form(row: TaskRow, user: str, roles: frozenset[str], approvers: list[str]) -> None:
     if row.status not in rules.PENDING:
         return
-    view = rules.TaskView(row.id, row.status, row.role_needed, row.requested_by, row.assignee)
+    view = row.view
     with st.form(key=f"task-{row.id}", enter_to_submit=False):
         st.text_area(
             t("inbox.reason"),

@@ -55,9 +55,17 @@ class TaskRow:
     created_at: datetime
     due_at: datetime | None
     escalated_at: datetime | None
+    escalated_to: str | None
     approvals: int
     approvals_needed: int
     payload: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def view(self) -> rules.TaskView:
+        """What the queue's rules need to know, to enable only the buttons that would be accepted."""
+        return rules.TaskView(
+            self.id, self.status, self.role_needed, self.requested_by, self.assignee, self.escalated_to
+        )
 
 
 def _where(f: TaskFilter, now: datetime) -> list[sa.ColumnElement[bool]]:
@@ -166,6 +174,7 @@ def _row(
         created_at=task.created_at,
         due_at=task.due_at,
         escalated_at=task.escalated_at,
+        escalated_to=task.escalated_to,
         approvals=int(approvals or 0),
         approvals_needed=int(task.payload.get("approvals_needed", 1)),
         payload=dict(task.payload),

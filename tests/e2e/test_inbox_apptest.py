@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from overdue.domain.masking import Sensitive
 from overdue.services import legal
 from overdue.services.personal_data import PersonalField, sealed_columns
+from overdue.services.tasks import sweep_sla
 from overdue.store.db import session_scope
 from overdue.store.tables import (
     Account,
@@ -416,3 +417,19 @@ def test_an_agent_logs_a_hardship_call_from_the_task(dashboard_db: Seeded) -> No
     app.selectbox(key=f"call-outcome-{task_id}").set_value("promise_to_pay")
     app.button(key=f"call-log-{task_id}").click().run()
     assert app.error[0].value == f"Task {task_id}: the call was not logged: a promise to pay needs the promised date"
+
+
+def test_a_breached_sla_shows_escalated_and_the_supervisor_takes_it(dashboard_db: Seeded) -> None:
+    task_id = dashboard_db.task_ids[0]  # 6 hours past its SLA
+    with session_scope(dashboard_db.url) as session:
+        assert sweep_sla(session, make_runtime(dashboard_db.url).config.tasks, datetime.now(UTC)).escalated == 1
+    sam = open_app("supervisor.sam")
+    sam.selectbox(key="inbox_sla").set_value("breached").run()
+
+    assert listed(sam) == [task_id]
+    assert "escalated to a supervisor" in page_text(sam)
+    open_task(sam, task_id)
+    sam.button(key=f"claim-{task_id}").click().run()
+    assert sam.success[0].value == f"Task {task_id} is yours."
+    assert sam.button(key=f"approve-{task_id}").disabled  # chased by the supervisor, decided by legal
+    assert task(dashboard_db.url, task_id).assignee == "supervisor.sam"
