@@ -6,6 +6,8 @@
 `inbox`: the ops inbox's queries over a large task backlog on PostgreSQL (benchmarks/inbox.py).
 `cycle`: one daily cycle over N accounts against the issue-3 targets (same as `overdue bench cycle`; see
 `python -m benchmarks cycle --help`).
+`dashboard`: every dashboard page's server time with a million accounts and ten million audit events on
+PostgreSQL (see `python -m benchmarks dashboard --help`).
 
 `demo` prints the wall time of each run, the median over runs, and the median time per simulated day,
 with the machine they ran on. Each run uses a fresh SQLite database in a temporary folder.
@@ -119,6 +121,11 @@ def main() -> None:
         from benchmarks.outreach import main as outreach_main
 
         outreach_main(sys.argv[1:])
+        return
+    if sys.argv[1:2] == ["dashboard"]:  # its options are defined in benchmarks/dashboard.py
+        from benchmarks.dashboard import main as dashboard_main
+
+        dashboard_main(sys.argv[2:])
         return
     if sys.argv[1:2] == ["cycle"]:  # its options are defined once, on `overdue bench cycle`
         from overdue.cli.bench import bench_app

@@ -42,6 +42,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("inbox", ":material/inbox:", _roles("agent", "supervisor", "legal", "admin")),
     PageSpec("account", ":material/person_search:", _roles("agent", "supervisor", "legal", "manager", "admin")),
     PageSpec("metrics", ":material/monitoring:", _roles("manager", "supervisor", "admin")),
+    PageSpec("engineering", ":material/engineering:", _roles("engineer", "admin")),
+    PageSpec("configuration", ":material/tune:", _roles("engineer", "manager", "supervisor", "legal", "admin")),
 )
 BY_KEY = {page.key: page for page in PAGES}
 

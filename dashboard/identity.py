@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from dashboard.queries import database_url
 from overdue.domain import session_tokens
 from overdue.services import sessions
 from overdue.services.sessions import SignedIn
@@ -30,10 +31,6 @@ ROLES = frozenset({"agent", "supervisor", "legal", "manager", "engineer", "admin
 # Set by dashboard/server.py, which serves the /auth routes; without them (AppTest, a bare `streamlit run
 # dashboard/app.py`) a sign-in lasts as long as the browser session.
 cookie_routes = {"mounted": False}
-
-
-def database_url() -> str:
-    return get_settings().effective_database_url
 
 
 def signing_key() -> bytes:
@@ -134,6 +131,7 @@ def sign_out() -> None:
     if person is not None:
         with session_scope(database_url()) as session:
             sessions.close_session(session, person, datetime.now(UTC))
+        st.session_state[LOCALE] = person.locale  # the sign-in page goes on in the person's language
     st.session_state.pop(SIGNED_IN, None)
     st.session_state.pop(HANDOFF, None)
 

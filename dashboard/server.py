@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dashboard import identity
+from dashboard.queries import database_url
 from overdue.domain import session_tokens
 from overdue.services.sessions import HANDOFF_SECONDS, claim_handoff
 from overdue.settings import get_settings
@@ -48,7 +49,7 @@ async def session_cookie(request: Request) -> Response:
     response = RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
     if session_id is None:
         return response
-    with session_scope(identity.database_url()) as session:
+    with session_scope(database_url()) as session:
         if not claim_handoff(session, session_id, datetime.now(UTC)):
             return response
     response.set_cookie(

@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import identity
 from dashboard.i18n import t
 from overdue.services.users import LOCALES
+from overdue.settings import get_settings
 
 NAME, PASSWORD, FAILED = "signin_name", "signin_password", "_signin_failed"
 LANGUAGE = "language"
@@ -32,6 +33,9 @@ def render() -> None:
     if st.session_state.pop(SIGNED_OUT, False):
         st.success(t("signin.signed_out"), icon=":material/logout:")
         _go(st, "/auth/signout")
+    if header := get_settings().trusted_user_header:
+        st.warning(t("signin.proxy_only", header=header), icon=":material/lock:")
+        return
     if st.session_state.get(FAILED):
         st.error(t("signin.failed"), icon=":material/lock:")
     with st.form("signin", enter_to_submit=True):

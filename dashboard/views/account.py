@@ -15,7 +15,8 @@ import streamlit as st
 
 from dashboard import access
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_money, t
-from dashboard.identity import current_user, database_url
+from dashboard.identity import current_user
+from dashboard.queries import database_url
 from dashboard.ui import page_window, table
 from overdue.runtime import get_runtime
 from overdue.services import account_view
@@ -125,7 +126,7 @@ def _reveal_panel(profile: account_view.Profile, fields: list[PersonalField], re
         st.selectbox(
             t("account.reveal_field"),
             fields,
-            format_func=lambda field: t(f"account.field_{field.value}"),
+            format_func={field: t(f"account.field_{field.value}") for field in fields}.__getitem__,
             key="account_reveal_field",
         )
         st.text_input(t("account.reveal_reason"), key="account_reveal_reason", max_chars=500)

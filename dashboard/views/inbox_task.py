@@ -99,7 +99,7 @@ def _summary(row: TaskRow, approvers: list[str], now: datetime) -> None:
             account=md(row.account_ref),
             customer=md(row.customer_name),
             jurisdiction=md(row.jurisdiction),
-            stage=md(row.stage),
+            stage=t(f"stages.{row.stage}"),
             dpd=row.dpd,
             balance=md(fmt_money(row.balance_minor, row.currency)),
         )

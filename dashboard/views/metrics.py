@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import access
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t
-from dashboard.identity import database_url
+from dashboard.queries import database_url
 from dashboard.ui import table
 from overdue.services import reporting
 from overdue.store.db import session_scope

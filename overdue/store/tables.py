@@ -455,3 +455,15 @@ class DpdSnapshot(SQLModel, table=True):
     account_id: int = Field(primary_key=True, foreign_key="account.id")
     bucket: int = Field(sa_type=sa.SmallInteger)
     as_of: date
+
+
+class WebhookError(SQLModel, table=True):
+    """A provider callback we refused or failed on (a bad signature, a replay, a crash), for the engineers'
+    page: the request's path, the status we answered and why; never its body, which may hold personal data."""
+
+    __table_args__ = (sa.Index("ix_webhookerror_received_at", "received_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime | None = utc_column(nullable=False)
+    path: str = Field(max_length=200)
+    status: int
+    detail: str = Field(max_length=300)

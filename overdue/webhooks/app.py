@@ -7,9 +7,15 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse, Response
 
 from overdue.runtime import Runtime
+from overdue.store.db import session_scope
+from overdue.store.tables import WebhookError
 from overdue.webhooks import sendgrid, twilio, unsubscribe
 from overdue.webhooks.context import Hooks
 
@@ -26,6 +32,19 @@ def create_app(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Fast
     app.include_router(twilio.router(hooks))
     app.include_router(sendgrid.router(hooks))
     app.include_router(unsubscribe.router(hooks))
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        """Every refusal and failure is kept (path, status, why) for the engineers' page, then answered."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        detail = str(exc.detail) if isinstance(exc, HTTPException) else type(exc).__name__
+        await run_in_threadpool(_record_error, runtime.database_url, clock(), request.url.path, status, detail)
+        if isinstance(exc, HTTPException):
+            return await http_exception_handler(request, exc)
+        logger.exception("webhook %s failed", request.url.path, exc_info=exc)
+        return PlainTextResponse("Internal Server Error", status_code=500)
+
+    app.add_exception_handler(HTTPException, refused)
+    app.add_exception_handler(Exception, refused)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -46,3 +65,8 @@ def unverifiable(runtime: Runtime) -> list[str]:
         "/unsubscribe/*: OVERDUE_UNSUBSCRIBE_SECRET": settings.unsubscribe_secret,
     }
     return [f"{what} is not set: the endpoint refuses every request" for what, value in missing.items() if not value]
+
+
+def _record_error(database_url: str, at: datetime, path: str, status: int, detail: str) -> None:
+    with session_scope(database_url) as session:
+        session.add(WebhookError(received_at=at, path=path[:200], status=status, detail=detail[:300]))

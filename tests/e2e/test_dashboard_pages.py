@@ -14,14 +14,18 @@ from overdue.domain.masking import Sensitive
 from overdue.services.audit import record
 from overdue.services.personal_data import PersonalField, sealed_columns
 from overdue.services.rollups import roll_up
+from overdue.services.users import disable_user
+from overdue.settings import get_settings
 from overdue.store.db import session_scope
 from overdue.store.tables import (
     Account,
     AuditEvent,
+    CycleShard,
     Installment,
     LegalCase,
     Payment,
     PaymentPlan,
+    WebhookError,
 )
 from tests.e2e.conftest import APP, Seeded, sign_in_app
 from tests.support import add_message, make_runtime
@@ -266,3 +270,129 @@ def test_a_role_opening_a_page_it_may_not_see_is_refused(
     assert refused in error.value
     assert not app.dataframe
     assert not app.form
+
+
+# --- engineering ----------------------------------------------------------------------------------
+
+
+def operations_history(seeded: Seeded) -> None:
+    """A failed send, a refused webhook and a business date with one shard still pending."""
+    with session_scope(seeded.url) as session:
+        account = session.get(Account, seeded.account_ids[1])
+        assert account is not None
+        add_message(session, account, SENT, status="failed", provider="twilio", error="21211 invalid number")
+        session.add(WebhookError(received_at=SENT, path="/webhooks/twilio/status", status=403, detail="stale request"))
+        session.add(CycleShard(as_of=DAY1, low=1, high=2, status="done", worker="host:1"))
+        session.add(CycleShard(as_of=DAY1, low=3, high=4, status="pending"))
+
+
+def test_engineering_without_a_prefect_server(dashboard_db: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    operations_history(dashboard_db)
+    app = open_page("engineer.eli", "engineering")
+    text = texts(app)
+    assert "No Prefect server to ask (PREFECT_API_URL is not set)" in text
+    assert "Failed sends (1)" in text
+    assert "21211 invalid number" in text
+    assert "stale request" in text
+    queues = app.dataframe[0].value
+    assert dict(zip(queues["Queue"], queues["Waiting"], strict=True)) == {
+        "cycle:shards": "1",
+        "tasks:legal_escalation": "3",
+    }
+    assert dict(zip(queues["Queue"], queues["Due or past SLA"], strict=True))["tasks:legal_escalation"] == "1"
+    cycles = app.dataframe[1].value
+    assert list(cycles.iloc[0]) == ["Mar 10, 2026", 2, 1, 1, 1, "1-4"]
+
+
+@pytest.mark.prefect
+def test_engineering_links_recent_flow_runs_into_prefect(dashboard_db: Seeded, prefect_harness: None) -> None:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        flow_id = client.create_flow_from_name("daily-cycle")
+        deployment_id = client.create_deployment(flow_id=flow_id, name="daily")
+        run = client.create_flow_run_from_deployment(deployment_id, name="cycle-2026-03-10")
+    app = open_page("admin.ada", "engineering")
+    runs = app.dataframe[0].value
+    row = runs[runs["Run"] == "cycle-2026-03-10"].iloc[0]
+    assert row["Deployment"] == "daily"
+    assert row["State"] == "Scheduled"
+    assert row["Prefect UI"].endswith(f"/runs/flow-run/{run.id}")
+
+
+# --- configuration --------------------------------------------------------------------------------
+
+
+def test_configuration_shows_strategy_policies_offers_and_template_previews(dashboard_db: Seeded) -> None:
+    app = open_page("manager.mia", "configuration")
+    text = texts(app)
+    assert "Read-only" in text
+    assert "negotiation" in text
+    assert "dpd ≥ 31" in text
+    assert "pre_due_sms" in text
+    assert "Decided by **legal**" in text
+    app.selectbox(key="configuration_policy").set_value("US").run()
+    assert "us.contact_window" in texts(app)
+    app.selectbox(key="configuration_template").set_value("reminder_early.sms").run()
+    app.selectbox(key="configuration_template_locale").set_value("zh-CN").run()
+    [preview] = app.code
+    assert preview.value.startswith("【Northwind Demo Bank】")
+    assert "暂未收到" in preview.value
+    assert "{{" not in preview.value
+    assert "SMS:" in texts(app)
+
+
+# --- languages and sign-in ------------------------------------------------------------------------
+
+
+def test_the_language_chosen_is_kept_with_the_user(dashboard_db: Seeded) -> None:
+    app = open_page("legal.lee", "inbox")
+    assert app.title[0].value == "Ops inbox"
+    app.sidebar.selectbox(key="language").set_value("zh-CN").run()
+    assert app.title[0].value == "工作台"
+    assert [m.label for m in app.metric] == ["任务数", "已超时"]
+    app.button(key=f"open-{dashboard_db.task_ids[0]}").click().run()
+    text = texts(app)
+    assert "逾期 **95** 天 · 余额 **US\\$1,075\\.00**" in text
+    assert "阶段 **协商**" in text
+    assert [b.label for b in app.button if b.key and b.key.startswith(("approve-", "reject-"))] == ["批准", "驳回"]
+
+    app.sidebar.button(key="sign_out").click().run()
+    assert app.title[0].value == "登录"  # the sign-in page keeps the language of the session
+    again = open_page("legal.lee", "inbox")
+    assert again.title[0].value == "工作台", "the choice is stored with the user"
+
+
+def test_a_wrong_password_or_a_disabled_user_does_not_sign_in(dashboard_db: Seeded) -> None:
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    sign_in_app(app, "legal.lee", "not the password")
+    assert [e.value for e in app.error] == ["Wrong user name or password, or the account is disabled."]
+    assert app.title[0].value == "Sign in"
+    assert app.text_input(key="signin_password").value == "", "the password does not outlive the click"
+    with session_scope(dashboard_db.url) as session:
+        disable_user(session, "legal.lee", "admin.ada", datetime.now(UTC))
+    sign_in_app(app, "legal.lee")
+    assert app.title[0].value == "Sign in"
+
+
+def test_sign_in_then_sign_out(dashboard_db: Seeded) -> None:
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert app.title[0].value == "Sign in"
+    sign_in_app(app, "admin.ada")
+    assert app.title[0].value == "Ops inbox"
+    assert app.sidebar.markdown[0].value == "Signed in as **admin.ada**"
+    app.sidebar.button(key="sign_out").click().run()
+    assert [s.value for s in app.success] == ["You are signed out."]
+    app.run()
+    assert app.title[0].value == "Sign in", "a rerun of the same browser session stays signed out"
+
+
+def test_behind_a_single_sign_on_proxy_there_is_no_password_form(
+    dashboard_db: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OVERDUE_TRUSTED_USER_HEADER", "X-Forwarded-User")
+    get_settings.cache_clear()
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    get_settings.cache_clear()
+    assert "single sign-on" in app.warning[0].value
+    assert not app.text_input

@@ -3,6 +3,7 @@ survives a reload, and signing out ends it for good."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,8 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(
     browser_sign_in(page, "legal.lee")
     expect(page.get_by_role("heading", name="Ops inbox")).to_be_visible()
     navigation = page.get_by_test_id("stSidebarNav")
-    expect(navigation.get_by_role("link")).to_have_text(["Ops inbox", "Account 360"])
+    visible = ["Ops inbox", "Account 360", "Configuration"]  # a legal user's pages; not metrics nor engineering
+    expect(navigation.get_by_role("link")).to_have_text([re.compile(f"{title}$") for title in visible])
     session_cookie = cookie(page)
     assert session_cookie["httpOnly"] is True
     assert session_cookie["sameSite"] == "Strict"
@@ -42,6 +44,11 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(
     expect(page.get_by_test_id("stSidebar")).to_contain_text("Signed in as legal.lee")
     expect(page.get_by_role("heading", name="Ops inbox")).to_be_visible()
     page.screenshot(path=test_results / "after-reload.png", full_page=True)
+
+    page.goto(f"{dashboard_server.base_url}/metrics")  # a link to a page legal may not see
+    wait_idle(page)
+    expect(page.get_by_text("Your roles may not open Manager metrics.")).to_be_visible()
+    page.screenshot(path=test_results / "refused.png", full_page=True)
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

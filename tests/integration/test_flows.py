@@ -60,10 +60,12 @@ def test_daily_cycle_flow_moves_accounts_and_queues_messages(sqlite_url: str) ->
     assert (row["evaluated"], row["transitions"], row["offers made"]) == (3, 2, 1)
     assert artifacts["daily-cycle-progress"].data == 100.0
     names = sorted(t.name for t in tasks)  # one task run per shard, not per step or account
-    assert len(names) == 3
+    assert len(names) == 4
     assert names[0].startswith("dispatch-outbox")
     assert names[1].startswith("plan-shards")
-    assert names[2] == "shard-1"
+    assert names[2].startswith("roll-up-metrics")  # the managers' figures, once the date's shards are done
+    assert names[3] == "shard-1"
+    assert summary["rollup_rows"] > 0
     assert all("daily-cycle" in t.tags for t in tasks)
 
 

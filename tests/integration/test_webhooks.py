@@ -44,6 +44,7 @@ from overdue.store.tables import (
     HumanTask,
     InboundMessage,
     OutreachMessage,
+    WebhookError,
 )
 from overdue.webhooks.app import create_app
 from overdue.webhooks.security import sendgrid_signed
@@ -177,6 +178,10 @@ def test_a_forged_report_changes_nothing(service: Service) -> None:
         assert session.get(OutreachMessage, message_id).delivery is None
         assert audit_kinds(session) == before
         assert session.exec(select(ContactPoint.invalid_at).where(ContactPoint.channel == "sms")).one() is None
+        refusals = session.exec(select(WebhookError).order_by(col(WebhookError.id))).all()
+    assert [(r.path, r.status, r.detail) for r in refusals] == [
+        ("/webhooks/twilio/status", 403, "signature does not match")
+    ] * 3
 
 
 def test_an_undeliverable_number_is_marked_and_a_late_sent_report_changes_nothing(service: Service) -> None:

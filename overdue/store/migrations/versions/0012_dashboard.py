@@ -3,7 +3,8 @@
 People sign in to the dashboard with a name and a password kept as a scrypt hash; a session row per
 sign-in (only a digest of its id) lets a sign-out or a disabled account end it on the server. The managers'
 page reads `metricrollup`, written at the end of each daily cycle (`dpdsnapshot` keeps yesterday's DPD bucket
-for the roll rates). The indexes: a day's sends and payments for the rollups, an account's contact history.
+for the roll rates). `webhookerror` keeps the provider callbacks we refused or failed on, for the engineers' page. The indexes:
+a day's sends and payments for the rollups, an account's contact history.
 
 Revision ID: 0012
 Revises: 0011
@@ -75,9 +76,21 @@ def upgrade() -> None:
     op.create_index("ix_outreach_sent_at", "outreachmessage", ["sent_at"])
     op.create_index("ix_outreach_account_created", "outreachmessage", ["account_id", "created_at"])
     op.create_index("ix_payment_received_on", "payment", ["received_on"])
+    op.create_table(
+        "webhookerror",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("received_at", overdue.store.tables.UTCDateTime(), nullable=False),
+        sa.Column("path", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("detail", sa.String(length=300), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_webhookerror_received_at", "webhookerror", ["received_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_webhookerror_received_at", table_name="webhookerror")
+    op.drop_table("webhookerror")
     op.drop_index("ix_payment_received_on", table_name="payment")
     op.drop_index("ix_outreach_account_created", table_name="outreachmessage")
     op.drop_index("ix_outreach_sent_at", table_name="outreachmessage")
