@@ -3,6 +3,7 @@
 `letters`: the cost of one letter as a PDF (it decides whether PDFs can be made in the dry-run path).
 `email` and `sms`: the outbox dispatched to the provider mocks (see benchmarks/outreach.py and
 `python -m benchmarks email --help`).
+`inbox`: the ops inbox's queries over a large task backlog on PostgreSQL (benchmarks/inbox.py).
 `cycle`: one daily cycle over N accounts against the issue-3 targets (same as `overdue bench cycle`; see
 `python -m benchmarks cycle --help`).
 `simulate`: `overdue simulate --accounts 10000 --days 180` against its 3-minute target (benchmarks/simulate.py).
@@ -137,6 +138,12 @@ def main() -> None:
     parser.add_argument("benchmark", choices=benchmarks, nargs="?", default="demo")
     parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard); simulate: 10000")
     parser.add_argument("--days", type=int, help="demo: 90; simulate: 180")
+    parser.add_argument(
+        "benchmark", choices=["demo", "guard", "letters", "email", "sms", "cycle", "inbox"], nargs="?", default="demo"
+    )
+    parser.add_argument("--tasks", type=int, default=300_000, help="inbox: tasks (one per account)")
+    parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard)")
+    parser.add_argument("--days", type=int, default=90, help="demo only")
     parser.add_argument("--letters", type=int, default=100, help="letters per language (letters benchmark)")
     parser.add_argument("--runs", type=int, help="demo, letters and simulate: 3; guard: 5")
     args = parser.parse_args()
@@ -146,6 +153,10 @@ def main() -> None:
         from benchmarks.guard import bench_guard
 
         result = bench_guard(args.accounts or 5000, args.runs or 5)
+    elif args.benchmark == "inbox":
+        from benchmarks.inbox import bench_inbox
+
+        result = bench_inbox(args.tasks, args.runs or 7)
     elif args.benchmark == "letters":
         result = bench_letters(args.letters, args.runs or 3)
     elif args.benchmark == "simulate":

@@ -78,7 +78,7 @@ def _year(app: Any) -> None:
 def _shows(app: Any, page: str) -> None:
     """The page drew what it is for (a page that failed quietly would be fast for the wrong reason)."""
     drawn = {
-        "approvals": len(app.form),
+        "inbox": len([b for b in app.button if b.key and b.key.startswith("open-")]),
         "account": len(app.metric),
         "metrics": len(app.dataframe) >= 5,
         "engineering": len(app.dataframe),
@@ -89,7 +89,12 @@ def _shows(app: Any, page: str) -> None:
 
 
 SCENARIOS: tuple[tuple[str, str, str, Callable[[Any], None] | None], ...] = (
-    ("approvals (one page of the open escalations, 5% of accounts)", "approvals", "bench.legal", None),
+    (
+        "ops inbox (one page of the legal team's queue, open escalations on 5% of accounts)",
+        "inbox",
+        "bench.legal",
+        None,
+    ),
     ("account 360 (one account's history)", "account", "bench.agent", _account),
     ("manager metrics (last 30 days)", "metrics", "bench.manager", None),
     ("manager metrics (a year)", "metrics", "bench.manager", _year),

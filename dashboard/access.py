@@ -39,7 +39,7 @@ def _roles(*names: str) -> frozenset[str]:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("approvals", ":material/gavel:", _roles("legal", "supervisor", "admin")),
+    PageSpec("inbox", ":material/inbox:", _roles("agent", "supervisor", "legal", "admin")),
     PageSpec("account", ":material/person_search:", _roles("agent", "supervisor", "legal", "manager", "admin")),
     PageSpec("metrics", ":material/monitoring:", _roles("manager", "supervisor", "admin")),
     PageSpec("engineering", ":material/engineering:", _roles("engineer", "admin")),
@@ -49,7 +49,6 @@ BY_KEY = {page.key: page for page in PAGES}
 
 # Actions inside pages, by the roles that may take them.
 ACTIONS: dict[str, frozenset[str]] = {
-    "decide_escalation": _roles("legal", "supervisor", "admin"),
     "reveal_personal_data": _roles("agent", "supervisor", "legal", "admin"),
     "export_metrics": _roles("manager", "supervisor", "admin"),
 }

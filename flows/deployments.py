@@ -1,5 +1,6 @@
-"""The served deployments: the daily cycle on its cron in the portfolio's time zone, and the outbox every
-few minutes. `overdue serve` runs them against the Prefect server in PREFECT_API_URL (`make up` starts one)."""
+"""The served deployments: the daily cycle on its cron in the portfolio's time zone, the outbox and the SLA
+sweep every few minutes, and the legal case continuation an approval starts. `overdue serve` runs them
+against the Prefect server in PREFECT_API_URL (`make up` starts one)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Interval
 
+from flows.casework import ON_APPROVAL, legal_case_proceed, sla_sweep
 from flows.daily_cycle import daily_cycle
 from flows.outbox import outbox_dispatch
+from overdue.config import load_configuration
 from overdue.settings import Settings
 
 
 def deployments(settings: Settings) -> list[RunnerDeployment]:
     zone = settings.portfolio_time_zone
+    sweep_minutes = load_configuration(settings.config_dir, settings.strategy).tasks.sweep_every_minutes
     made = [
         daily_cycle.to_deployment(
             name="daily",
@@ -28,6 +32,17 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
             schedules=[Interval(timedelta(minutes=settings.dispatch_every_minutes), timezone=zone)],
             tags=["overdue", "outbox"],
             description="Sends what has come due inside its contact window.",
+        ),
+        sla_sweep.to_deployment(
+            name="every-few-minutes",
+            schedules=[Interval(timedelta(minutes=sweep_minutes), timezone=zone)],
+            tags=["overdue", "tasks"],
+            description="Escalates every open human task past its SLA to a supervisor (configs/tasks.yaml).",
+        ),
+        legal_case_proceed.to_deployment(
+            name=ON_APPROVAL,
+            tags=["overdue", "legal"],
+            description="Started by an approval of legal escalation: queues the case's demand letter.",
         ),
     ]
     for deployment in made:  # called outside an event loop, Prefect's sync/async helper returns the value

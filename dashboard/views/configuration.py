@@ -109,8 +109,8 @@ def _strategies(config: Configuration) -> None:
         "configuration",
     )
     st.subheader(t("configuration.escalation"))
-    escalation = strategy.escalation
-    st.markdown(t("configuration.escalation_by", role=escalation.role, hours=escalation.sla_hours))
+    escalation, approval = strategy.escalation, config.tasks.kind("legal_escalation")  # who decides: tasks.yaml
+    st.markdown(t("configuration.escalation_by", role=approval.role, hours=approval.sla_hours))
     table(
         [{"rule": rule.name, "when": _condition(rule.when)} for rule in escalation.rules],
         ("rule", "when"),

@@ -1,4 +1,5 @@
-"""Case work: human tasks, holds and disputes (offers, promises, affordability: overdue/cli/negotiation.py)."""
+"""Case work: holds and disputes (human tasks: overdue/cli/queue.py; offers, promises and affordability:
+overdue/cli/negotiation.py)."""
 
 from __future__ import annotations
 
@@ -7,65 +8,16 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import col
 
 from overdue.cli.common import DatabaseOption, console, fail, refusing, runtime, unit_of_work, utcnow
 from overdue.store.db import session_scope
 
-tasks_app = typer.Typer(help="Human tasks: approvals that need a person.", no_args_is_help=True)
 holds_app = typer.Typer(
     help="Holds: stop collection contact for a reason (hardship, bankruptcy, ...).", no_args_is_help=True
 )
 disputes_app = typer.Typer(
     help="Disputes: collection stops until the customer is sent the verification.", no_args_is_help=True
 )
-
-
-# --- tasks ------------------------------------------------------------------------------------
-
-
-@tasks_app.command("list")
-def tasks_list(status: str = "open", limit: int = 50, database_url: DatabaseOption = None) -> None:
-    """List human tasks (default: open ones, oldest first)."""
-    import sqlalchemy as sa
-
-    from overdue.store.tables import HumanTask
-
-    table = Table("id", "kind", "account", "role", "created (UTC)", "due (UTC)", "status", "version")
-    with session_scope(runtime(database_url).database_url) as session:
-        query = sa.select(HumanTask).where(col(HumanTask.status) == status).order_by(col(HumanTask.id)).limit(limit)
-        for t in session.scalars(query):
-            created = t.created_at.strftime("%Y-%m-%d %H:%M") if t.created_at else ""
-            due = t.due_at.strftime("%Y-%m-%d %H:%M") if t.due_at else ""
-            table.add_row(str(t.id), t.kind, str(t.account_id), t.role_needed, created, due, t.status, str(t.version))
-    console.print(table)
-
-
-@tasks_app.command("decide")
-def tasks_decide(
-    task_id: int,
-    reason: Annotated[str, typer.Option(help="Why; required and recorded in the audit trail.")],
-    user: Annotated[str, typer.Option("--as", help="Who decides.")],
-    approve: Annotated[bool, typer.Option("--approve/--reject", help="Approve or reject.")] = False,
-    database_url: DatabaseOption = None,
-) -> None:
-    """Approve or reject a task. Refused if someone else decided it first."""
-    from overdue.services.decisions import DecisionError, decide_task
-    from overdue.store.tables import HumanTask
-
-    with refusing(DecisionError), unit_of_work(database_url) as (_, session):
-        task = session.get(HumanTask, task_id)
-        if task is None:
-            raise fail(f"No task {task_id}.")
-        decided = decide_task(
-            session, task_id, task.version, "approve" if approve else "reject", reason, user, utcnow()
-        )
-    if decided.status == "open":  # one of several approvals (maker-checker)
-        approvals = len(decided.payload.get("approvals", []))
-        needed = decided.payload.get("approvals_needed")
-        console.print(f"Approval {approvals} of {needed} recorded on task {task_id}; another person must approve it.")
-        return
-    console.print(f"Task {task_id} {decided.status} by {user}.")
 
 
 # --- holds ----------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import mimetypes
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -120,13 +122,51 @@ def contacts_conversation(
         typer.Option(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], help="When it happened, UTC (default: now)."),
     ] = None,
     note: Annotated[str, typer.Option(help="What was said; no card or ID numbers.")] = "",
+    right_party: Annotated[
+        bool, typer.Option("--right-party/--not-right-party", help="Spoke with the debtor, or with someone else.")
+    ] = True,
+    promised_on: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="A promise to pay: the promised day.")
+    ] = None,
+    promised_amount: Annotated[str | None, typer.Option(help="A promise to pay: the amount (major units).")] = None,
+    document: Annotated[
+        list[Path] | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="Evidence the customer sent (repeatable), for a dispute or hardship."
+        ),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Log a conversation; a telephone one stops calls on this debt for the policy's cool-off."""
-    from overdue.services.conversations import ConversationError, record_conversation
+    """Log a conversation; a right-party telephone one stops calls on this debt for the policy's cool-off. A
+    dispute places the dispute hold and opens a dispute review, a hardship report a hardship review, each with
+    the documents attached (sealed)."""
+    from overdue.domain.money import to_minor
+    from overdue.services.agent_calls import CallReport, Document, log_call
+    from overdue.services.conversations import ConversationError
+    from overdue.services.holds import HoldError
+    from overdue.services.tasks import TaskError
 
     now = utcnow()
-    when = at.replace(tzinfo=UTC) if at else now
-    with refusing(ConversationError), unit_of_work(database_url) as (_, session):
-        conversation = record_conversation(session, account_id, channel, when, outcome, note, user, now)
-    console.print(f"Conversation {conversation.id} recorded on account {account_id}.")
+    documents = tuple(
+        Document(path.name, mimetypes.guess_type(path.name)[0] or "application/octet-stream", path.read_bytes())
+        for path in document or ()
+    )
+    with refusing(ConversationError, HoldError, TaskError, ValueError), unit_of_work(database_url) as (rt, session):
+        account = session.get(Account, account_id)
+        promised_minor = to_minor(promised_amount, account.currency) if account and promised_amount else None
+        report = CallReport(
+            account_id,
+            at.replace(tzinfo=UTC) if at else now,
+            outcome,
+            note,
+            right_party,
+            promised_on.date() if promised_on else None,
+            promised_minor,
+            documents,
+            channel,
+        )
+        logged = log_call(session, rt, report, user, now)
+        conversation = logged.conversation
+        review = f" Review task {logged.review.id} opened." if logged.review else ""
+        hold = f" Dispute hold {logged.hold_id} placed: collection stops." if logged.hold_id else ""
+    console.print(f"Conversation {conversation.id} recorded on account {account_id}.{hold}{review}")

@@ -9,7 +9,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from overdue.config.models import Experiment, Policy, Strategy
+from overdue.config.models import Experiment, Policy, Strategy, Tasks
 from overdue.config.offer_policy import OfferBounds
 
 M = TypeVar("M", bound=BaseModel)
@@ -25,8 +25,15 @@ class Configuration:
     policies: dict[str, Policy]
     offers: OfferBounds
     templates_dir: Path
+    tasks: Tasks  # configs/tasks.yaml: who decides each kind of human task, and its SLA
     strategies: dict[str, Strategy] = field(default_factory=dict)  # every file under configs/strategies
     experiment: Experiment = field(default_factory=Experiment)
+
+    @property
+    def legal_dir(self) -> Path:
+        """The demand letters (configs/legal/<locale>/demand_letter.letter.j2): legal documents, not cadence
+        messages, so the outreach template rules do not apply to them."""
+        return self.templates_dir.parent / "legal"
 
     def strategy_for(self, arm: str) -> Strategy:
         """The strategy an account's recorded arm names; an arm whose file is gone is an error, not a default."""
@@ -93,6 +100,7 @@ def load_configuration(config_dir: Path, strategy: str = "default") -> Configura
         strategy=strategies[strategy],
         policies=policies,
         offers=load_model(config_dir / "offers.yaml", OfferBounds),
+        tasks=load_model(config_dir / "tasks.yaml", Tasks),
         templates_dir=config_dir / "templates",
         strategies=strategies,
         experiment=experiment,

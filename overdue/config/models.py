@@ -111,15 +111,17 @@ class EscalationRule(Strict):
 
 
 class Escalation(Strict):
-    role: str = "legal"
-    sla_hours: int = Field(default=72, gt=0)
+    """Which accounts go to a person for legal approval. Who decides and how fast is configs/tasks.yaml."""
+
     review_cooldown_days: int = Field(default=30, ge=0)
+    vulnerable_reviewed_first: bool = Field(
+        default=True, description="A vulnerable customer's account is proposed only after a specialist review"
+    )
+    two_approvers_from: Amounts | None = Field(
+        default=None, description="From this balance (per currency) two different people must approve"
+    )
+    demand_letter_days: int = Field(default=15, gt=0, description="Days the demand letter gives to pay")
     rules: tuple[EscalationRule, ...]
-
-
-class Review(Strict):
-    role: str
-    sla_hours: int = Field(gt=0)
 
 
 class Strategy(Strict):
@@ -132,8 +134,6 @@ class Strategy(Strict):
     )
     cadence: dict[str, tuple[CadenceStep, ...]]
     escalation: Escalation
-    vulnerability_review: Review = Review(role="specialist", sla_hours=48)
-    inbound_replies: Review = Review(role="ops", sla_hours=24)  # replies a person must read (hardship, ...)
 
     @property  # not cached: model_copy(update=...) would carry a stale value over
     def flags_used(self) -> frozenset[str]:
@@ -470,3 +470,47 @@ class Experiment(Strict):
         if sum(c.share for c in self.challengers) >= 1:
             raise ValueError("challenger shares must leave the champion a share (sum below 1)")
         return self
+
+
+ROLES = ("agent", "supervisor", "legal", "manager", "engineer", "admin")
+Role = Literal["agent", "supervisor", "legal", "manager", "engineer", "admin"]
+TaskKindName = Literal[
+    "legal_escalation",
+    "offer_approval",
+    "dispute_review",
+    "hardship_review",
+    "vulnerability_review",
+    "complaint",
+    "inbound_message",
+    "agent_call",
+]
+
+
+class TaskKind(Strict):
+    """Who may decide a kind of human task and how long it may wait before it escalates."""
+
+    role: Role
+    sla_hours: int = Field(gt=0)
+    description: str = ""
+
+
+class Tasks(Strict):
+    """configs/tasks.yaml: every kind of human task must be configured; a breached SLA goes to `escalate_to`."""
+
+    escalate_to: Role = "supervisor"
+    sweep_every_minutes: int = Field(default=15, gt=0)
+    kinds: dict[TaskKindName, TaskKind]
+
+    @field_validator("kinds")
+    @classmethod
+    def _every_kind(cls, kinds: dict[str, TaskKind]) -> dict[str, TaskKind]:
+        missing = sorted(set(TaskKindName.__args__) - set(kinds))  # type: ignore[attr-defined]
+        if missing:
+            raise ValueError(f"missing task kind(s): {', '.join(missing)}")
+        return kinds
+
+    def kind(self, name: str) -> TaskKind:
+        try:
+            return self.kinds[name]  # type: ignore[index]
+        except KeyError:
+            raise ValueError(f"unknown task kind '{name}' (configs/tasks.yaml)") from None

@@ -82,7 +82,7 @@ class Approvals(Strict):
     """Outside the bounds, or a settlement above the first thresholds: one approver. Any offer needing
     approval whose discount or balance is above the second thresholds: two different approvers."""
 
-    role: str = "ops_lead"
+    role: str = "supervisor"  # one of the roles of configs/tasks.yaml
     sla_hours: int = Field(default=24, gt=0)
     settlement_discount_pct: Decimal = Field(ge=0, lt=100)
     settlement_balance: Amounts

@@ -27,3 +27,9 @@ def time_barred_on(delinquent_since: date, years: int) -> date:
 
 def is_time_barred(delinquent_since: date, today: date, years: int) -> bool:
     return today >= time_barred_on(delinquent_since, years)
+
+
+def approvals_needed(escalation: Escalation, balance_minor: int, currency: str) -> int:
+    """Two different people approve legal action from the configured balance on; one below it."""
+    threshold = escalation.two_approvers_from.get(currency) if escalation.two_approvers_from else None
+    return 2 if threshold is not None and balance_minor >= threshold else 1

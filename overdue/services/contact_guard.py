@@ -227,6 +227,7 @@ def _last_telephone_conversations(session: Session, account_ids: list[int], now:
             .where(
                 among,
                 col(Conversation.channel) == "voice",
+                col(Conversation.right_party),  # a conversation with someone else is not one with the debtor
                 col(Conversation.at) <= now,
             )
             .group_by(col(Conversation.account_id))

@@ -3,7 +3,7 @@ on it for the policy's cool-off (US: 7 days, the conversation day counting as da
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session
 
@@ -31,9 +31,22 @@ class ConversationError(ValueError):
 
 
 def record_conversation(
-    session: Session, account_id: int, channel: str, at: datetime, outcome: str, note: str, user: str, now: datetime
+    session: Session,
+    account_id: int,
+    channel: str,
+    at: datetime,
+    outcome: str,
+    note: str,
+    user: str,
+    now: datetime,
+    *,
+    right_party: bool = True,
+    promised_on: date | None = None,
+    promised_minor: int | None = None,
 ) -> Conversation:
-    """Log a conversation; `at` is when it happened (an agent may log a call after hanging up)."""
+    """Log a conversation; `at` is when it happened (an agent may log a call after hanging up). Whether the agent
+    spoke with the debtor (right-party contact) and what was promised feed the contact metrics; only a
+    right-party telephone conversation starts the no-call cool-off."""
     if channel not in CONVERSATION_CHANNELS:
         raise ConversationError(f"unknown channel '{channel}' (one of {', '.join(CONVERSATION_CHANNELS)})")
     if outcome not in OUTCOMES:
@@ -42,11 +55,20 @@ def record_conversation(
         raise ConversationError(f"a conversation cannot be in the future ({at.isoformat()})")
     if session.get(Account, account_id) is None:
         raise ConversationError(f"account {account_id} does not exist")
+    if outcome == "wrong_party":
+        right_party = False
+    if promised_minor is not None and (promised_minor <= 0 or promised_on is None):
+        raise ConversationError("a promised amount needs a date and must be positive")
+    if promised_on is not None and promised_on < at.date():
+        raise ConversationError(f"a promise to pay cannot be dated before the conversation ({promised_on})")
     conversation = Conversation(
         account_id=account_id,
         channel=channel,
         at=at,
         outcome=outcome,
+        right_party=right_party,
+        promised_on=promised_on,
+        promised_minor=promised_minor,
         note=note.strip(),
         recorded_by=user,
         created_at=now,
@@ -62,5 +84,8 @@ def record_conversation(
         conversation_id=conversation.id,
         channel=channel,
         outcome=outcome,
+        right_party=right_party,
+        promised_on=promised_on.isoformat() if promised_on else None,
+        promised_minor=promised_minor,
     )
     return conversation

@@ -17,8 +17,9 @@ from sqlmodel import Session, col
 from overdue.config import Configuration
 from overdue.config.models import Escalation
 from overdue.domain import stages
-from overdue.domain.escalation import escalation_rule, is_time_barred, time_barred_on
+from overdue.domain.escalation import approvals_needed, escalation_rule, is_time_barred, time_barred_on
 from overdue.domain.stages import AccountFacts, classify, days_past_due, moved_back
+from overdue.domain.tasks import PENDING
 from overdue.services.audit import SYSTEM, audit_row, record_many, stage_changed
 from overdue.services.condition_facts import ConditionFacts, load_condition_facts
 from overdue.services.outreach import cancel_queued
@@ -166,7 +167,7 @@ def _escalation_tasks(
         col(HumanTask.account_id),
         shard,
         col(HumanTask.kind) == LEGAL_ESCALATION,
-        sa.or_(col(HumanTask.status) == "open", col(HumanTask.decided_at) >= cooldown_start),
+        sa.or_(col(HumanTask.status).in_(PENDING), col(HumanTask.decided_at) >= cooldown_start),
     )
     skip = (
         recent_or_open_task | accounts_in_shard(session, col(LegalCase.account_id), shard) | held(session, shard, as_of)
@@ -181,6 +182,8 @@ def _escalation_tasks(
             col(Account.broken_plans),
             col(Account.due_date),
             col(Customer.jurisdiction),
+            col(Customer.vulnerability),
+            col(Customer.vulnerability_reviewed_on),
         )
         .join(Customer, col(Customer.id) == col(Account.customer_id))
         .where(
@@ -190,8 +193,9 @@ def _escalation_tasks(
         )
         .order_by(col(Account.id))
     ).all()
+    approval = config.tasks.kind(LEGAL_ESCALATION)
     tasks: list[dict[str, Any]] = []
-    for account_id, stage, dpd, balance, currency, broken, due_date, jurisdiction in rows:
+    for account_id, stage, dpd, balance, currency, broken, due_date, jurisdiction, vulnerable, reviewed in rows:
         if account_id in skip:
             continue
         dpd = extra.dpd(account_id, dpd, due_date, as_of)  # paused days do not count
@@ -200,6 +204,8 @@ def _escalation_tasks(
         time_bar = config.policy(jurisdiction).time_bar
         if rule is None or is_time_barred(due_date, as_of, time_bar.years):
             continue
+        if escalation.vulnerable_reviewed_first and vulnerable and reviewed is None:
+            continue  # a specialist looks at a vulnerable customer's case before anyone considers suing
         tasks.append(
             {
                 "kind": LEGAL_ESCALATION,
@@ -213,10 +219,11 @@ def _escalation_tasks(
                     "time_barred_on": time_barred_on(due_date, time_bar.years).isoformat(),
                     "time_bar_rule": time_bar.id,
                     "strategy": arm,
+                    "approvals_needed": approvals_needed(escalation, balance, currency),
                 },
-                "role_needed": escalation.role,
+                "role_needed": approval.role,
                 "requested_by": SYSTEM,
-                "due_at": now + timedelta(hours=escalation.sla_hours),
+                "due_at": now + timedelta(hours=approval.sla_hours),
                 "status": "open",
                 "version": 0,
                 "created_at": now,

@@ -27,7 +27,7 @@ from sqlmodel import Session, col
 from overdue.channels.base import PERMANENT, Failure, OutgoingMessage, SendResult
 from overdue.channels.router import ChannelRouter
 from overdue.config import Configuration
-from overdue.domain import stages
+from overdue.domain import litigation, stages
 from overdue.domain.contact_window import next_window_opening
 from overdue.domain.guard import Proposal, check_contact, only_window
 from overdue.logging_redaction import redact
@@ -162,7 +162,9 @@ def _judge(
     audits: list[dict[str, Any]] = []
     for message, customer, stage in batch:
         reason = None
-        if stage in NOT_CONTACTABLE_STAGES:
+        if stage in NOT_CONTACTABLE_STAGES and not (
+            stage == stages.LEGAL and message.purpose == litigation.LEGAL_NOTICE
+        ):
             reason = f"account is {stage}"
         elif book.is_invalid(message.account_id, message.channel, message.address):
             reason = "the address was marked unreachable"

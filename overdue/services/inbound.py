@@ -305,7 +305,7 @@ def _open_task(
     actor: str,
     now: datetime,
 ) -> None:
-    review = runtime.config.strategy.inbound_replies
+    review = runtime.config.tasks.kind(TASK_KIND)
     payload: dict[str, Any] = {
         "inbound_id": kept.id,
         "channel": inbound.channel,

@@ -28,7 +28,13 @@ from overdue.domain.plans import InstallmentState, next_unpaid
 from overdue.domain.sms import oversize
 from overdue.services.audit import SMS_TOO_LONG, SYSTEM, audit_row, record_many, sms_too_long_row
 from overdue.services.condition_facts import load_condition_facts
-from overdue.services.contact_guard import blocked_row, load_facts, open_vulnerability_reviews, purpose_of
+from overdue.services.contact_guard import (
+    VULNERABILITY_REVIEW,
+    blocked_row,
+    load_facts,
+    open_vulnerability_reviews,
+    purpose_of,
+)
 from overdue.services.locate import plan_locate_messages
 from overdue.services.validation_notices import DueContact, plan_validation_notices
 from overdue.store.bulk import insert_ignoring_conflicts, update_by_id
@@ -121,7 +127,7 @@ def plan_outreach(
     audits: list[dict[str, Any]] = []
     need_notice: list[DueContact] = []
     unreachable: list[DueContact] = []
-    to_review_by_arm: dict[str, list[int]] = defaultdict(list)
+    to_review: list[int] = []
     for account, customer in rows:
         strategy = config.strategy_for(account.strategy_arm)  # the arm the account was assigned to
         steps = strategy.cadence.get(stage, ())
@@ -166,7 +172,7 @@ def plan_outreach(
             for rule in verdict.blocked_by:
                 counts.blocked[rule] += 1
             if policy.needs_review(verdict.blocked_by):
-                to_review_by_arm[account.strategy_arm].append(account.id)
+                to_review.append(account.id)
             audits.append(
                 blocked_row(account.id, now, verdict.blocked_by, step=step.id, channel=step.channel, purpose=purpose)
             )
@@ -205,9 +211,8 @@ def plan_outreach(
     audits += too_long
     counts.queued = _queue_new(session, planned, now)
     record_many(session, audits)
-    for arm, accounts in to_review_by_arm.items():
-        review = config.strategy_for(arm).vulnerability_review
-        counts.reviews_opened += open_vulnerability_reviews(session, accounts, review.role, review.sla_hours, now)
+    review = config.tasks.kind(VULNERABILITY_REVIEW)
+    counts.reviews_opened += open_vulnerability_reviews(session, to_review, review.role, review.sla_hours, now)
     update_by_id(session, Account, next_actions)
     return counts
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from overdue.domain.stages import NEGOTIATION, PLAN, REMINDER
 from overdue.runtime import Runtime
-from overdue.services import accrual, cycle, negotiation, outreach, plans
+from overdue.services import accrual, cycle, legal, negotiation, outreach, plans
 from overdue.store.bulk import account_shards, insert_ignoring_conflicts
 from overdue.store.db import refresh_statistics
 from overdue.store.tables import CycleShard
@@ -39,7 +39,10 @@ def run_shard(session: Session, runtime: Runtime, as_of: date, now: datetime, sh
     summary["reminder"] = {"outreach": queue(REMINDER)}
     offers = negotiation.make_offers(session, config, as_of, now, shard).as_dict()
     summary["negotiation"] = {"offers": offers, "outreach": queue(NEGOTIATION)}
-    summary["legal"] = {"approval_tasks_opened": cycle.propose_escalations(session, config, as_of, now, shard)}
+    summary["legal"] = {
+        "approval_tasks_opened": cycle.propose_escalations(session, config, as_of, now, shard),
+        "cases_proceeded": legal.proceed_pending(session, runtime, now, shard),  # continuations lost on approval
+    }
     return summary
 
 

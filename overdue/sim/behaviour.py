@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 from sqlmodel import Session, col
 
 from overdue.config.loader import load_model
-from overdue.config.models import Strict
+from overdue.config.models import ROLES, Strict
 from overdue.domain import stages
 from overdue.runtime import Runtime
 from overdue.services.contact_guard import VULNERABILITY_REVIEW, WAS_SENT
@@ -30,6 +30,7 @@ from overdue.services.holds import DISPUTE, HoldError
 from overdue.services.offers import OfferError, accept_offer
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.services.plans import make_promise
+from overdue.services.tasks import approvers
 from overdue.sim.portfolio import SEGMENTS, segment_of
 from overdue.store.tables import Account, Hold, HumanTask, Installment, Offer, OutreachMessage, PaymentPlan
 
@@ -285,7 +286,8 @@ REASONS = {
 
 
 def _ops_decisions(session: Session, model: BehaviourModel, seed: int, day: date, now: datetime) -> int:
-    """Approvers decide each open task after a few days, approving a configured share."""
+    """Approvers decide each open task after a few days, approving a configured share. The simulated team holds
+    every role; a large escalation's second approval comes from another person on a later day."""
     tasks = session.execute(
         sa.select(col(HumanTask.id), col(HumanTask.kind), col(HumanTask.version), col(HumanTask.created_at)).where(
             col(HumanTask.status) == "open", col(HumanTask.kind).in_(list({kind for kind, _ in REASONS}))
@@ -299,8 +301,9 @@ def _ops_decisions(session: Session, model: BehaviourModel, seed: int, day: date
             continue
         approve = rng.random() < model.approve_share
         decision = "approve" if approve else "reject"
+        person = rng.choice([p for p in model.ops_staff if p not in approvers(session, task_id)])  # a second approver
         try:
-            decide_task(session, task_id, version, decision, REASONS[(kind, approve)], rng.choice(model.ops_staff), now)
+            decide_task(session, task_id, version, decision, REASONS[(kind, approve)], person, now, ROLES)
         except DecisionError:
             continue  # the account moved on since the task was opened: the approver is told so and moves on
         decided += 1

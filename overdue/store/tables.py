@@ -219,11 +219,14 @@ class InboundMessage(SQLModel, table=True):
 
 
 class Evidence(SQLModel, table=True):
-    """A document a customer sent us (an email attachment: a receipt, a statement), kept sealed: such papers
-    are personal data. The digest identifies it without opening it."""
+    """A document a customer sent us (an email attachment: a receipt, a statement), or one a person attached to
+    a task (a hardship report's bank statement), kept sealed: such papers are personal data. The digest
+    identifies it without opening it."""
 
     id: int | None = Field(default=None, primary_key=True)
-    inbound_id: int = Field(foreign_key="inboundmessage.id", index=True)
+    inbound_id: int | None = Field(default=None, foreign_key="inboundmessage.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="humantask.id", index=True)
+    uploaded_by: str | None = Field(default=None, max_length=64, description="The person who attached it")
     account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
     filename: str = Field(max_length=255)
     content_type: str = Field(max_length=100)
@@ -243,6 +246,9 @@ class Conversation(SQLModel, table=True):
     channel: str = Field(max_length=16, description="voice, sms, email or in_person")
     at: datetime | None = utc_column(nullable=False)
     outcome: str = Field(max_length=32, description="promise_to_pay, hardship, dispute, refused, ...")
+    right_party: bool = Field(default=True, description="Spoke with the debtor (right-party contact)")
+    promised_on: date | None = None
+    promised_minor: int | None = Field(default=None, sa_type=sa.BigInteger)
     note: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
     recorded_by: str = Field(max_length=64)
     created_at: datetime | None = utc_column(nullable=False)
@@ -251,7 +257,20 @@ class Conversation(SQLModel, table=True):
 class HumanTask(SQLModel, table=True):
     """A judgment call for a person. Decided only by a conditional write on (id, open, version)."""
 
-    __table_args__ = (sa.Index("ix_humantask_status_kind", "status", "kind"),)
+    __table_args__ = (
+        sa.Index("ix_humantask_status_kind", "status", "kind"),
+        sa.Index("ix_humantask_assignee_status", "assignee", "status"),
+        # The pending queue in SLA order, for the inbox's pages and the SLA sweep: a partial index, so the tasks
+        # decided long ago (most of the table) are not in it.
+        sa.Index(
+            "ix_humantask_pending_due",
+            "due_at",
+            "id",
+            postgresql_where=sa.text("status IN ('open', 'info_requested')"),
+            sqlite_where=sa.text("status IN ('open', 'info_requested')"),
+        ),
+        sa.Index("ix_humantask_decided_at", "decided_at"),  # the inbox's decided tasks, latest first
+    )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)
     account_id: int = Field(foreign_key="account.id", index=True)
@@ -260,7 +279,11 @@ class HumanTask(SQLModel, table=True):
     requested_by: str = Field(max_length=64)
     assignee: str | None = Field(default=None, max_length=64)
     due_at: datetime | None = utc_column()
-    status: str = Field(default="open", max_length=16, description="open, approved, rejected")
+    escalated_at: datetime | None = utc_column()
+    escalated_to: str | None = Field(default=None, max_length=32, description="The role a breached SLA went to")
+    status: str = Field(
+        default="open", max_length=16, description="open, info_requested, approved, rejected, withdrawn"
+    )
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: datetime | None = utc_column()
     reason: str | None = None
@@ -389,14 +412,51 @@ class InstallmentAllocation(SQLModel, table=True):
     amount_minor: int = Field(sa_type=sa.BigInteger)
 
 
+class TaskActivity(SQLModel, table=True):
+    """What happened to a task besides its decision, in order: claims, assignments, comments, attachments, a
+    first approval, an SLA escalation. The task's own row holds its current state."""
+
+    __table_args__ = (sa.Index("ix_taskactivity_task_at", "task_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="humantask.id")
+    kind: str = Field(max_length=24, description="claim, assign, release, comment, attachment, approval, ...")
+    actor: str = Field(max_length=64)
+    at: datetime | None = utc_column(nullable=False)
+    text: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
+    evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
+
+
 class LegalCase(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)
     task_id: int = Field(foreign_key="humantask.id", unique=True)
-    status: str = Field(default="approved", max_length=24)
+    status: str = Field(
+        default="approved",
+        max_length=24,
+        description="approved, letter_sent, filed, judgment, enforcement, settled, withdrawn",
+    )
     balance_minor: int = Field(sa_type=sa.BigInteger)
     opened_on: date
     approved_by: str = Field(max_length=64)
+    costs_minor: int = Field(default=0, sa_type=sa.BigInteger, description="Legal costs so far, account currency")
+    demand_letter_id: int | None = Field(
+        default=None, foreign_key="outreachmessage.id", description="Set by the continuation once it has run"
+    )
+    version: int = 0
+
+
+class LegalCaseEvent(SQLModel, table=True):
+    """One step of a case (letter sent, filed, judgment, ...) with the day it happened and what it cost."""
+
+    __table_args__ = (sa.Index("ix_legalcaseevent_case_on", "case_id", "happened_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="legalcase.id")
+    status: str = Field(max_length=24)
+    happened_on: date
+    cost_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    note: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime | None = utc_column(nullable=False)
 
 
 class CycleShard(SQLModel, table=True):

@@ -1,5 +1,5 @@
-"""Every page but the approvals one, run in-process by AppTest against a real (SQLite) database: what each role
-sees, each page's actions, the refusal a role gets on a page it may not see, and both languages."""
+"""Every page but the inbox (test_inbox_apptest.py), run in-process by AppTest against a real (SQLite) database:
+what each role sees, each page's actions, the refusal a role gets on a page it may not see, and both languages."""
 
 from __future__ import annotations
 
@@ -257,8 +257,8 @@ def test_metrics_before_any_rollup(dashboard_db: Seeded) -> None:
     ("user", "page", "refused"),
     [
         ("agent.ann", "metrics", "Your roles may not open Manager metrics. It is for: admin, manager, supervisor."),
-        ("agent.ann", "approvals", "Your roles may not open Pending approvals. It is for: admin, legal, supervisor."),
-        ("manager.mia", "approvals", "Your roles may not open Pending approvals."),
+        ("manager.mia", "inbox", "Your roles may not open Ops inbox. It is for: admin, agent, legal, supervisor."),
+        ("engineer.eli", "inbox", "Your roles may not open Ops inbox."),
         ("engineer.eli", "account", "Your roles may not open Account 360."),
     ],
 )
@@ -346,20 +346,21 @@ def test_configuration_shows_strategy_policies_offers_and_template_previews(dash
 
 
 def test_the_language_chosen_is_kept_with_the_user(dashboard_db: Seeded) -> None:
-    app = open_page("legal.lee", "approvals")
-    assert app.title[0].value == "Pending approvals"
+    app = open_page("legal.lee", "inbox")
+    assert app.title[0].value == "Ops inbox"
     app.sidebar.selectbox(key="language").set_value("zh-CN").run()
-    assert app.title[0].value == "待审批"
-    assert [m.label for m in app.metric] == ["待决升级", "已超时"]
+    assert app.title[0].value == "工作台"
+    assert [m.label for m in app.metric] == ["任务数", "已超时"]
+    app.button(key=f"open-{dashboard_db.task_ids[0]}").click().run()
     text = texts(app)
     assert "逾期 **95** 天 · 余额 **US\\$1,075\\.00**" in text
     assert "阶段 **协商**" in text
-    assert [b.label for b in app.button if b.key and b.key.startswith(("approve-", "reject-"))][:2] == ["批准", "驳回"]
+    assert [b.label for b in app.button if b.key and b.key.startswith(("approve-", "reject-"))] == ["批准", "驳回"]
 
     app.sidebar.button(key="sign_out").click().run()
     assert app.title[0].value == "登录"  # the sign-in page keeps the language of the session
-    again = open_page("legal.lee", "approvals")
-    assert again.title[0].value == "待审批", "the choice is stored with the user"
+    again = open_page("legal.lee", "inbox")
+    assert again.title[0].value == "工作台", "the choice is stored with the user"
 
 
 def test_a_wrong_password_or_a_disabled_user_does_not_sign_in(dashboard_db: Seeded) -> None:
@@ -378,7 +379,7 @@ def test_sign_in_then_sign_out(dashboard_db: Seeded) -> None:
     app = AppTest.from_file(APP, default_timeout=30).run()
     assert app.title[0].value == "Sign in"
     sign_in_app(app, "admin.ada")
-    assert app.title[0].value == "Pending approvals"
+    assert app.title[0].value == "Ops inbox"
     assert app.sidebar.markdown[0].value == "Signed in as **admin.ada**"
     app.sidebar.button(key="sign_out").click().run()
     assert [s.value for s in app.success] == ["You are signed out."]

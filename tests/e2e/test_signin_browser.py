@@ -29,9 +29,9 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(
     page.screenshot(path=test_results / "signin-form.png", full_page=True)
 
     browser_sign_in(page, "legal.lee")
-    expect(page.get_by_role("heading", name="Pending approvals")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ops inbox")).to_be_visible()
     navigation = page.get_by_test_id("stSidebarNav")
-    visible = ["Pending approvals", "Account 360", "Configuration"]  # a legal user's pages; not metrics nor engineering
+    visible = ["Ops inbox", "Account 360", "Configuration"]  # a legal user's pages; not metrics nor engineering
     expect(navigation.get_by_role("link")).to_have_text([re.compile(f"{title}$") for title in visible])
     session_cookie = cookie(page)
     assert session_cookie["httpOnly"] is True
@@ -42,7 +42,7 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(
     page.reload()
     wait_idle(page)
     expect(page.get_by_test_id("stSidebar")).to_contain_text("Signed in as legal.lee")
-    expect(page.get_by_role("heading", name="Pending approvals")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ops inbox")).to_be_visible()
     page.screenshot(path=test_results / "after-reload.png", full_page=True)
 
     page.goto(f"{dashboard_server.base_url}/metrics")  # a link to a page legal may not see

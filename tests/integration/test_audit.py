@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from typer.testing import CliRunner, Result
 
 from overdue.cli import app
+from overdue.config.models import ROLES
 from overdue.services import dispatch
 from overdue.services.audit import record
 from overdue.services.decisions import decide_task
@@ -126,7 +127,7 @@ def history(database_url: str) -> History:
     with session_scope(database_url) as session:
         task = session.exec(select(HumanTask).where(HumanTask.account_id == ids[1])).one()
         now = datetime(2026, 2, 11, 15, 0, tzinfo=UTC)
-        decide_task(session, task.id, task.version, "approve", "Long delinquent", "legal.chen", now)  # type: ignore[arg-type]
+        decide_task(session, task.id, task.version, "approve", "Long delinquent", "legal.chen", now, ROLES)  # type: ignore[arg-type]
         task_id: int = task.id  # type: ignore[assignment]
     with session_scope(database_url) as session:
         run_day(session, runtime, date(2026, 3, 7))
@@ -168,7 +169,7 @@ def test_every_line_is_an_event_with_the_required_keys_in_id_order(history: Hist
         assert not event["actor"].startswith("system:")
         assert isinstance(event["data"], dict)
         if event["type"].startswith("contact."):
-            assert event["data"]["purpose"] in {"collection", "validation"}
+            assert event["data"]["purpose"] in {"collection", "validation", "legal_notice"}  # the demand letter
     assert not {e["type"] for e in events} & {"message.sent", "message.queued", "legal_case.opened"}
 
 
@@ -212,7 +213,11 @@ def test_kinds_are_mapped_to_the_export_vocabulary(history: History) -> None:
     assert cancelled["data"] | {"count": 2, "reason": "paid in full"} == cancelled["data"]
     assert not of_type(events, "contact.sent", history.payer)
     sent = of_type(events, "contact.sent", history.new_york)
-    assert [(e["channel"], e["data"]["purpose"]) for e in sent] == [("email", "collection"), ("letter", "validation")]
+    assert [(e["channel"], e["data"]["purpose"]) for e in sent] == [
+        ("email", "collection"),
+        ("letter", "validation"),
+        ("letter", "legal_notice"),  # the demand letter the approval queued
+    ]
     assert of_type(events, "offer.made", history.new_york)
 
 

@@ -118,7 +118,18 @@ def test_tasks_decide_approves_an_escalation_exactly_once(sqlite_url: str) -> No
         account = add_account(session, "legal", due_date=now.date() - timedelta(days=120))
         task = add_escalation_task(session, account, created_at=now)
         task_id, account_id = task.id, account.id
-    decide = ("tasks", "decide", str(task_id), "--approve", "--reason", "Balance verified", "--as", "ops.test")
+    decide = (
+        "tasks",
+        "decide",
+        str(task_id),
+        "--approve",
+        "--reason",
+        "Balance verified",
+        "--as",
+        "ops.test",
+        "--role",
+        "legal",
+    )
 
     approved = invoke(*decide, "--database-url", sqlite_url)
     assert approved.exit_code == 0, approved.output

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlmodel import Session, col, select
 
+from overdue.config.models import ROLES
 from overdue.runtime import Runtime
 from overdue.services import dispatch
 from overdue.services.decisions import decide_task
@@ -71,10 +72,10 @@ def test_a_vulnerable_customer_gets_one_reminder_then_a_specialist_review(sessio
     run_day(session, runtime, date(2026, 2, 13))  # due-date email: stopped, review opened
     assert blocks(session, account.id) == [["us.vulnerable_review"]]  # type: ignore[arg-type]
     review = session.exec(select(HumanTask).where(HumanTask.kind == "vulnerability_review")).one()
-    assert (review.role_needed, review.status) == ("specialist", "open")
+    assert (review.role_needed, review.status) == ("supervisor", "open")  # configs/tasks.yaml
 
     now = datetime(2026, 2, 14, 15, tzinfo=UTC)
-    decide_task(session, review.id, review.version, "approve", "Called; support agreed", "spec.lin", now)  # type: ignore[arg-type]
+    decide_task(session, review.id, review.version, "approve", "Called; support agreed", "spec.lin", now, ROLES)  # type: ignore[arg-type]
     session.refresh(customer)
     assert customer.vulnerability_reviewed_on == date(2026, 2, 14)
     run_day(session, runtime, date(2026, 2, 15))  # two days late: the early text goes out

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from overdue.config.models import ROLES
 from overdue.runtime import Runtime
 from overdue.services import dispatch
 from overdue.services.decisions import DecisionError, decide_task
@@ -185,7 +186,10 @@ def test_negotiation_offer_plan_broken_then_escalation_needs_a_person(session: S
     assert len(list(session.exec(select(HumanTask).where(HumanTask.account_id == account_id)))) == 1
 
     # A person approves; the case opens at once and a second decision is refused.
-    decided = decide_task(session, task.id, task.version, "approve", "Plan broken, criteria met", "legal.chen", now)  # type: ignore[arg-type]
+    assert task.id is not None
+    decided = decide_task(
+        session, task.id, task.version, "approve", "Plan broken, criteria met", "legal.chen", now, ROLES
+    )
     assert decided.status == "approved"
     session.refresh(account)
     assert account.stage == "legal"
@@ -193,7 +197,7 @@ def test_negotiation_offer_plan_broken_then_escalation_needs_a_person(session: S
     assert all(m.status != "queued" for m in messages(session, account_id))
     assert all(o.status != "open" for o in session.exec(select(Offer).where(Offer.account_id == account_id)))
     with pytest.raises(DecisionError, match=r"already approved by legal\.chen"):
-        decide_task(session, task.id, task.version, "reject", "no", "ops.bo", now)  # type: ignore[arg-type]
+        decide_task(session, task.id, task.version, "reject", "no", "ops.bo", now, ROLES)  # type: ignore[arg-type]
 
     kinds = audit_kinds(session, account_id)
     for kind in (
@@ -213,14 +217,14 @@ def test_decisions_need_a_reason_and_another_person(session: Session, runtime: R
     now = midnight(date(2026, 4, 1))
     task = add_escalation_task(session, account, created_at=now, requested_by="ops.alice")
     with pytest.raises(DecisionError, match="reason is required"):
-        decide_task(session, task.id, 0, "approve", "  ", "legal.chen", now)  # type: ignore[arg-type]
+        decide_task(session, task.id, 0, "approve", "  ", "legal.chen", now, ROLES)  # type: ignore[arg-type]
     with pytest.raises(DecisionError, match="another person must decide"):
-        decide_task(session, task.id, 0, "approve", "ok", "ops.alice", now)  # type: ignore[arg-type]
+        decide_task(session, task.id, 0, "approve", "ok", "ops.alice", now, ROLES)  # type: ignore[arg-type]
     with pytest.raises(DecisionError, match="changed while you were looking"):
-        decide_task(session, task.id, 7, "approve", "ok", "legal.chen", now)  # type: ignore[arg-type]
+        decide_task(session, task.id, 7, "approve", "ok", "legal.chen", now, ROLES)  # type: ignore[arg-type]
     session.refresh(task)
     assert task.status == "open"
-    rejected = decide_task(session, task.id, 0, "reject", "Customer engaging", "legal.chen", now)  # type: ignore[arg-type]
+    rejected = decide_task(session, task.id, 0, "reject", "Customer engaging", "legal.chen", now, ROLES)  # type: ignore[arg-type]
     assert rejected.status == "rejected"
     assert rejected.version == 1
     session.refresh(account)
@@ -237,7 +241,7 @@ def test_two_people_deciding_at_once_end_with_exactly_one_decision(runtime: Runt
     for user in ("legal.chen", "legal.wu"):  # both saw version 0 on their screens
         try:
             with session_scope(runtime.database_url) as session:
-                decide_task(session, task_id, 0, "approve", "criteria met", user, now)
+                decide_task(session, task_id, 0, "approve", "criteria met", user, now, ROLES)
             outcomes.append("decided")
         except DecisionError as exc:
             outcomes.append(str(exc))
@@ -325,13 +329,13 @@ def test_an_undecided_escalation_is_withdrawn_when_the_account_moves_on(session:
     session.refresh(task)
     assert (task.status, task.reason) == ("withdrawn", "a payment plan was accepted")
     with pytest.raises(DecisionError, match="already withdrawn"):
-        decide_task(session, task.id, 0, "approve", "criteria met", "legal.chen", now)  # type: ignore[arg-type]
+        decide_task(session, task.id, 0, "approve", "criteria met", "legal.chen", now, ROLES)  # type: ignore[arg-type]
 
     stale_account = session.get(Account, stale.account_id)
     assert stale_account is not None
     stale_account.stage = "plan"  # moved on by a path that did not withdraw: the approval itself refuses
     with pytest.raises(DecisionError, match="now in stage 'plan'"):
-        decide_task(session, stale.id, 0, "approve", "criteria met", "legal.chen", now)  # type: ignore[arg-type]
+        decide_task(session, stale.id, 0, "approve", "criteria met", "legal.chen", now, ROLES)  # type: ignore[arg-type]
     assert session.scalar(sa.select(sa.func.count()).select_from(LegalCase)) == 0
 
 
@@ -347,9 +351,9 @@ def test_the_second_of_two_clicks_is_told_a_colleague_already_decided(runtime: R
         assert stale is not None
         assert stale.status == "open"
         with session_scope(runtime.database_url) as first:
-            decide_task(first, task_id, 0, "approve", "criteria met", "legal.chen", now)
+            decide_task(first, task_id, 0, "approve", "criteria met", "legal.chen", now, ROLES)
         with pytest.raises(DecisionError, match=r"already approved by legal\.chen"):
-            decide_task(late, task_id, 0, "approve", "criteria met", "legal.wu", now)
+            decide_task(late, task_id, 0, "approve", "criteria met", "legal.wu", now, ROLES)
 
 
 def test_a_time_barred_debt_is_never_proposed_for_or_approved_into_legal_action(
@@ -364,4 +368,4 @@ def test_a_time_barred_debt_is_never_proposed_for_or_approved_into_legal_action(
     assert (task.payload["time_barred_on"], task.payload["time_bar_rule"]) == ("2028-12-01", "us.time_barred")
 
     with pytest.raises(DecisionError, match=r"time-barred on 2028-12-01 \(us\.time_barred\)"):
-        decide_task(session, task.id, 0, "approve", "late approval", "legal.chen", midnight(date(2028, 12, 1)))  # type: ignore[arg-type]
+        decide_task(session, task.id, 0, "approve", "late approval", "legal.chen", midnight(date(2028, 12, 1)), ROLES)  # type: ignore[arg-type]

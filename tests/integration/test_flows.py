@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,13 +15,15 @@ from pydantic import SecretStr
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
+from flows.casework import legal_case_proceed, sla_sweep
 from flows.daily_cycle import daily_cycle
 from flows.simulation import in_process_flows
 from overdue.cli import app
+from overdue.services.decisions import decide_task
 from overdue.sim.portfolio import PortfolioSpec, generate_portfolio
 from overdue.store.db import session_scope
-from overdue.store.tables import Account, Customer, HumanTask, OutreachMessage, Payment
-from tests.support import add_account, make_runtime
+from overdue.store.tables import Account, Customer, HumanTask, LegalCase, OutreachMessage, Payment
+from tests.support import add_account, add_escalation_task, make_runtime
 
 pytestmark = [pytest.mark.prefect]
 
@@ -138,3 +140,22 @@ def test_the_same_seed_generates_the_same_portfolio(tmp_path_factory: pytest.Tem
             snapshots.append([tuple(r) for r in rows])
     assert snapshots[0] == snapshots[1]
     assert {zone for _, zone, *_ in snapshots[0]} >= {"Asia/Shanghai"}
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_casework_flows_sweep_the_sla_and_proceed_with_an_approved_case(sqlite_url: str) -> None:
+    now = datetime.now(UTC)
+    with session_scope(sqlite_url) as session:
+        late = add_escalation_task(session, add_account(session, "late", due_date=date(2026, 1, 1)), created_at=now)
+        late.due_at = now - timedelta(minutes=1)
+        approved = add_escalation_task(session, add_account(session, "go", due_date=date(2026, 1, 1)), created_at=now)
+        session.flush()
+        decide_task(session, approved.id, 0, "approve", "criteria met", "legal.lee", now, {"legal"})  # type: ignore[arg-type]
+        case_id = session.exec(select(LegalCase.id)).one()
+    with in_process_flows():
+        swept = sla_sweep(database_url=SecretStr(sqlite_url))
+        proceeded = legal_case_proceed(case_id, database_url=SecretStr(sqlite_url))  # type: ignore[arg-type]
+        again = legal_case_proceed(case_id, database_url=SecretStr(sqlite_url))  # type: ignore[arg-type]
+    assert swept == {"escalated": 1}
+    assert proceeded["demand_letter_id"] is not None
+    assert again["demand_letter_id"] is None  # already queued: nothing twice

@@ -73,6 +73,9 @@ def miss_first_installment(session: Session, runtime: Runtime, plan: PaymentPlan
     return day
 
 
+SUPERVISOR = ("supervisor",)  # the role configs/tasks.yaml gives offer approvals
+
+
 def test_missed_installment_breaks_the_plan_one_renegotiation_then_legal_review(
     session: Session, runtime: Runtime
 ) -> None:
@@ -169,17 +172,19 @@ def test_settlement_needs_two_different_approvers_above_the_second_threshold(
         accept_offer(session, runtime.config, id_of(offer), "self_service", "customer:web", now.date(), now)
 
     with pytest.raises(DecisionError, match="another person must decide"):
-        decide_task(session, id_of(task), task.version, "approve", "fine", "agent.li", now)
-    first = decide_task(session, id_of(task), task.version, "approve", "hardship evidence seen", "lead.wu", now)
+        decide_task(session, id_of(task), task.version, "approve", "fine", "agent.li", now, SUPERVISOR)
+    first = decide_task(
+        session, id_of(task), task.version, "approve", "hardship evidence seen", "lead.wu", now, SUPERVISOR
+    )
     assert first.status == "open"
     assert [a["by"] for a in first.payload["approvals"]] == ["lead.wu"]
     session.refresh(offer)
     assert offer.status == "pending_approval"
     with pytest.raises(DecisionError, match="a second, different person"):
-        decide_task(session, id_of(task), first.version, "approve", "again", "lead.wu", now)
+        decide_task(session, id_of(task), first.version, "approve", "again", "lead.wu", now, SUPERVISOR)
     with pytest.raises(DecisionError, match="changed while you were looking"):
-        decide_task(session, id_of(task), 0, "approve", "stale screen", "head.zhao", now)
-    final = decide_task(session, id_of(task), first.version, "approve", "agreed", "head.zhao", now)
+        decide_task(session, id_of(task), 0, "approve", "stale screen", "head.zhao", now, SUPERVISOR)
+    final = decide_task(session, id_of(task), first.version, "approve", "agreed", "head.zhao", now, SUPERVISOR)
     assert (final.status, final.decided_by) == ("approved", "head.zhao")
     session.refresh(offer)
     assert (offer.status, offer.approved_by) == ("open", "lead.wu, head.zhao")
@@ -224,7 +229,9 @@ def test_one_approver_may_reject_an_offer_outside_the_bounds(session: Session, r
         ["18 months is outside 3-12"],
     )
     task = session.exec(select(HumanTask).where(HumanTask.kind == "offer_approval")).one()
-    decide_task(session, id_of(task), task.version, "reject", "twelve months is enough here", "lead.wu", now)
+    decide_task(
+        session, id_of(task), task.version, "reject", "twelve months is enough here", "lead.wu", now, SUPERVISOR
+    )
     session.refresh(offer)
     assert offer.status == "rejected"
 

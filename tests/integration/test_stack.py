@@ -46,11 +46,17 @@ def test_up_starts_the_stack_with_its_deployments_and_ctrl_c_stops_it(sqlite_url
                 assert time.monotonic() < deadline, log.read_text(errors="replace")
                 time.sleep(0.5)
             api = f"http://127.0.0.1:{prefect}/api"
-            names: set[str] = set()
-            while time.monotonic() < deadline and len(names) < 2:  # the deployments register once served
-                names = {d["name"] for d in httpx.post(f"{api}/deployments/filter", json={}).json()}
+            found: list[dict[str, str]] = []
+            while time.monotonic() < deadline and len(found) < 4:  # the deployments register once served
+                found = httpx.post(f"{api}/deployments/filter", json={}).json()
                 time.sleep(0.5)
-            assert names == {"daily", "every-few-minutes"}
+            flows = {f["id"]: f["name"] for f in httpx.post(f"{api}/flows/filter", json={}).json()}
+            assert {(flows[d["flow_id"]], d["name"]) for d in found} == {
+                ("daily-cycle", "daily"),
+                ("outbox-dispatch", "every-few-minutes"),
+                ("sla-sweep", "every-few-minutes"),
+                ("legal-case-proceed", "on-approval"),
+            }
             assert httpx.get(f"http://127.0.0.1:{dashboard}/_stcore/health").status_code == 200
         finally:
             stack.send_signal(signal.SIGINT)

@@ -306,7 +306,7 @@ def test_a_text_is_processed_once_and_a_replayed_one_refused(service: Service) -
     with service.session() as session:
         assert count(session, InboundMessage) == 1
         task = session.exec(select(HumanTask)).one()
-        assert (task.kind, task.role_needed, task.payload["intent"]) == ("inbound_message", "ops", "hardship")
+        assert (task.kind, task.role_needed, task.payload["intent"]) == ("inbound_message", "agent", "hardship")
         assert task.due_at == NOW + timedelta(hours=24)
         assert session.exec(select(Conversation.outcome)).one() == "hardship"
 

@@ -7,7 +7,7 @@ for the roll rates). `webhookerror` keeps the provider callbacks we refused or f
 a day's sends and payments for the rollups, an account's contact history.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-22
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import overdue.store.tables
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
