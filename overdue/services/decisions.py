@@ -31,8 +31,9 @@ class DecisionError(rules.Refused):
 @dataclass(frozen=True)
 class KindHooks:
     """A task kind's own rules, kept with its service. `before(session, task, status, expected_version, reason,
-    user, now)` may refuse (DecisionError) or record one of several approvals and return True: the task then
-    stays open for the next person. `after(session, task, user, now)` continues the decision."""
+    user, now)` may refuse (DecisionError), or take the decision over and return True (the task is left as the
+    hook left it); False lets the queue's rules decide. `after(session, task, user, now)` continues a final
+    decision."""
 
     before: Callable[[Session, HumanTask, str, int, str, str, datetime], bool]
     after: Callable[[Session, HumanTask, str, datetime], None]
@@ -69,8 +70,7 @@ def decide_task(
     task = session.get(HumanTask, task_id)
     if task is None:
         raise DecisionError(f"task {task_id} does not exist")
-    # Approvals so far: the queue's activity rows, and those a kind's own rules keep on the task (offers).
-    approved_by = approvers(session, task_id) + [approval["by"] for approval in task.payload.get("approvals", [])]
+    approved_by = approvers(session, task_id)
     refused = rules.refuse_decision(view(task), decision, user, roles, approved_by, task.decided_by)
     if refused is not None:
         raise DecisionError(refused)

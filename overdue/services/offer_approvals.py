@@ -7,66 +7,38 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from overdue.domain import stages
 from overdue.services.audit import record
 from overdue.services.decisions import DecisionError, KindHooks
+from overdue.services.tasks import approvers
 from overdue.store.tables import Account, HumanTask, Offer
 
 
 def _before(
     session: Session, task: HumanTask, status: str, expected_version: int, reason: str, user: str, now: datetime
 ) -> bool:
+    """Refuses a decision the offer no longer allows; the queue's own rules (overdue/services/decisions.py)
+    do the rest, the second approval above the thresholds included."""
     offer = _offer(session, task)
     if offer.status != "pending_approval":
         raise DecisionError(f"offer {offer.id} is {offer.status}; there is nothing to decide on task {task.id}")
     account = session.get(Account, offer.account_id)
     if status == "approved" and account is not None and account.stage in (stages.CLOSED, stages.LEGAL):
         raise DecisionError(f"account {account.id} is now {account.stage}; offer {offer.id} no longer applies")
-    if status != "approved":
-        return False
-    approvals = list(task.payload.get("approvals", []))
-    if any(approval["by"] == user for approval in approvals):
-        raise DecisionError(f"{user} already approved task {task.id}; a second, different person must approve it")
-    if len(approvals) + 1 >= int(task.payload.get("approvals_needed", 1)):
-        return False  # the last approval needed: decide_task records the decision
-    approvals.append({"by": user, "at": now.isoformat(), "reason": reason})
-    result = session.execute(
-        sa.update(HumanTask)
-        .where(
-            col(HumanTask.id) == task.id, col(HumanTask.status) == "open", col(HumanTask.version) == expected_version
-        )
-        .values(payload=task.payload | {"approvals": approvals}, version=col(HumanTask.version) + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise DecisionError(f"task {task.id} changed while you were looking at it; reload and decide again")
-    session.refresh(task)
-    record(
-        session,
-        "task.approval_recorded",
-        user,
-        now,
-        task.account_id,
-        task_id=task.id,
-        task_kind=task.kind,
-        approvals=len(approvals),
-        approvals_needed=task.payload.get("approvals_needed"),
-        reason=reason,
-    )
-    return True
+    return False
 
 
 def _after(session: Session, task: HumanTask, user: str, now: datetime) -> None:
-    """Approved: the offer opens for the customer to accept. Rejected: it is closed."""
+    """Approved: the offer opens for the customer to accept. Rejected: it is closed. Information requested: it
+    waits, as the task does."""
     offer = _offer(session, task)
     if task.status == "approved":
-        approvers = [approval["by"] for approval in task.payload.get("approvals", [])] + [user]
-        offer.status, offer.approved_by = "open", ", ".join(approvers)
-        record(session, "offer.approved", user, now, offer.account_id, offer_id=offer.id, approved_by=approvers)
-    else:
+        approved_by = approvers(session, task.id)  # type: ignore[arg-type]
+        offer.status, offer.approved_by = "open", ", ".join(approved_by)
+        record(session, "offer.approved", user, now, offer.account_id, offer_id=offer.id, approved_by=approved_by)
+    elif task.status == "rejected":
         offer.status = "rejected"
         record(session, "offer.rejected", user, now, offer.account_id, offer_id=offer.id, reason=task.reason)
     session.add(offer)

@@ -192,9 +192,11 @@ def test_an_agent_records_means_makes_an_offer_outside_bounds_and_two_people_app
     assert "waits for 2 approver(s): discount 45% is above the 30% allowed" in made.output, made.output
     shown = json.loads(invoke("offers", "show", "1", "--json", *db).output)
     assert (shown["total_payable_minor"], shown["discount_minor"], shown["interest"]) == (59_125, 48_375, "waived")
-    decide = ("tasks", "decide", "1", "--approve", "--reason", "evidence seen")
+    decide = ("tasks", "decide", "1", "--approve", "--reason", "evidence seen", "--role", "supervisor")
     assert "another person must decide" in invoke(*decide, "--as", "agent.kim", *db).output
-    assert "Approval 1 of 2 recorded" in invoke(*decide, "--as", "lead.wu", *db).output
+    assert (
+        "approval 1 recorded by lead.wu; a second person must approve" in invoke(*decide, "--as", "lead.wu", *db).output
+    )
     assert "Task 1 approved by head.zhao" in invoke(*decide, "--as", "head.zhao", *db).output
     accepted = invoke("offers", "accept", "1", "--via", "in_person", "--by", "agent.kim", *db)
     assert accepted.exit_code == 0, accepted.output
