@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from overdue.domain.flags import PAUSE
 from overdue.domain.pauses import Pause
-from overdue.services.audit import audit_row, record_many
+from overdue.services.audit import SYSTEM, audit_row, record_many
 from overdue.services.condition_facts import load_pauses
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.holds import HoldError, new_hold, release_hold
@@ -45,7 +45,7 @@ def pause_account(
             until = other.end.isoformat() if other.end else "until resumed"
             raise HoldError(f"account {account_id} is already paused from {other.start.isoformat()} ({until})")
     hold = new_hold(session, account_id, PAUSE, reason, user, starts_on, now, ends_on)
-    cancel_paused_messages(session, account_id, wanted, hold.id, user, now)  # type: ignore[arg-type]
+    cancel_paused_messages(session, account_id, wanted, hold.id, today, user, now)  # type: ignore[arg-type]
     if wanted.covers(today):
         withdraw_open_escalations(session, account_id, "account paused", user, now)
     return hold
@@ -63,11 +63,32 @@ def resume_account(session: Session, account_id: int, on: date, reason: str, use
     return release_hold(session, pauses[0].id, reason, user, on, now)  # type: ignore[arg-type]
 
 
+def cancel_while_paused(session: Session, as_of: date, now: datetime, shard: tuple[int, int]) -> int:
+    """The cycle's first step on a business date: an account paused on `as_of` that still has queued messages
+    (one queued the day before and not sent yet, one the contact window deferred into the pause) has them
+    cancelled and their keys freed, as at pausing. Usually no row."""
+    paused = session.execute(
+        sa.select(col(Hold.id), col(Hold.account_id), col(Hold.starts_on), col(Hold.ends_on))
+        .where(col(Hold.account_id).between(*shard), col(Hold.kind) == PAUSE, col(Hold.starts_on) <= as_of)
+        .where(sa.or_(col(Hold.ends_on).is_(None), col(Hold.ends_on) >= as_of))
+        .where(
+            sa.exists().where(
+                col(OutreachMessage.account_id) == col(Hold.account_id), col(OutreachMessage.status) == "queued"
+            )
+        )
+    ).all()
+    return sum(
+        cancel_paused_messages(session, account_id, Pause(start, end), hold_id, as_of, SYSTEM, now)
+        for hold_id, account_id, start, end in paused
+    )
+
+
 def cancel_paused_messages(
-    session: Session, account_id: int, pause: Pause, hold_id: int, actor: str, now: datetime
+    session: Session, account_id: int, pause: Pause, hold_id: int, today: date, actor: str, now: datetime
 ) -> int:
-    """Cancel queued messages due on a paused local day, renaming their keys (`...~pause{hold}`) so that the
-    cycle may queue their step again after the pause."""
+    """Cancel the queued messages that would go out while paused: all of them if the pause covers `today`, else
+    those due on a paused local day. Their keys are renamed (`...~pause{hold}`) so that the cycle may queue
+    their step again after the pause."""
     zone = session.scalar(
         sa.select(col(Customer.time_zone))
         .join(Account, col(Account.customer_id) == col(Customer.id))
@@ -82,7 +103,7 @@ def cancel_paused_messages(
     cancelled = 0
     for message in queued:
         assert message.send_at is not None
-        if pause.covers(message.send_at.astimezone(ZoneInfo(zone)).date()):
+        if pause.covers(today) or pause.covers(message.send_at.astimezone(ZoneInfo(zone)).date()):
             message.status, message.error = "cancelled", PAUSED
             message.idempotency_key = f"{message.idempotency_key}~pause{hold_id}"
             session.add(message)

@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from overdue.domain.stages import NEGOTIATION, PLAN, REMINDER
 from overdue.runtime import Runtime
-from overdue.services import accrual, cycle, legal, negotiation, outreach, plans
+from overdue.services import accrual, cycle, legal, negotiation, outreach, pauses, plans
 from overdue.store.bulk import account_shards, insert_ignoring_conflicts
 from overdue.store.db import refresh_statistics
 from overdue.store.tables import CycleShard
@@ -31,6 +31,7 @@ def run_shard(session: Session, runtime: Runtime, as_of: date, now: datetime, sh
             session, config, runtime.renderer, runtime.sender, stage, as_of, now, shard
         ).as_dict()
 
+    pauses.cancel_while_paused(session, as_of, now, shard)  # nothing goes out while paused
     accrued = accrual.accrue(session, config, as_of, shard)  # first: today's messages state today's balance
     judged = plans.monitor_plans(session, config, as_of, now, shard).as_dict()
     summary: dict[str, Any] = {"plan_monitoring": {"plans": judged, "outreach": queue(PLAN)}}

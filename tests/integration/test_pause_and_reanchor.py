@@ -3,7 +3,7 @@ no stage change and no message while paused, and afterwards every cadence step e
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import yaml
@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from overdue.cli import app
 from overdue.config.models import StageRule
 from overdue.runtime import Runtime
+from overdue.services.dispatch import dispatch_due
 from overdue.services.holds import HoldError, place_hold, release_hold
 from overdue.services.pauses import pause_account, resume_account
 from overdue.services.payments import PaymentIn, record_payments
@@ -32,8 +33,11 @@ def cadence(session: Session, account_id: int) -> list[OutreachMessage]:
 
 
 def run_days(session: Session, runtime: Runtime, first: date, last: date) -> None:
+    """Each day's cycle, then the outbox at noon in New York, where the test customers live."""
     for n in range((last - first).days + 1):
-        run_day(session, runtime, first + timedelta(days=n))
+        day = first + timedelta(days=n)
+        run_day(session, runtime, day)
+        dispatch_due(session, runtime.config, runtime.channel, datetime.combine(day, time(17), tzinfo=UTC))
 
 
 def live(messages: list[OutreachMessage]) -> list[tuple[str, date]]:
@@ -84,7 +88,8 @@ def test_a_back_dated_pause_cancels_what_was_queued_for_its_days_and_repeats_not
 ) -> None:
     account = add_account(session, "back-dated", due_date=date(2026, 3, 10))
     account_id: int = account.id  # type: ignore[assignment]
-    run_days(session, runtime, date(2026, 3, 7), date(2026, 3, 15))  # early_email queued on 03-15, never sent
+    run_days(session, runtime, date(2026, 3, 7), date(2026, 3, 14))
+    run_day(session, runtime, date(2026, 3, 15))  # early_email queued, and not sent yet when the pause comes
     now = midnight(date(2026, 3, 16))
     pause_account(session, account_id, date(2026, 3, 14), date(2026, 3, 17), "Bereavement", "ops.bo", now.date(), now)
     [cancelled] = [m for m in cadence(session, account_id) if m.status == "cancelled"]
@@ -97,6 +102,24 @@ def test_a_back_dated_pause_cancels_what_was_queued_for_its_days_and_repeats_not
     assert dict(sent)["early_email"] == date(2026, 3, 15) + timedelta(days=4)  # 03-14 to 03-17 paused
     keys = [m.idempotency_key for m in cadence(session, account_id)]
     assert len(keys) == len(set(keys)) == len(REMINDER_STEPS) + 1
+
+
+def test_a_message_still_queued_when_a_pause_begins_waits_for_its_end(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "queued", due_date=date(2026, 3, 10))
+    account_id: int = account.id  # type: ignore[assignment]
+    run_days(session, runtime, date(2026, 3, 7), date(2026, 3, 11))
+    run_day(session, runtime, date(2026, 3, 12))  # early_sms queued for today, not sent yet
+    evening = datetime(2026, 3, 12, 23, tzinfo=UTC)
+    pause_account(
+        session, account_id, date(2026, 3, 13), date(2026, 3, 15), "Travelling", "ops.bo", evening.date(), evening
+    )
+    assert [m.status for m in cadence(session, account_id)][-1] == "queued"  # its day is not a paused one
+    run_days(session, runtime, date(2026, 3, 13), date(2026, 3, 20))  # the first paused day's cycle cancels it
+    early = [m for m in cadence(session, account_id) if m.step == "early_sms"]
+    assert (early[0].status, early[0].error) == ("cancelled", "paused")
+    assert [m.created_at.date() for m in early if m.status != "cancelled"] == [date(2026, 3, 16)]  # type: ignore[union-attr]
+    sent_days = {m.sent_at.date() for m in cadence(session, account_id) if m.sent_at is not None}
+    assert not sent_days & {date(2026, 3, 13), date(2026, 3, 14), date(2026, 3, 15)}
 
 
 def test_pause_and_resume_from_the_command_line(sqlite_url: str) -> None:
