@@ -418,9 +418,9 @@ def test_account_contact_history_pages_in_sql(dashboard_db: Seeded) -> None:
 
 
 def test_the_csv_export_has_one_row_per_figure() -> None:
-    from dashboard.views.metrics import _csv
+    from dashboard.views.metrics import Section, _csv
 
-    sections = [
+    sections: list[Section] = [
         ("funnel", [{"stage": "closed", "accounts": 7}], ("stage", "accounts"), {}),
         (
             "cohorts",
