@@ -2,8 +2,8 @@
 cookie routes); AppTest runs it directly.
 
 Streamlit reruns this file on every interaction: it resolves who is signed in, declares the pages (only the
-sign-in page before that; afterwards every page, visible to its roles), draws the sidebar, then runs the page
-the person is on.
+sign-in page before that; afterwards every page, visible to its roles), draws the sidebar, runs the page the
+person is on and, right after a sign-in, sends the browser for its session cookie (dashboard/signin.py).
 """
 
 from __future__ import annotations
@@ -41,3 +41,5 @@ else:
     page = st.navigation([home, *pages.values()])
     signin.sidebar()
 page.run()
+if person is not None:
+    signin.hand_off()
