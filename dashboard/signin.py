@@ -66,6 +66,11 @@ def sidebar() -> None:
     panel.caption(t("access.separator").join(t(f"roles.{role}") for role in sorted(person.roles)))
     _language_choice(panel)
     panel.button(t("signin.sign_out"), key="sign_out", icon=":material/logout:", on_click=_sign_out)
+
+
+def hand_off() -> None:
+    """After a sign-in, once a page has run to its end: send the browser for the session cookie. Not earlier:
+    a run cut short (the first page switching to the person's own) would drop the script with it."""
     if ticket := st.session_state.pop(identity.HANDOFF, None):
         _go(st, "/auth/session?ticket=" + ticket, keep_path=True)
 

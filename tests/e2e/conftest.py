@@ -102,7 +102,9 @@ def browser_sign_in(page: Page, name: str, password: str = PASSWORD) -> None:
 
     page.get_by_role("textbox", name="User name").fill(name)
     page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_response(lambda response: "/auth/session" in response.url):  # the cookie hand-off
+        page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
     expect(page.get_by_test_id("stSidebar")).to_contain_text(f"Signed in as {name}")
     wait_idle(page)
 
