@@ -18,18 +18,26 @@ person = identity.authenticate()
 if person is None:
     page = st.navigation([st.Page(signin.render, title=t("signin.title"), url_path="signin")], position="hidden")
 else:
-    allowed = [spec for spec in access.PAGES if access.may_see(spec.key, person.roles)] or [access.PAGES[0]]
-    pages = [
-        st.Page(
+    pages = {
+        spec.key: st.Page(
             spec.script,
             title=spec.title,
             icon=spec.icon,
             url_path=spec.key,
-            default=spec is allowed[0],
             visibility="visible" if access.may_see(spec.key, person.roles) else "hidden",
         )
         for spec in access.PAGES
-    ]
-    page = st.navigation(pages)
+    }
+    first = next((spec.key for spec in access.PAGES if access.may_see(spec.key, person.roles)), access.PAGES[0].key)
+    # The default page answers at "/" only, so it is a hidden step to the person's first page: every real page
+    # keeps its own address, and a link such as /account?account=42 opens what it names.
+    home = st.Page(
+        lambda: st.switch_page(pages[first]),
+        title=pages[first].title,
+        url_path="home",
+        default=True,
+        visibility="hidden",
+    )
+    page = st.navigation([home, *pages.values()])
     signin.sidebar()
 page.run()

@@ -450,9 +450,12 @@ class MetricRollup(SQLModel, table=True):
 
 
 class DpdSnapshot(SQLModel, table=True):
-    """Each account's DPD bucket as the last rollup saw it: the 'from' of tomorrow's roll-rate matrix."""
+    """Each account's DPD bucket as the last rollup saw it: the 'from' of tomorrow's roll-rate matrix.
 
-    account_id: int = Field(primary_key=True, foreign_key="account.id")
+    No foreign key to `account`, on purpose: a derived cache of account ids (accounts are never deleted), and the
+    key's check locks every referenced account row, which made the first day's million-row insert take minutes."""
+
+    account_id: int = Field(primary_key=True)
     bucket: int = Field(sa_type=sa.SmallInteger)
     as_of: date
 

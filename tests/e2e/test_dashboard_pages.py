@@ -3,7 +3,7 @@ what each role sees, each page's actions, the refusal a role gets on a page it m
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -396,3 +396,42 @@ def test_behind_a_single_sign_on_proxy_there_is_no_password_form(
     get_settings.cache_clear()
     assert "single sign-on" in app.warning[0].value
     assert not app.text_input
+
+
+def test_account_contact_history_pages_in_sql(dashboard_db: Seeded) -> None:
+    account_id = dashboard_db.account_ids[0]
+    with session_scope(dashboard_db.url) as session:
+        account = session.get(Account, account_id)
+        assert account is not None
+        for n in range(23):
+            at = SENT + timedelta(hours=n)
+            add_message(session, account, at, status="sent", sent_at=at, body=f"Message number {n:02d}")
+    app = open_page("agent.ann", "account")
+    app.text_input(key="account_lookup").input(str(account_id)).run()
+    assert "23 messages, newest first" in texts(app)
+    assert "Message number 22" in texts(app)
+    assert "Message number 02" not in texts(app)
+
+    app.pagination(key="account_contacts_page").set_value(2).run()
+
+    assert "Message number 02" in texts(app)
+    assert "Message number 22" not in texts(app)
+
+
+def test_the_csv_export_has_one_row_per_figure() -> None:
+    from dashboard.views.metrics import Section, _csv
+
+    sections: list[Section] = [
+        ("funnel", [{"stage": "closed", "accounts": 7}], ("stage", "accounts"), {}),
+        (
+            "cohorts",
+            [{"cohort": "2026-01", "currency": "USD", "recovery": 0.25}],
+            ("cohort", "currency", "recovery"),
+            {},
+        ),
+    ]
+    assert _csv(sections).splitlines() == [
+        "section,row,column,value",
+        "funnel,closed,accounts,7",
+        "cohorts,2026-01 / USD,recovery,0.25",
+    ]

@@ -45,6 +45,12 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(
     expect(page.get_by_role("heading", name="Ops inbox")).to_be_visible()
     page.screenshot(path=test_results / "after-reload.png", full_page=True)
 
+    page.goto(f"{dashboard_server.base_url}/account?account={dashboard_server.db.account_ids[0]}")  # a link in
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Account 360")).to_be_visible()
+    expect(page.get_by_text("Test Person · ****0000")).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+
     page.goto(f"{dashboard_server.base_url}/metrics")  # a link to a page legal may not see
     wait_idle(page)
     expect(page.get_by_text("Your roles may not open Manager metrics.")).to_be_visible()

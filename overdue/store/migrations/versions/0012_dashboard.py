@@ -70,7 +70,6 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("bucket", sa.SmallInteger(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["account.id"]),
         sa.PrimaryKeyConstraint("account_id"),
     )
     op.create_index("ix_outreach_sent_at", "outreachmessage", ["sent_at"])
