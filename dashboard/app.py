@@ -39,6 +39,8 @@ else:
         visibility="hidden",
     )
     page = st.navigation([home, *pages.values()])
+    if page.url_path == home.url_path:  # go on before the sidebar takes the cookie ticket: a switch drops what
+        st.switch_page(pages[first])  # this run drew, the ticket's redirect with it (seen with the inbox first)
     signin.sidebar()
 page.run()
 if person is not None:

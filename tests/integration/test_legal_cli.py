@@ -97,6 +97,11 @@ def test_a_task_goes_through_the_queue_and_its_case_to_counsel(sqlite_url: str, 
     shown = invoke("tasks", "show", str(task_id), *db)
     assert all(kind in shown.output for kind in ("claim", "release", "assign", "comment", "attachment", "approval"))
 
+    letter_path = tmp_path / "letter.pdf"
+    lettered = invoke("legal", "letter", str(case_id), "--locale", "zh-CN", "-o", str(letter_path), *db)
+    assert lettered.exit_code == 0, lettered.output
+    assert "律师函" in pdf_text(letter_path.read_bytes())
+
     package_path = tmp_path / "case.zip"
     packaged = invoke("legal", "package", str(case_id), "-o", str(package_path), "--as", "legal.kim", *db)
     assert packaged.exit_code == 0, packaged.output
