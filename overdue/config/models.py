@@ -365,12 +365,11 @@ class AccrualTerms(Strict):
 
 class Accrual(Strict):
     """Accrual while delinquent: the terms per product (first match wins; none matching accrues nothing), and
-    what freezes it: an active hold of one of `frozen_by_holds`, or an active payment plan, whose total payable
-    is fixed when it is accepted, unless its offer kind is listed in `accrues_during_plan_kinds`."""
+    what freezes it: an active hold of one of `frozen_by_holds`, or an active plan or promise whose own terms
+    (its `interest`, its `fees`: frozen or waived, as the accepted offer said) stop it."""
 
     terms: tuple[AccrualTerms, ...] = ()
     frozen_by_holds: tuple[str, ...] = ("hardship", "breathing_space")
-    accrues_during_plan_kinds: tuple[str, ...] = ()
 
     def terms_for(self, product: str) -> AccrualTerms | None:
         return next((terms for terms in self.terms if terms.applies(product)), None)

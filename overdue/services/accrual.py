@@ -23,7 +23,7 @@ from overdue.config import Configuration
 from overdue.config.models import AccrualTerms
 from overdue.domain.accrual import DAYS_PER_YEAR, PPM
 from overdue.domain.stages import CLOSED
-from overdue.store.tables import Account, Customer, Hold, Offer, PaymentPlan
+from overdue.store.tables import Account, Customer, Hold, PaymentPlan
 
 Expr = Any  # SQL expressions and mapped columns alike
 
@@ -32,8 +32,8 @@ def accrue(session: Session, config: Configuration, as_of: date, shard: tuple[in
     """Accrue every delinquent account of the shard up to `as_of`; returns how many accounts moved to it."""
     facts = _facts(session, config, as_of, shard)
     days = facts.c.days_to - facts.c.days_from
-    interest: list[tuple[Any, Any]] = [(facts.c.frozen, col(Account.interest_minor))]
-    fees: list[tuple[Any, Any]] = [(facts.c.frozen, col(Account.fees_minor))]
+    interest: list[tuple[Any, Any]] = [(facts.c.interest_frozen, col(Account.interest_minor))]
+    fees: list[tuple[Any, Any]] = [(facts.c.fees_frozen, col(Account.fees_minor))]
     for name, policy in config.policies.items():
         for terms in policy.accrual.terms:
             applies = _applies(facts.c.jurisdiction == name, terms)
@@ -83,7 +83,8 @@ def _facts(session: Session, config: Configuration, as_of: date, shard: tuple[in
             col(Customer.jurisdiction).label("jurisdiction"),
             _days(session, sa.literal(as_of, sa.Date), col(Account.due_date)).label("days_to"),
             sa.case((days_from < 0, 0), else_=days_from).label("days_from"),
-            _frozen(config, as_of).label("frozen"),
+            _frozen(config, as_of, col(PaymentPlan.interest)).label("interest_frozen"),
+            _frozen(config, as_of, col(PaymentPlan.fees)).label("fees_frozen"),
         )
         .join(Customer, col(Customer.id) == col(Account.customer_id))
         .where(
@@ -128,9 +129,10 @@ def _capped(balance_column: Any, increase: Expr, cap: Expr | int | None) -> Expr
     return sa.case((balance + increase <= cap, balance + increase), (balance > cap, balance), else_=cap)
 
 
-def _frozen(config: Configuration, as_of: date) -> Expr:
-    """One EXISTS for the holds that freeze accrual in the customer's jurisdiction, one per distinct set of plan
-    kinds that keep accruing (usually one): a handful of index look-ups per account, not one per jurisdiction."""
+def _frozen(config: Configuration, as_of: date, plan_terms: Any) -> Expr:
+    """One EXISTS for the holds that freeze accrual in the customer's jurisdiction, one for an active plan or
+    promise whose terms (`plan_terms`: its interest or its fees) say nothing is added while it runs, as the offer
+    the customer accepted told them: a handful of index look-ups per account, not one per jurisdiction."""
     jurisdiction = col(Customer.jurisdiction)
     held = sa.or_(
         sa.false(),
@@ -146,14 +148,7 @@ def _frozen(config: Configuration, as_of: date) -> Expr:
         sa.or_(col(Hold.ends_on).is_(None), col(Hold.ends_on) >= as_of),
         held,
     )
-    by_plan_kinds: dict[tuple[str, ...], list[str]] = {}
-    for name, policy in config.policies.items():
-        by_plan_kinds.setdefault(policy.accrual.accrues_during_plan_kinds, []).append(name)
-    plans = []
-    for accruing_kinds, jurisdictions in by_plan_kinds.items():
-        plan = sa.exists().where(col(PaymentPlan.account_id) == col(Account.id), col(PaymentPlan.status) == "active")
-        if accruing_kinds:
-            accruing = sa.select(col(Offer.id)).where(col(Offer.kind).in_(accruing_kinds))
-            plan = plan.where(sa.or_(col(PaymentPlan.offer_id).is_(None), col(PaymentPlan.offer_id).not_in(accruing)))
-        plans.append(sa.and_(jurisdiction.in_(jurisdictions), plan))
-    return sa.or_(hold, *plans)
+    plan = sa.exists().where(
+        col(PaymentPlan.account_id) == col(Account.id), col(PaymentPlan.status) == "active", plan_terms != "accrues"
+    )
+    return sa.or_(hold, plan)

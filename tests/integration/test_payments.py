@@ -49,12 +49,22 @@ def pay(
     session.refresh(account)
 
 
-def add_plan(session: Session, account: Account, amounts: list[int], first_due: date) -> PaymentPlan:
+def add_plan(
+    session: Session,
+    account: Account,
+    amounts: list[int],
+    first_due: date,
+    interest: str = "frozen",
+    fees: str = "frozen",
+) -> PaymentPlan:
+    """A plan as an accepted offer leaves it; `interest` and `fees`: what accrual does while it runs."""
     plan = PaymentPlan(
         account_id=account.id,  # type: ignore[arg-type]
         total_minor=sum(amounts),
         grace_days=5,
         created_on=first_due - timedelta(days=7),
+        interest=interest,
+        fees=fees,
     )
     session.add(plan)
     session.flush()
@@ -259,6 +269,7 @@ def test_the_cycle_accrues_interest_and_fees_as_the_policy_says_capped_and_froze
             time_zone="Asia/Shanghai",
         ),
         "not-due": add_account(session, "ACC7", due_date=DAY + timedelta(days=3)),
+        "us-plan-accrues": add_account(session, "ACC8", due_date=date(2026, 1, 1), fees_minor=0),
     }
     cases["us-loan"].product = "personal_loan"
     for account in cases.values():
@@ -284,10 +295,12 @@ def test_the_cycle_accrues_interest_and_fees_as_the_policy_says_capped_and_froze
         ends_on=start,
     )
     add_plan(session, cases["cn-plan"], [60_000, 47_500], first_due=DAY + timedelta(days=5))
+    # An installment plan as offered: interest keeps accruing on top of it, fees are frozen while it runs.
+    add_plan(session, cases["us-plan-accrues"], [50_000, 50_000], first_due=DAY + timedelta(days=5), interest="accrues")
     session.flush()
     before = {name: (a.interest_minor, a.fees_minor) for name, a in cases.items()}
 
-    assert accrual.accrue(session, config, DAY, SHARD) == 6  # every delinquent account moved to today
+    assert accrual.accrue(session, config, DAY, SHARD) == 7  # every delinquent account moved to today
     assert accrual.accrue(session, config, DAY, SHARD) == 0  # a rerun of the day adds nothing
     session.expire_all()
     frozen = {"uk-breathing", "cn-plan"}
@@ -305,12 +318,14 @@ def test_the_cycle_accrues_interest_and_fees_as_the_policy_says_capped_and_froze
             terms,
             frozen=name in frozen,
         )
-        assert (account.interest_minor, account.fees_minor) == (expected.interest_minor, expected.fees_minor), name
+        fees = before[name][1] if name == "us-plan-accrues" else expected.fees_minor  # the plan froze only fees
+        assert (account.interest_minor, account.fees_minor) == (expected.interest_minor, fees), name
         assert account.accrued_through == (start if name == "not-due" else DAY), name
     assert cases["cn-capped"].interest_minor == 24_000  # 24% of the principal, not a cent more
     assert cases["us-card"].fees_minor == 3_000  # days past due 39 to 68: the late fee of day 61, $30
     assert cases["us-loan"].fees_minor == 0
     assert cases["us-loan"].interest_minor > 0
+    assert cases["us-plan-accrues"].interest_minor > before["us-plan-accrues"][0]
     assert before["uk-breathing"] == (cases["uk-breathing"].interest_minor, cases["uk-breathing"].fees_minor)
 
     run_day(session, runtime, DAY + timedelta(days=1))  # the daily cycle does the same, one more day
