@@ -26,6 +26,7 @@ from overdue.domain.stages import AccountFacts, classify, days_past_due
 from overdue.services.audit import record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import anchor_of, cancel_queued
+from overdue.services.plans import conclude_kept
 from overdue.services.reanchor import reanchor_after_payment
 from overdue.store.bulk import chunked
 from overdue.store.tables import (
@@ -159,6 +160,7 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
     elif account.stage == stages.PLAN:
         account.next_action_on = payment.received_on  # re-anchor the plan cadence on the next unpaid installment
         _cancel_paid_installment_reminders(session, account.id, actor, now)  # type: ignore[arg-type]
+        _conclude_if_paid_off(session, config, account.id, payment.received_on, actor, now)  # type: ignore[arg-type]
     reanchor_after_payment(session, config, account, payment.received_on, actor, now)  # type: ignore[arg-type]
     session.add(account)
     session.flush()
@@ -252,6 +254,27 @@ def _close_plan_as_kept(session: Session, account_id: int, day: date, actor: str
         plan.status, plan.ended_on = "kept", day
         session.add(plan)
         record(session, "plan.kept", actor, now, account_id, plan_id=plan.id)
+
+
+def _conclude_if_paid_off(
+    session: Session, config: Configuration, account_id: int, day: date, actor: str, now: datetime
+) -> None:
+    """A plan whose every installment is now paid is kept today: a settlement closes the account (the rest
+    written off) and a cured account returns to current at once, not at the next cycle."""
+    plan = session.scalars(
+        sa.select(PaymentPlan).where(col(PaymentPlan.account_id) == account_id, col(PaymentPlan.status) == "active")
+    ).first()
+    if plan is None:
+        return
+    unpaid = sa.select(sa.func.count()).where(
+        col(Installment.plan_id) == plan.id, col(Installment.paid_minor) < col(Installment.amount_minor)
+    )
+    if session.scalar(unpaid):
+        return
+    plan.status, plan.ended_on = "kept", day
+    session.add(plan)
+    record(session, "plan.kept", actor, now, account_id, plan_id=plan.id, plan_kind=plan.kind)
+    conclude_kept(session, config, plan, day, now)
 
 
 # --- reversals and chargebacks --------------------------------------------------------------------

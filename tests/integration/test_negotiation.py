@@ -190,7 +190,7 @@ def test_settlement_needs_two_different_approvers_above_the_second_threshold(
     session.refresh(offer)
     assert (offer.status, offer.approved_by) == ("open", "lead.wu, head.zhao")
 
-    # Self-service acceptance; the lump sum paid; the cycle settles the rest and closes the account.
+    # Self-service acceptance; the lump sum paid settles the rest and closes the account there and then.
     other = add_account(session, "someone-else", due_date=date(2026, 1, 1))
     with pytest.raises(OfferError, match="not one of this account's offers"):
         accept_self_service(session, runtime.config, id_of(other), id_of(offer), now.date(), now)
@@ -203,10 +203,12 @@ def test_settlement_needs_two_different_approvers_above_the_second_threshold(
         "test",
         now,
     )
-    run_day(session, runtime, date(2026, 2, 13))
     session.refresh(account)
     session.refresh(plan)
     assert (plan.status, account.stage, account.balance_minor) == ("kept", "closed", 0)
+    run_day(session, runtime, date(2026, 2, 13))  # the next cycle finds nothing left to do
+    session.refresh(account)
+    assert (account.stage, account.balance_minor) == ("closed", 0)
     settled = session.exec(select(AuditEvent).where(AuditEvent.kind == "account.settled")).one()
     assert settled.data["written_off"]["principal"] == 90_000
     for kind in (
@@ -266,12 +268,14 @@ def test_kept_plan_with_interest_left_cures_the_account(session: Session, runtim
             midnight(item.due_date),
         )
     last_due = installments(session, plan)[-1].due_date
+    session.refresh(plan)
+    assert (plan.status, plan.ended_on) == ("kept", last_due)  # kept by the last payment, not at the next cycle
     run_day(session, runtime, last_due + timedelta(days=1))
     session.refresh(account)
     session.refresh(plan)
     assert plan.status == "kept"
     assert account.stage in ("current", "reminder")
-    assert account.due_date == last_due + timedelta(days=31)
+    assert account.due_date == last_due + timedelta(days=30)  # the rest falls due cure_due_after_days after
     assert account.balance_minor > 0
     assert "account.cured" in audit_kinds(session, id_of(account))
 
