@@ -22,6 +22,7 @@ from overdue.services.imports.files import (
     ImportResult,
     actor,
     existing,
+    first_lines,
     read,
     validate,
 )
@@ -57,15 +58,9 @@ def import_affordability(session: Session, config: Configuration, path: Path, no
         query = sa.select(col(Account.external_ref), col(Account.id), col(Account.currency))
         for ref, account_id, account_currency in session.execute(query.where(col(Account.external_ref).in_(batch))):
             accounts[ref] = (account_id, account_currency)
-    seen: dict[str, int] = {}
+    seen, repeated = first_lines([(line, row.statement_ref) for line, row in rows], "statement_ref")
+    problems += repeated
     for line, row in rows:
-        if row.statement_ref in seen:
-            problems.append(
-                ImportProblem(
-                    line, "statement_ref", f"{show(row.statement_ref)} is already on line {seen[row.statement_ref]}"
-                )
-            )
-        seen.setdefault(row.statement_ref, line)
         found = accounts.get(row.account_ref)
         if found is None:
             problems.append(ImportProblem(line, "account_ref", f"no account {show(row.account_ref)} on record"))

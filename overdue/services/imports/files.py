@@ -15,7 +15,7 @@ from pydantic import (
 )
 from sqlmodel import Session
 
-from overdue.services.imports.cells import Row, error_message
+from overdue.services.imports.cells import Row, error_message, show
 from overdue.store.bulk import chunked
 
 LOOKUP_CHUNK = 5_000  # bound parameters per IN (...) query stay well under SQLite's and PostgreSQL's limits
@@ -127,6 +127,18 @@ def validate(model: type[R], parsed: Parsed, problems: list[ImportProblem]) -> l
                 for error in exc.errors(include_url=False)
             ]
     return valid
+
+
+def first_lines(refs: Sequence[tuple[int, str]], field: str) -> tuple[dict[str, int], list[ImportProblem]]:
+    """Each reference's first line, and a problem for every later line that repeats it (an id that makes a
+    re-import idempotent must be unique within the file too)."""
+    first: dict[str, int] = {}
+    problems: list[ImportProblem] = []
+    for line, ref in refs:
+        if ref in first:
+            problems.append(ImportProblem(line, field, f"{show(ref)} is already on line {first[ref]}"))
+        first.setdefault(ref, line)
+    return first, problems
 
 
 def existing(session: Session, column: Any, values: Sequence[str]) -> set[str]:

@@ -19,6 +19,7 @@ from overdue.services.imports.files import (
     ImportResult,
     actor,
     existing,
+    first_lines,
     read,
     validate,
 )
@@ -41,15 +42,9 @@ def import_payments(session: Session, config: Configuration, path: Path, now: da
     problems = list(parsed.problems)
     rows = validate(PaymentRow, parsed, problems)
     accounts = _accounts_by_ref(session, [row.account_ref for _, row in rows])
-    payment_lines: dict[str, int] = {}
+    payment_lines, repeated = first_lines([(line, row.payment_ref) for line, row in rows], "payment_ref")
+    problems += repeated
     for line, row in rows:
-        if row.payment_ref in payment_lines:
-            problems.append(
-                ImportProblem(
-                    line, "payment_ref", f"{show(row.payment_ref)} is already on line {payment_lines[row.payment_ref]}"
-                )
-            )
-        payment_lines.setdefault(row.payment_ref, line)
         problems += _payment_account_problems(line, row, accounts.get(row.account_ref), config)
     recorded = existing(session, col(Payment.payment_ref), list(payment_lines))
     problems += _reversal_problems(session, [(line, row) for line, row in rows if row.payment_ref not in recorded])
