@@ -117,6 +117,19 @@ def bench_letters(letters: int, runs: int) -> dict[str, object]:
     return result
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The options of the benchmarks run from here; email, sms, dashboard and cycle define their own."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    benchmarks = ["demo", "guard", "letters", "email", "sms", "cycle", "simulate", "inbox", "dashboard"]
+    parser.add_argument("benchmark", choices=benchmarks, nargs="?", default="demo")
+    parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard); simulate: 10000")
+    parser.add_argument("--days", type=int, help="demo: 90; simulate: 180")
+    parser.add_argument("--tasks", type=int, default=300_000, help="inbox: tasks (one per account)")
+    parser.add_argument("--letters", type=int, default=100, help="letters per language (letters benchmark)")
+    parser.add_argument("--runs", type=int, help="demo, letters and simulate: 3; guard: 5; inbox: 7")
+    return parser
+
+
 def main() -> None:
     if sys.argv[1:2] in (["email"], ["sms"]):  # their options are defined in benchmarks/outreach.py
         from benchmarks.outreach import main as outreach_main
@@ -133,19 +146,7 @@ def main() -> None:
 
         bench_app(args=sys.argv[1:], prog_name="python -m benchmarks")
         return
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    benchmarks = ["demo", "guard", "letters", "email", "sms", "cycle", "simulate"]
-    parser.add_argument("benchmark", choices=benchmarks, nargs="?", default="demo")
-    parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard); simulate: 10000")
-    parser.add_argument("--days", type=int, help="demo: 90; simulate: 180")
-    parser.add_argument(
-        "benchmark", choices=["demo", "guard", "letters", "email", "sms", "cycle", "inbox"], nargs="?", default="demo"
-    )
-    parser.add_argument("--tasks", type=int, default=300_000, help="inbox: tasks (one per account)")
-    parser.add_argument("--accounts", type=int, help="demo: 2000; guard: 5000 (one shard)")
-    parser.add_argument("--days", type=int, default=90, help="demo only")
-    parser.add_argument("--letters", type=int, default=100, help="letters per language (letters benchmark)")
-    parser.add_argument("--runs", type=int, help="demo, letters and simulate: 3; guard: 5")
+    parser = build_parser()
     args = parser.parse_args()
     if args.benchmark == "cycle":
         parser.error("`cycle` takes its own options after it: python -m benchmarks cycle --help")
