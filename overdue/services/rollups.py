@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from overdue.domain.buckets import CLOSED_BUCKET, DELINQUENT, DPD_BUCKETS, LABELS
@@ -178,16 +179,22 @@ def _rolls(session: Session, as_of: date, figures: _Figures) -> None:
     for arm, cured, self_cured in session.execute(cures):
         figures.add(("cure", arm, "cured", ""), cured)
         figures.add(("cure", arm, "self_cured", ""), self_cured)
+    _move_snapshot(session, as_of)
+
+
+def _move_snapshot(session: Session, as_of: date) -> None:
+    """Every account's snapshot becomes today's bucket in one upsert; a row whose bucket is unchanged is not
+    rewritten. (An INSERT ... WHERE NOT EXISTS on the same table, as this once was, made PostgreSQL's planner
+    scan the table it was filling once per account on its first day: 90 s for 100,000 accounts.)"""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    today = sa.select(col(Account.id), bucket_sql(), sa.literal(as_of, sa.Date)).where(sa.true())  # SQLite's
+    # upsert needs the SELECT to have a WHERE clause, or ON CONFLICT would parse as part of a join
+    insert = dialect.insert(DpdSnapshot).from_select(["account_id", "bucket", "as_of"], today)
     session.execute(
-        sa.update(DpdSnapshot)
-        .where(col(DpdSnapshot.account_id) == col(Account.id), col(DpdSnapshot.bucket) != bucket_sql())
-        .values(bucket=bucket_sql(), as_of=as_of)
-    )
-    known = sa.select(col(DpdSnapshot.account_id)).where(col(DpdSnapshot.account_id) == col(Account.id))
-    session.execute(
-        sa.insert(DpdSnapshot).from_select(
-            ["account_id", "bucket", "as_of"],
-            sa.select(col(Account.id), bucket_sql(), sa.literal(as_of, sa.Date)).where(~sa.exists(known)),
+        insert.on_conflict_do_update(
+            index_elements=[DpdSnapshot.account_id],
+            set_={"bucket": insert.excluded.bucket, "as_of": insert.excluded.as_of},
+            where=col(DpdSnapshot.bucket) != insert.excluded.bucket,
         )
     )
 
