@@ -9,7 +9,8 @@ what happened during it (the UTC day). Metrics, with key1 / key2, and what count
 - `cure` `cured` / `self_cured`: accounts from a past-due bucket to current or closed; self: never sent anything.
 - `cohort_placed`, `cohort_outstanding`, `cohort_paid` month of the due date / currency: accounts and balance
   placed, balance outstanding at the end of the day, payments received during it.
-- `ptp` `due` / `kept`: promises to pay dated today / of which a payment came in since the promise.
+- `ptp` `ended` / `kept`: promises to pay (promise plans, whichever way they were made) kept or broken today /
+  of which kept.
 - `contact` `attempts` / `rpc`: calls made / telephone conversations logged (right-party contacts).
 - `channel` channel / `sent`, `delivered`, `paid_7d`: messages sent, reported delivered, and sent 7 days earlier
   to an account that has paid since.
@@ -29,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from overdue.domain.buckets import CLOSED_BUCKET, DELINQUENT, DPD_BUCKETS, LABELS
+from overdue.domain.plans import BROKEN, KEPT, PROMISE
 from overdue.domain.stages import CLOSED
 from overdue.services.cycle import BALANCE
 from overdue.store.bulk import insert_rows
@@ -39,10 +41,10 @@ from overdue.store.tables import (
     DpdSnapshot,
     Hold,
     HumanTask,
-    InboundMessage,
     MetricRollup,
     OutreachMessage,
     Payment,
+    PaymentPlan,
 )
 
 Key = tuple[str, str, str, str]  # metric, arm, key1, key2
@@ -211,22 +213,21 @@ def _flows(session: Session, as_of: date, figures: _Figures) -> None:
     for arm, due, currency, amount in session.execute(paid):
         figures.add(("cohort_paid", arm, due.strftime("%Y-%m"), currency), 0, amount)
 
-    promise_day = sa.func.date(col(InboundMessage.received_at))
-    kept = sa.exists().where(
-        col(Payment.account_id) == col(InboundMessage.account_id),
-        col(Payment.received_on) <= as_of,
-        col(Payment.received_on) >= promise_day,
-    )
     promises = (
-        sa.select(ARM, sa.func.count(), sa.func.sum(sa.case((kept, 1), else_=0)))
-        .select_from(InboundMessage)
-        .join(Account, col(Account.id) == col(InboundMessage.account_id))
-        .where(col(InboundMessage.promised_on) == as_of)
-        .group_by(ARM)
+        sa.select(ARM, col(PaymentPlan.status), sa.func.count())
+        .select_from(PaymentPlan)
+        .join(Account, col(Account.id) == col(PaymentPlan.account_id))
+        .where(
+            col(PaymentPlan.kind) == PROMISE,
+            col(PaymentPlan.ended_on) == as_of,
+            col(PaymentPlan.status).in_([KEPT, BROKEN]),
+        )
+        .group_by(ARM, col(PaymentPlan.status))
     )
-    for arm, due_count, kept_count in session.execute(promises):
-        figures.add(("ptp", arm, "due", ""), due_count)
-        figures.add(("ptp", arm, "kept", ""), kept_count)
+    for arm, status, count in session.execute(promises):
+        figures.add(("ptp", arm, "ended", ""), count)
+        if status == KEPT:
+            figures.add(("ptp", arm, "kept", ""), count)
 
     sent_today = (col(OutreachMessage.sent_at) >= start) & (col(OutreachMessage.sent_at) < end)
     channel = col(OutreachMessage.channel)
