@@ -1,6 +1,6 @@
 """The served deployments: the daily cycle on its cron in the portfolio's time zone, the outbox and the SLA
-sweep every few minutes, and the legal case continuation an approval starts. `overdue serve` runs them
-against the Prefect server in PREFECT_API_URL (`make up` starts one)."""
+sweep every few minutes, housekeeping once a day, and the legal case continuation an approval starts.
+`overdue serve` runs them against the Prefect server in PREFECT_API_URL (`make up` starts one)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from prefect.schedules import Cron, Interval
 
 from flows.casework import ON_APPROVAL, legal_case_proceed, sla_sweep
 from flows.daily_cycle import daily_cycle
+from flows.housekeeping import housekeeping
 from flows.outbox import outbox_dispatch
 from overdue.config import load_configuration
 from overdue.settings import Settings
+
+HOUSEKEEPING_CRON = "30 4 * * *"  # after a night's cycle, before the working day
 
 
 def deployments(settings: Settings) -> list[RunnerDeployment]:
@@ -38,6 +41,12 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
             schedules=[Interval(timedelta(minutes=sweep_minutes), timezone=zone)],
             tags=["overdue", "tasks"],
             description="Escalates every open human task past its SLA to a supervisor (configs/tasks.yaml).",
+        ),
+        housekeeping.to_deployment(
+            name="daily",
+            schedules=[Cron(HOUSEKEEPING_CRON, timezone=zone)],
+            tags=["overdue", "housekeeping"],
+            description="Prunes webhook receipts and errors and ended sign-ins past their retention (never audit).",
         ),
         legal_case_proceed.to_deployment(
             name=ON_APPROVAL,

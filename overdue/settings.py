@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         ge=730,
         description="Minimum days audit events are kept (at least 2 years); the application itself never deletes them.",
     )
+    operational_records_keep_days: int = Field(
+        default=90,
+        ge=7,
+        description="Days webhook receipts and errors and ended dashboard sign-ins are kept (`overdue db prune`).",
+    )
     data_keys: SecretStr | None = Field(
         default=None,
         description="Comma-separated Fernet keys sealing personal data at rest: the first seals, all open (rotation).",

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
-from overdue.cli.common import DatabaseOption, console, fail, runtime
+from overdue.cli.common import DatabaseOption, console, fail, runtime, utcnow
 from overdue.config.models import CHANNELS
 
-db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations) and retention.", no_args_is_help=True)
 strategy_app = typer.Typer(help="Collection strategies (configs/strategies/*.yaml).", no_args_is_help=True)
 config_app = typer.Typer(help="Strategy, policies, offer bounds and templates under configs/.", no_args_is_help=True)
 
@@ -37,6 +37,29 @@ def db_current(database_url: DatabaseOption = None) -> None:
     console.print(
         current_revision(runtime(database_url, needs_schema=False).database_url)
         or "(empty database: run `overdue db upgrade`)"
+    )
+
+
+@db_app.command("prune")
+def db_prune(
+    keep_days: Annotated[
+        int | None, typer.Option(min=7, help="Keep this many days (default: OVERDUE_OPERATIONAL_RECORDS_KEEP_DAYS).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; delete nothing.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Prune operational records past their retention: webhook receipts and errors, ended dashboard sign-ins.
+    Audit events are never pruned. The served `housekeeping` deployment does this daily."""
+    from overdue.services.retention import prune
+    from overdue.store.db import session_scope
+
+    rt = runtime(database_url)
+    days = keep_days or rt.settings.operational_records_keep_days
+    with session_scope(rt.database_url) as session:
+        counts = prune(session, utcnow(), days, dry_run=dry_run)
+    verb = "would prune" if dry_run else "pruned"
+    console.print(
+        f"Older than {days} days, {verb}: " + ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in counts.items())
     )
 
 

@@ -74,6 +74,7 @@ EXPORT_TYPES: dict[str, str] = {
     "contact_point.invalidated": "contact_point.invalidated",  # data.channel, data.reason: a provider's or a reply's
     "inbound.received": "inbound.received",  # a customer's text or email: data.channel, data.intent, data.inbound_id
     "pii.revealed": "pii.revealed",
+    "records.pruned": "records.pruned",  # data: rows per table and keep_days (overdue/services/retention.py)
 }
 CONTACT_PREFIX = "contact."
 DEFAULT_PURPOSE = "collection"

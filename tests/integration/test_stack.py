@@ -47,7 +47,7 @@ def test_up_starts_the_stack_with_its_deployments_and_ctrl_c_stops_it(sqlite_url
                 time.sleep(0.5)
             api = f"http://127.0.0.1:{prefect}/api"
             found: list[dict[str, str]] = []
-            while time.monotonic() < deadline and len(found) < 4:  # the deployments register once served
+            while time.monotonic() < deadline and len(found) < 5:  # the deployments register once served
                 found = httpx.post(f"{api}/deployments/filter", json={}).json()
                 time.sleep(0.5)
             flows = {f["id"]: f["name"] for f in httpx.post(f"{api}/flows/filter", json={}).json()}
@@ -55,6 +55,7 @@ def test_up_starts_the_stack_with_its_deployments_and_ctrl_c_stops_it(sqlite_url
                 ("daily-cycle", "daily"),
                 ("outbox-dispatch", "every-few-minutes"),
                 ("sla-sweep", "every-few-minutes"),
+                ("housekeeping", "daily"),
                 ("legal-case-proceed", "on-approval"),
             }
             assert httpx.get(f"http://127.0.0.1:{dashboard}/_stcore/health").status_code == 200
