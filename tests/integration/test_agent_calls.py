@@ -22,7 +22,9 @@ from tests.support import add_account, run_day
 SPOKE = datetime(2026, 2, 16, 20, tzinfo=UTC)  # 15:00 in New York
 
 
-def test_a_hardship_report_pauses_collection_and_opens_a_review_with_its_documents_sealed(session: Session, runtime: Runtime) -> None:
+def test_a_hardship_report_pauses_collection_and_opens_a_review_with_its_documents_sealed(
+    session: Session, runtime: Runtime
+) -> None:
     account = add_account(session, "hard", due_date=date(2026, 2, 13))
     report = CallReport(
         account.id,  # type: ignore[arg-type]
