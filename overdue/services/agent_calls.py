@@ -26,12 +26,12 @@ from overdue.services.affordability import HARDSHIP, hardship_hold
 from overdue.services.auto_tasks import open_once
 from overdue.services.complaints import COMPLAINT, open_complaint
 from overdue.services.conversations import ConversationError, record_conversation
-from overdue.services.disputes import open_dispute
+from overdue.services.disputes import DISPUTE_REVIEW, open_dispute
 from overdue.services.holds import place_hold
 from overdue.services.tasks import attach, open_task
 from overdue.store.tables import Conversation, HumanTask
 
-REVIEWS = {"dispute": "dispute_review", HARDSHIP: "hardship_review"}
+REVIEWS = {"dispute": DISPUTE_REVIEW, HARDSHIP: "hardship_review"}
 AGENT_CALL = "agent_call"
 
 

@@ -142,11 +142,16 @@ def decide_task(
 def withdraw_open_escalations(session: Session, account_id: int, reason: str, actor: str, now: datetime) -> int:
     """An account that left negotiation (a plan was accepted, it was paid, it went on hold) no longer needs
     the escalation a person has not decided yet: the task is withdrawn, so nobody approves a stale one."""
+    return withdraw_pending(session, account_id, LEGAL_ESCALATION, reason, actor, now)
+
+
+def withdraw_pending(session: Session, account_id: int, kind: str, reason: str, actor: str, now: datetime) -> int:
+    """The account's undecided `kind` tasks are withdrawn (what they asked is settled another way), audited."""
     open_tasks = list(
         session.scalars(
             sa.select(col(HumanTask.id)).where(
                 col(HumanTask.account_id) == account_id,
-                col(HumanTask.kind) == LEGAL_ESCALATION,
+                col(HumanTask.kind) == kind,
                 col(HumanTask.status).in_(rules.PENDING),
             )
         )

@@ -10,20 +10,31 @@ person may still release the hold later (`overdue casework release-hold`) if the
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
+from overdue.config.models import Tasks
 from overdue.domain import tasks as rules
 from overdue.runtime import runtime_of
 from overdue.services.audit import record
+from overdue.services.auto_tasks import open_once
 from overdue.services.decisions import DecisionError, KindHooks, withdraw_open_escalations
-from overdue.services.disputes import verify_dispute
+from overdue.services.disputes import DISPUTE_REVIEW, verify_dispute
 from overdue.services.holds import DISPUTE, HoldError, hold_in_force, place_hold
 from overdue.services.offers import withdraw_other_offers
 from overdue.services.outreach import cancel_queued
 from overdue.store.tables import Account, Hold, HumanTask
 
 UPHELD = "upheld"
+
+
+def open_review(
+    session: Session, tasks: Tasks, account_id: int, payload: dict[str, Any], actor: str, now: datetime
+) -> bool:
+    """A dispute read in a customer's reply goes to a supervisor, once per account (False: one is pending)."""
+    kind = tasks.kind(DISPUTE_REVIEW)
+    return bool(open_once(session, DISPUTE_REVIEW, kind.role, kind.sla_hours, {account_id: payload}, actor, now))
 
 
 def _before(

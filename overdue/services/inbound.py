@@ -4,12 +4,12 @@
   debtor who holds the address), and one confirmation text is queued through the outbox; START opts back in;
   HELP is answered at once with who we are and how to reach us (no debt is named: the phone may not be theirs).
 - Any other reply about an account is recorded as a conversation (a promise with its date). Besides, a
-  dispute opens a dispute hold (collection stops); a wrong number marks the number unreachable; YES accepts
-  the account's open offer; a dated promise becomes a promise to pay, tracked like a plan; stated income and
-  expenses become an affordability statement; a complaint places the complaint hold and opens a `complaint`
-  task, a request to be called back an `agent_call` task (one pending task per account and kind, however many
-  replies say it); hardship, affordability, a payment the customer says was made and anything we cannot act on
-  open an `inbound_message` task for a person.
+  dispute opens a dispute hold (collection stops) and a `dispute_review`; a complaint places the complaint hold
+  and opens a `complaint`; a request to be called back opens an `agent_call` (one pending task per account and
+  kind, however many replies say it); a wrong number marks the number unreachable; YES accepts the account's
+  open offer; a dated promise becomes a promise to pay, tracked like a plan; stated income and expenses become
+  an affordability statement; hardship, affordability, a payment the customer says was made and anything we
+  cannot act on open an `inbound_message` task for a person.
 - Attachments (an emailed receipt or statement) are kept as evidence, sealed.
 
 The account a reply is about is the one of the last message we sent to that address; failing that, the
@@ -39,6 +39,7 @@ from overdue.services.audit import record
 from overdue.services.complaints import open_complaint
 from overdue.services.contact_preferences import invalidate_address, opt_in_address, opt_out_address
 from overdue.services.conversations import record_conversation
+from overdue.services.dispute_reviews import open_review
 from overdue.services.disputes import open_dispute
 from overdue.services.holds import DISPUTE, hold_in_force
 from overdue.services.offers import OfferError, accept_offer
@@ -174,9 +175,13 @@ def _act(
         note += f": promised to pay on {reply.promised_on.isoformat()}"
     outcome = CONVERSATION_OUTCOMES[reply.intent]
     record_conversation(session, account.id, inbound.channel, now, outcome, note, actor, now)
-    if reply.intent == replies.DISPUTE and hold_in_force(session, account.id, DISPUTE, now.date()) is None:
+    if reply.intent == replies.DISPUTE:
         why = f"Disputed by the customer's {inbound.channel} reply (inbound {kept.id})"
-        open_dispute(session, runtime.config, account.id, why, actor, now.date(), True, now)
+        hold = hold_in_force(session, account.id, DISPUTE, now.date()) or open_dispute(
+            session, runtime.config, account.id, why, actor, now.date(), True, now
+        )
+        payload = _payload(inbound, kept, reply) | {"hold_id": hold.id}
+        open_review(session, runtime.config.tasks, account.id, payload, actor, now)
     if reply.intent == replies.COMPLAINT:
         open_complaint(session, runtime.config.tasks, account.id, _payload(inbound, kept, reply), actor, now)
     if reply.intent == replies.CALLBACK:

@@ -4,6 +4,7 @@ waits for information."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -12,12 +13,14 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from overdue.cli import app
+from overdue.config.models import TaskKindName
 from overdue.domain import tasks as rules
 from overdue.domain.offers import Request
 from overdue.runtime import Runtime
 from overdue.services.agent_calls import CallReport, log_call
 from overdue.services.audit import SYSTEM
-from overdue.services.decisions import DecisionError, decide_task
+from overdue.services.decisions import HOOKS_OF, DecisionError, KindHooks, decide_task
+from overdue.services.disputes import verify_dispute
 from overdue.services.inbound import Inbound, receive
 from overdue.services.offers import make_offer
 from overdue.services.plans import make_promise, monitor_plans
@@ -31,6 +34,7 @@ SPOKE = datetime(2026, 2, 16, 20, tzinfo=UTC)  # 15:00 in New York
 DECIDED = SPOKE + timedelta(hours=3)
 SUPERVISOR = frozenset({"supervisor"})
 AGENT = frozenset({"agent"})
+TASK_KINDS = TaskKindName.__args__  # type: ignore[attr-defined]
 
 
 def reviewed(session: Session, runtime: Runtime, outcome: str, ref: str, **account: object) -> HumanTask:
@@ -196,6 +200,35 @@ def test_a_complaint_in_a_reply_holds_collection_and_opens_one_complaint(session
     assert hold.ends_on == DECIDED.date() - timedelta(days=1)
     [resolved] = audited(session, "complaint.resolved")
     assert (resolved.data["upheld"], resolved.data["task_id"]) == (False, task.id)
+
+
+def test_a_dispute_in_a_reply_opens_one_review_of_its_hold(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "notmine", due_date=date(2026, 1, 10))
+    assert account.id is not None
+
+    reply(session, runtime, account, "This is not my debt", 1, SPOKE)
+    reply(session, runtime, account, "I told you, I never opened this account", 2, SPOKE + timedelta(hours=1))
+
+    [task] = pending(session, account.id, "dispute_review")
+    hold = hold_of(session, account.id, "dispute")
+    assert (task.role_needed, task.payload["hold_id"], task.payload["intent"]) == ("supervisor", hold.id, "dispute")
+
+
+def test_a_dispute_verified_by_hand_withdraws_its_pending_review(session: Session, runtime: Runtime) -> None:
+    task = reviewed(session, runtime, "dispute", "by-hand")
+    hold = hold_of(session, task.account_id, "dispute")
+    assert hold.id is not None
+
+    verify_dispute(session, runtime.renderer, runtime.sender, hold.id, "Agreement sent", "sup.sam", DECIDED)
+
+    session.refresh(task)
+    assert (task.status, task.reason) == ("withdrawn", "dispute verified")
+
+
+def test_every_kind_with_hooks_names_a_module_that_has_them() -> None:
+    for kind, module in HOOKS_OF.items():
+        assert kind in TASK_KINDS
+        assert isinstance(importlib.import_module(module).HOOKS, KindHooks)
 
 
 def test_a_reply_asking_for_a_call_opens_one_agent_call(session: Session, runtime: Runtime) -> None:
