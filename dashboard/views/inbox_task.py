@@ -457,6 +457,7 @@ def _attach(task_id: int) -> None:
 
 FOLLOW_UPS = {  # what a final decision set in motion, by kind and outcome (overdue/services/decisions.py HOOKS_OF)
     ("legal_escalation", rules.REJECTED): "renegotiate",
+    ("offer_approval", rules.REJECTED): "renegotiate",
     ("dispute_review", rules.APPROVED): "dispute_verified",
     ("dispute_review", rules.REJECTED): "dispute_upheld",
     ("hardship_review", rules.APPROVED): "hardship_forbearance",

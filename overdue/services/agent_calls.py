@@ -84,7 +84,8 @@ def log_call(session: Session, runtime: Runtime, report: CallReport, user: str, 
     hold_id = _hold_for(session, runtime, report, user, now)
     payload = {"conversation_id": conversation.id, "note": report.note}
     if report.outcome == COMPLAINT:
-        open_complaint(session, runtime.config.tasks, report.account_id, payload, user, now)
+        why = report.note or "complaint made on a call"
+        open_complaint(session, runtime.config.tasks, report.account_id, why, payload, user, now)
     elif report.outcome == "callback_requested":
         open_call_backs(session, runtime.config.tasks, {report.account_id: payload}, user, now)
     review = None

@@ -25,15 +25,16 @@ COMPLAINT = "complaint"
 
 
 def open_complaint(
-    session: Session, tasks: Tasks, account_id: int, payload: dict[str, Any], actor: str, now: datetime
+    session: Session, tasks: Tasks, account_id: int, reason: str, payload: dict[str, Any], actor: str, now: datetime
 ) -> bool:
-    """Collection stops under the complaint hold and a supervisor gets the complaint; False when one is pending
-    already (the hold is then in place too, or a person lifted it on purpose)."""
+    """Collection stops under the complaint hold (`reason` says where the complaint came from) and a supervisor
+    gets the complaint; False when one is pending already (the hold is then in place too, or a person lifted it
+    on purpose)."""
     kind = tasks.kind(COMPLAINT)
     if not open_once(session, COMPLAINT, kind.role, kind.sla_hours, {account_id: payload}, actor, now):
         return False
     if hold_in_force(session, account_id, COMPLAINT, now.date()) is None:
-        place_hold(session, account_id, COMPLAINT, str(payload.get("note") or "complaint"), actor, now.date(), now)
+        place_hold(session, account_id, COMPLAINT, reason, actor, now.date(), now)
     return True
 
 

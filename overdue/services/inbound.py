@@ -183,7 +183,8 @@ def _act(
         payload = _payload(inbound, kept, reply) | {"hold_id": hold.id}
         open_review(session, runtime.config.tasks, account.id, payload, actor, now)
     if reply.intent == replies.COMPLAINT:
-        open_complaint(session, runtime.config.tasks, account.id, _payload(inbound, kept, reply), actor, now)
+        why = f"Complaint in the customer's {inbound.channel} reply (inbound {kept.id})"
+        open_complaint(session, runtime.config.tasks, account.id, why, _payload(inbound, kept, reply), actor, now)
     if reply.intent == replies.CALLBACK:
         open_call_backs(session, runtime.config.tasks, {account.id: _payload(inbound, kept, reply)}, actor, now)
     acted = _negotiate(session, runtime, inbound, kept, reply, account, actor, now)

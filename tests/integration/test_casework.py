@@ -192,7 +192,7 @@ def test_a_complaint_in_a_reply_holds_collection_and_opens_one_complaint(session
     )
     assert "rude to my mother" in str(task.payload["excerpt"])
     hold = hold_of(session, account.id, "complaint")  # one hold, however many replies
-    assert hold.ends_on is None
+    assert (hold.ends_on, hold.reason) == (None, "Complaint in the customer's email reply (inbound 1)")
     assert pending(session, account.id, "inbound_message") == []
 
     decide(session, task, "reject", "Call recordings reviewed: the agent followed the script")
@@ -200,6 +200,17 @@ def test_a_complaint_in_a_reply_holds_collection_and_opens_one_complaint(session
     assert hold.ends_on == DECIDED.date() - timedelta(days=1)
     [resolved] = audited(session, "complaint.resolved")
     assert (resolved.data["upheld"], resolved.data["task_id"]) == (False, task.id)
+
+
+def test_a_complaint_logged_on_a_call_holds_collection_for_a_supervisor(session: Session, runtime: Runtime) -> None:
+    account = add_account(session, "call-cmp", due_date=date(2026, 1, 10))
+    assert account.id is not None
+
+    log_call(session, runtime, CallReport(account.id, SPOKE, "complaint", "Called at work twice"), "agent.ann", SPOKE)
+
+    [task] = pending(session, account.id, "complaint")
+    assert (task.requested_by, task.payload["note"]) == ("agent.ann", "Called at work twice")
+    assert hold_of(session, account.id, "complaint").reason == "Called at work twice"
 
 
 def test_a_dispute_in_a_reply_opens_one_review_of_its_hold(session: Session, runtime: Runtime) -> None:
