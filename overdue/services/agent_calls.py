@@ -6,24 +6,18 @@ dispute hold at once (collection stops) and opens a dispute review; a hardship r
 (collection pauses while a supervisor looks) and opens a hardship review; the documents the customer sent (bank
 statements, a doctor's letter) are attached to that review, sealed. A complaint places the complaint hold and
 opens a complaint (overdue/services/complaints.py); a request to be called back opens an `agent_call` task.
-
-`open_call_backs` is also how a reply asking for a call and a broken promise to pay reach an agent: one pending
-`agent_call` per account, however many times it is asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlmodel import Session
 
-from overdue.config.models import Tasks
 from overdue.runtime import Runtime
 from overdue.services.affordability import HARDSHIP, hardship_hold
-from overdue.services.auto_tasks import open_once
+from overdue.services.call_backs import open_call_backs
 from overdue.services.complaints import COMPLAINT, open_complaint
 from overdue.services.conversations import ConversationError, record_conversation
 from overdue.services.disputes import DISPUTE_REVIEW, open_dispute
@@ -32,7 +26,6 @@ from overdue.services.tasks import attach, open_task
 from overdue.store.tables import Conversation, HumanTask
 
 REVIEWS = {"dispute": DISPUTE_REVIEW, HARDSHIP: "hardship_review"}
-AGENT_CALL = "agent_call"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +113,3 @@ def _hold_for(session: Session, runtime: Runtime, report: CallReport, user: str,
             held = place_hold(session, report.account_id, HARDSHIP, why, user, now.date(), now)
         return held.id
     return None
-
-
-def open_call_backs(
-    session: Session, tasks: Tasks, payloads: Mapping[int, dict[str, Any]], actor: str, now: datetime
-) -> list[int]:
-    """An agent calls each account back ({account id: what it is about}); the accounts that got a new task."""
-    kind = tasks.kind(AGENT_CALL)
-    return open_once(session, AGENT_CALL, kind.role, kind.sla_hours, payloads, actor, now)

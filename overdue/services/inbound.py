@@ -34,8 +34,8 @@ from overdue.domain.money import to_minor
 from overdue.logging_redaction import redact
 from overdue.runtime import Runtime
 from overdue.services.affordability import AffordabilityError, record_statement
-from overdue.services.agent_calls import open_call_backs
 from overdue.services.audit import record
+from overdue.services.call_backs import open_call_backs
 from overdue.services.complaints import open_complaint
 from overdue.services.contact_preferences import invalidate_address, opt_in_address, opt_out_address
 from overdue.services.conversations import record_conversation

@@ -22,8 +22,8 @@ from sqlmodel import Session, col
 from overdue.config import Configuration
 from overdue.domain import stages
 from overdue.domain.plans import BROKEN, KEPT, PROMISE, InstallmentState, plan_status
-from overdue.services.agent_calls import open_call_backs
 from overdue.services.audit import SYSTEM, audit_row, record, record_many, stage_changed
+from overdue.services.call_backs import open_call_backs
 from overdue.services.condition_facts import load_condition_facts
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.offers import OfferError, offer_policy, start_plan
