@@ -63,14 +63,23 @@ def database_name(accounts: int, events: int) -> str:
 
 
 def stamp() -> str:
-    source = hashlib.sha256(inspect.getsource(sys.modules[__name__]).encode()).hexdigest()[:12]
-    return f"schema {head_revision()}, builder {source}"
+    return f"schema {head_revision()}, {_builder()}"
+
+
+def _builder() -> str:
+    return f"builder {hashlib.sha256(inspect.getsource(sys.modules[__name__]).encode()).hexdigest()[:12]}"
 
 
 def ensure(url: str, accounts: int, events: int, folder: Path, log: Callable[[str], None] = print) -> str:
-    """The URL of the built database, building it first unless one with the current stamp is there."""
+    """The URL of the built database, building it first unless one this builder built is there. A database
+    built before a migration is upgraded in place, as production's would be: an hour's build is kept."""
     name = database_name(accounts, events)
-    if postgres.comment(url, name) == stamp():
+    found = postgres.comment(url, name)
+    if found is not None and found.endswith(_builder()):
+        if found != stamp():
+            log(f"upgrading {name} to the schema head")
+            upgrade(postgres.database_url(url, name))
+            postgres.set_comment(url, name, stamp())
         log(f"reusing {name}")
         return postgres.database_url(url, name)
     building = f"{name}_building"

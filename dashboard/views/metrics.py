@@ -109,7 +109,7 @@ def _sections(window: reporting.RollupWindow, arms: set[str]) -> list[Section]:
             ("cure_rate", rates["cure_rate"], "share"),
             ("self_cure_share", rates["self_cure_share"], "share"),
             ("ptp_kept_rate", rates["ptp_kept_rate"], "share"),
-            ("promises_due", rates["promises_due"], "count"),
+            ("promises_ended", rates["promises_ended"], "count"),
             ("rpc_rate", rates["rpc_rate"], "share"),
             ("call_attempts", rates["call_attempts"], "count"),
             ("disputes_per_1000", rates["disputes_per_1000"], "number"),

@@ -49,6 +49,8 @@ def sms_size(text: str) -> SmsSize:
     single, per_segment = CAPACITY[encoding]
     if units <= single:
         return SmsSize(encoding, units, 1)
+    if not wide:  # every character one unit: packing is plain division
+        return SmsSize(encoding, units, -(-units // per_segment))
     widths = [2 if char in wide else 1 for char in text]
     return SmsSize(encoding, units, _segments(widths, per_segment))
 

@@ -5,7 +5,8 @@ overdue/services/conversations.py, where the contact guard and the metrics read 
 dispute hold at once (collection stops) and opens a dispute review; a hardship report places the hardship hold
 (collection pauses while a supervisor looks) and opens a hardship review; the documents the customer sent (bank
 statements, a doctor's letter) are attached to that review, sealed. A complaint places the complaint hold and
-opens a complaint (overdue/services/complaints.py); a request to be called back opens an `agent_call` task.
+opens a complaint (overdue/services/complaints.py); a request to be called back opens an `agent_call` task. A
+promise to pay becomes a promise plan (overdue/services/plans.py), judged kept or broken like one made by SMS.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+from overdue.domain import stages
 from overdue.runtime import Runtime
 from overdue.services.affordability import HARDSHIP, hardship_hold
 from overdue.services.call_backs import open_call_backs
@@ -22,8 +24,10 @@ from overdue.services.complaints import COMPLAINT, open_complaint
 from overdue.services.conversations import ConversationError, record_conversation
 from overdue.services.disputes import DISPUTE_REVIEW, open_dispute
 from overdue.services.holds import place_hold
+from overdue.services.offers import OfferError
+from overdue.services.plans import make_promise
 from overdue.services.tasks import attach, open_task
-from overdue.store.tables import Conversation, HumanTask
+from overdue.store.tables import Account, Conversation, HumanTask, PaymentPlan
 
 REVIEWS = {"dispute": DISPUTE_REVIEW, HARDSHIP: "hardship_review"}
 
@@ -53,6 +57,7 @@ class LoggedCall:
     conversation: Conversation
     review: HumanTask | None
     hold_id: int | None
+    promise: PaymentPlan | None = None
 
 
 def log_call(session: Session, runtime: Runtime, report: CallReport, user: str, now: datetime) -> LoggedCall:
@@ -74,6 +79,7 @@ def log_call(session: Session, runtime: Runtime, report: CallReport, user: str, 
         promised_on=report.promised_on,
         promised_minor=report.promised_minor,
     )
+    promise = _track_promise(session, runtime, report, user, now) if report.outcome == "promise_to_pay" else None
     hold_id = _hold_for(session, runtime, report, user, now)
     payload = {"conversation_id": conversation.id, "note": report.note}
     if report.outcome == COMPLAINT:
@@ -97,7 +103,7 @@ def log_call(session: Session, runtime: Runtime, report: CallReport, user: str, 
                 now,
                 "sent by the customer, reported on a call",
             )
-    return LoggedCall(conversation, review, hold_id)
+    return LoggedCall(conversation, review, hold_id, promise)
 
 
 def _hold_for(session: Session, runtime: Runtime, report: CallReport, user: str, now: datetime) -> int | None:
@@ -113,3 +119,30 @@ def _hold_for(session: Session, runtime: Runtime, report: CallReport, user: str,
             held = place_hold(session, report.account_id, HARDSHIP, why, user, now.date(), now)
         return held.id
     return None
+
+
+def _track_promise(
+    session: Session, runtime: Runtime, report: CallReport, user: str, now: datetime
+) -> PaymentPlan | None:
+    """The promised amount (the balance when none was said) by the promised date; an account already on a plan
+    has its next installment for a promise. A promise outside the policy's bounds is refused, so the agent
+    offers a plan instead."""
+    account = session.get(Account, report.account_id)
+    if account is None or account.stage == stages.PLAN:
+        return None
+    assert report.promised_on is not None
+    amount = report.promised_minor or account.balance_minor
+    try:
+        return make_promise(
+            session,
+            runtime.config,
+            report.account_id,
+            amount,
+            report.promised_on,
+            "agent",  # whoever took the call records it, by phone or in person
+            user,
+            now,
+            report.at.date(),
+        )
+    except OfferError as refused:
+        raise ConversationError(str(refused)) from None

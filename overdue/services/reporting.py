@@ -10,18 +10,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, aliased
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
 from overdue.domain.plans import BROKEN, KEPT, PROMISE
 from overdue.store.tables import (
     Account,
     AuditEvent,
-    Conversation,
     CycleShard,
     Hold,
     HumanTask,
-    InboundMessage,
     LegalCase,
     MetricRollup,
     Offer,
@@ -161,7 +159,6 @@ def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[A
         sent.setdefault(name, Counter())[channel] = count
     plans = _per_arm(session, _plan_or_promise(), PaymentPlan.account_id)
     holds = _per_arm(session, col(Hold.kind), Hold.account_id)
-    promises = promises_kept_per_arm(session, as_of)
     outcomes = []
     for name, accounts, resolved, recovery, went_delinquent, cured_accounts in base:
         contacts = sent.get(name, Counter())
@@ -179,8 +176,8 @@ def arm_outcomes(session: Session, channel_costs: Mapping[str, float]) -> list[A
                 disputes_and_complaints=holds.get((name, "dispute"), 0) + holds.get((name, "complaint"), 0),
                 went_delinquent=int(went_delinquent or 0),
                 cured=int(cured_accounts or 0),
-                promises_kept=promises.get(name, (0, 0))[0],
-                promises_broken=promises.get(name, (0, 0))[1],
+                promises_kept=plans.get((name, "promises_kept"), 0),
+                promises_broken=plans.get((name, "promises_broken"), 0),
             )
         )
     return sorted(outcomes, key=lambda outcome: -outcome.accounts)
@@ -198,50 +195,6 @@ def _per_arm(session: Session, value: Any, account_id: Any) -> dict[tuple[str, s
 def report_date(session: Session) -> date:
     """The last business date the cycle ran for (a simulation's last day), or today when it never ran."""
     return session.scalar(sa.select(sa.func.max(col(CycleShard.as_of)))) or datetime.now(UTC).date()
-
-
-PROMISE_DAYS = 7  # a promise to pay made in a conversation, without a date, is for within a week
-
-
-def promises_kept_per_arm(session: Session, as_of: date) -> dict[str, tuple[int, int]]:
-    """Per arm: (promises kept, promises broken) among those whose date has passed, in one grouped query.
-    A promise is a reply read as a promise with its date, or a conversation whose outcome was a promise to pay
-    (for PROMISE_DAYS later); it is kept when a payment that stands (not reversed) arrived between the promise
-    and its date. The tables hold no promised amount, so any such payment keeps it."""
-
-    def day(instant: Any, plus_days: int = 0) -> Any:
-        if session.get_bind().dialect.name == "postgresql":
-            return sa.cast(instant, sa.Date) + plus_days
-        return sa.func.date(instant, f"+{plus_days} days", type_=sa.Date)
-
-    conversation_day, conversation_due = day(col(Conversation.at)), day(col(Conversation.at), PROMISE_DAYS)
-    made = sa.union_all(
-        sa.select(
-            col(InboundMessage.account_id).label("account_id"),
-            day(col(InboundMessage.received_at)).label("made_on"),
-            col(InboundMessage.promised_on).label("due_on"),
-        ).where(col(InboundMessage.intent) == "promise", col(InboundMessage.promised_on).is_not(None)),
-        sa.select(col(Conversation.account_id), conversation_day, conversation_due).where(
-            col(Conversation.outcome) == "promise_to_pay"
-        ),
-    ).subquery()
-    reversal = aliased(Payment)
-    returned = sa.select(col(reversal.reverses_id)).where(col(reversal.reverses_id).is_not(None))
-    kept = sa.exists().where(
-        col(Payment.account_id) == made.c.account_id,
-        col(Payment.kind) == "payment",
-        col(Payment.received_on) >= made.c.made_on,
-        col(Payment.received_on) <= made.c.due_on,
-        col(Payment.id).not_in(returned),
-    )
-    rows = session.execute(
-        sa.select(col(Account.strategy_arm), sa.func.count(), sa.func.sum(sa.case((kept, 1), else_=0)))
-        .select_from(made)
-        .join(Account, col(Account.id) == made.c.account_id)
-        .where(made.c.due_on < as_of)
-        .group_by(col(Account.strategy_arm))
-    ).all()
-    return {arm: (int(kept_count or 0), due - int(kept_count or 0)) for arm, due, kept_count in rows}
 
 
 def _plan_or_promise() -> sa.ColumnElement[str]:
@@ -419,7 +372,7 @@ def rates(window: RollupWindow, arms: Collection[str]) -> dict[str, Any]:
     cured, self_cured = cure.get(("cured", ""), (0, 0))[0], cure.get(("self_cured", ""), (0, 0))[0]
     rolls = _pick(window.flows, "roll", arms)
     delinquent_days = sum(count for (before, _), (count, _) in rolls.items() if before not in ("current", "closed"))
-    due, kept = ptp.get(("due", ""), (0, 0))[0], ptp.get(("kept", ""), (0, 0))[0]
+    ended, kept = ptp.get(("ended", ""), (0, 0))[0], ptp.get(("kept", ""), (0, 0))[0]
     attempts, rpc = contact.get(("attempts", ""), (0, 0))[0], contact.get(("rpc", ""), (0, 0))[0]
     disputes = holds.get(("dispute", ""), (0, 0))[0]
     complaints = holds.get(("complaint", ""), (0, 0))[0]
@@ -429,9 +382,9 @@ def rates(window: RollupWindow, arms: Collection[str]) -> dict[str, Any]:
         "cure_rate": _ratio(cured * window.days, delinquent_days),
         "self_cured": self_cured,
         "self_cure_share": _ratio(self_cured, cured),
-        "promises_due": due,
+        "promises_ended": ended,
         "promises_kept": kept,
-        "ptp_kept_rate": _ratio(kept, due),
+        "ptp_kept_rate": _ratio(kept, ended),
         "call_attempts": attempts,
         "right_party_contacts": rpc,
         "rpc_rate": _ratio(rpc, attempts),

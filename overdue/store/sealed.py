@@ -112,8 +112,11 @@ def _parse(text: str, source: str) -> list[str]:
 
 @lru_cache(maxsize=4)
 def _development_key(path: Path) -> str:
+    """Said once, when the key is made (not on every command a demo user types)."""
+    if path.exists():
+        return development_secret(path, new_key)
     key = development_secret(path, new_key)
-    logger.warning("Personal data is sealed with the development key %s; production must set %s.", path, ENV)
+    logger.warning("Personal data is sealed with a new development key %s; production must set %s.", path, ENV)
     return key
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from overdue.domain.buckets import bucket_of, is_cure
 from overdue.services.rollups import roll_up
 from overdue.store.db import session_scope
-from overdue.store.tables import Account, Conversation, CycleShard, Hold, MetricRollup, Payment
+from overdue.store.tables import Account, Conversation, CycleShard, Hold, MetricRollup, Payment, PaymentPlan
 from tests.support import add_account, add_escalation_task, add_message
 
 DAY1, DAY2 = date(2026, 3, 10), date(2026, 3, 11)
@@ -20,6 +20,21 @@ NOON2 = datetime(2026, 3, 11, 12, tzinfo=UTC)
 def figures(session: Session, as_of: date) -> dict[tuple[str, str, str], tuple[int, int]]:
     rows = session.exec(select(MetricRollup).where(col(MetricRollup.as_of) == as_of)).all()
     return {(r.metric, r.key1, r.key2): (r.count, r.amount_minor) for r in rows if r.arm == "default"}
+
+
+def promise_plan(account: Account, kind: str, status: str, ended_on: date) -> PaymentPlan:
+    created = ended_on - timedelta(days=7)
+    return PaymentPlan(
+        account_id=account.id,  # type: ignore[arg-type]
+        total_minor=10_000,
+        grace_days=2,
+        created_on=created,
+        kind=kind,
+        on_kept="review",
+        created_by="agent.ann",
+        status=status,
+        ended_on=ended_on,
+    )
 
 
 def test_buckets_and_cures() -> None:
@@ -75,6 +90,13 @@ def test_a_day_rolled_up(database_url: str) -> None:
             )
         )
         session.add(Hold(account_id=quiet.id, kind="complaint", starts_on=DAY2, created_by="agent.ann"))  # type: ignore[arg-type]
+        for status, ended_on, kind in [
+            ("kept", DAY2, "promise"),
+            ("broken", DAY2, "promise"),
+            ("kept", DAY1, "promise"),
+        ]:
+            session.add(promise_plan(rolling, kind, status, ended_on))
+        session.add(promise_plan(quiet, "installment", "broken", DAY2))  # a plan, not a promise
     with session_scope(database_url) as session:
         written = roll_up(session, DAY2)
         assert written is not None
@@ -96,6 +118,8 @@ def test_a_day_rolled_up(database_url: str) -> None:
     assert day2[("contact", "attempts", "")] == (1, 0)
     assert day2[("contact", "rpc", "")] == (1, 0)
     assert day2[("holds", "complaint", "")] == (1, 0)
+    assert day2[("ptp", "ended", "")] == (2, 0)
+    assert day2[("ptp", "kept", "")] == (1, 0)
     assert day2[("tasks", "legal_escalation", "open")] == (1, 0)
     assert day2[("tasks", "legal_escalation", "past_sla")] == (1, 0)
 

@@ -13,7 +13,7 @@ from overdue.config import ConfigError
 from overdue.domain.check_digits import cn_id_complete, iban_valid, luhn_complete, luhn_valid
 from overdue.domain.masking import Sensitive
 from overdue.settings import Settings
-from overdue.store.sealed import SealError, Vault, load_vault, new_key
+from overdue.store.sealed import SealError, Vault, _development_key, load_vault, new_key
 
 CARD = "4111111111111111"
 SQLITE = "sqlite:///overdue.db"
@@ -89,8 +89,13 @@ def test_sqlite_without_keys_makes_one_private_development_key(
     key_file = tmp_path / "var" / "dev-data.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert [r.getMessage() for r in caplog.records] == [
-        f"Personal data is sealed with the development key {key_file}; production must set OVERDUE_DATA_KEYS."
-    ], "one warning per process"
+        f"Personal data is sealed with a new development key {key_file}; production must set OVERDUE_DATA_KEYS."
+    ], "said once, when the key is made"
+    _development_key.cache_clear()  # as a new process: it finds the key and says nothing
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="overdue.store.sealed"):
+        assert load_vault(settings, SQLITE).open(token) == CARD
+    assert caplog.records == []
     assert Vault([key_file.read_text().strip()]).open(token) == CARD, "the next process finds the same key"
     assert list((tmp_path / "var").iterdir()) == [key_file], "no temporary file is left behind"
 
