@@ -9,6 +9,7 @@ from typing import Any
 
 from dashboard.i18n import fmt_datetime, t
 from overdue.domain import tasks as rules
+from overdue.services.task_queue import TaskRow
 
 OPEN_KEY = "inbox_open"  # the task opened on the page: its id, set by the click that opened it
 OUTCOMES_KEY = "inbox_outcomes"
@@ -34,14 +35,19 @@ def status_label(status: str) -> str:
     return t(f"inbox.state_{status}")
 
 
-def sla_timer(due_at: datetime | None, escalated: bool, now: datetime) -> str:
-    """ "Due in 5 h 10 min", or a red badge once breached; an escalation to the supervisor shows beside it."""
-    if due_at is None:
+def sla_timer(row: TaskRow, now: datetime) -> str:
+    """ "Due in 5 h 10 min", a red badge once breached, or a pause while the task waits for information; an
+    escalation to the supervisor shows beside it."""
+    if row.due_at is None:
         return t("inbox.no_sla")
-    escalation = " " + t("inbox.escalated_badge") if escalated else ""
-    if rules.sla_breached(due_at, now):
-        return t("inbox.sla_breached_by", late=duration(now - due_at), due=md(fmt_datetime(due_at))) + escalation
-    return t("inbox.sla_due_in", left=duration(due_at - now), due=md(fmt_datetime(due_at))) + escalation
+    escalation = " " + t("inbox.escalated_badge") if row.escalated_at is not None else ""
+    due = md(fmt_datetime(row.due_at))
+    if rules.sla_paused(row.status):
+        since = md(fmt_datetime(row.waiting_since)) if row.waiting_since else "-"
+        return t("inbox.sla_paused", since=since, due=due) + escalation
+    if rules.sla_breached(row.status, row.due_at, now):
+        return t("inbox.sla_breached_by", late=duration(now - row.due_at), due=due) + escalation
+    return t("inbox.sla_due_in", left=duration(row.due_at - now), due=due) + escalation
 
 
 def duration(delta: timedelta) -> str:

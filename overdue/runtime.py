@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sqlmodel import Session
+
 from overdue.channels.context import Sender
 from overdue.channels.router import ChannelRouter
 from overdue.channels.templates import TemplateRenderer
@@ -48,3 +50,9 @@ def build_sender(settings: Settings) -> Sender:
 @lru_cache(maxsize=4)
 def get_runtime(database_url: str | None = None) -> Runtime:
     return build_runtime(get_settings(), database_url)
+
+
+def runtime_of(session: Session) -> Runtime:
+    """The process's runtime for the database `session` works on, for a step inside a transaction that needs the
+    templates, the sender or the configuration (a decision's continuation) without every caller passing them."""
+    return get_runtime(session.get_bind().engine.url.render_as_string(hide_password=False))

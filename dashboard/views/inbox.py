@@ -106,7 +106,7 @@ def _row(row: TaskRow, now: datetime) -> None:
                 assignee=md(assignee),
             )
         )
-        left.markdown(sla_timer(row.due_at, row.escalated_at is not None, now))
+        left.markdown(sla_timer(row, now))
         right.button(t("inbox.open"), key=f"open-{row.id}", on_click=_open, args=(row.id,), use_container_width=True)
 
 

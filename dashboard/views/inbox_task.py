@@ -92,7 +92,7 @@ def _summary(row: TaskRow, approvers: list[str], now: datetime) -> None:
             requested_by=md(row.requested_by),
         )
     )
-    st.markdown(sla_timer(row.due_at, row.escalated_at is not None, now))
+    st.markdown(sla_timer(row, now))
     st.markdown(
         t(
             "inbox.account_line",
@@ -138,6 +138,14 @@ def _queue_actions(row: TaskRow, user: str, roles: frozenset[str]) -> None:
         on_click=_release,
         args=(row.id,),
     )
+    if row.status == rules.INFO_REQUESTED:
+        buttons.button(
+            t("inbox.info_received"),
+            key=f"info-received-{row.id}",
+            disabled=rules.refuse_info_received(view, roles) is not None,
+            on_click=_info_received,
+            args=(row.id,),
+        )
     if rules.refuse_assign(view, roles) is None:
         with st.container(horizontal=True, vertical_alignment="bottom"):
             st.text_input(t("inbox.assign_to"), key=f"assignee-{row.id}", max_chars=64)
@@ -165,7 +173,7 @@ def _decision_form(row: TaskRow, user: str, roles: frozenset[str], approvers: li
                 type="primary" if decision == DECISIONS[0] else "secondary",
                 disabled=refused is not None and refused.code in ("needs_role", "claimed_by"),
                 on_click=_decide,
-                args=(row.id, row.version, decision),
+                args=(row.id, row.version, row.kind, decision),
             )
         if row.role_needed not in roles:
             st.caption(t("inbox.decide_needs_role", role=role_label(row.role_needed)))
@@ -414,6 +422,14 @@ def _assign(task_id: int) -> None:
     )
 
 
+def _info_received(task_id: int) -> None:
+    _queue_step(
+        task_id,
+        lambda s, user, roles, now: queue.info_received(s, task_id, user, roles, now),
+        t("inbox.info_received_done", task=task_id),
+    )
+
+
 def _comment(task_id: int) -> None:
     text = str(st.session_state.get(f"comment-{task_id}", ""))
     _queue_step(
@@ -439,7 +455,19 @@ def _attach(task_id: int) -> None:
     )
 
 
-def _decide(task_id: int, version: int, decision: str) -> None:
+FOLLOW_UPS = {  # what a final decision set in motion, by kind and outcome (overdue/services/decisions.py HOOKS_OF)
+    ("legal_escalation", rules.REJECTED): "renegotiate",
+    ("offer_approval", rules.REJECTED): "renegotiate",
+    ("dispute_review", rules.APPROVED): "dispute_verified",
+    ("dispute_review", rules.REJECTED): "dispute_upheld",
+    ("hardship_review", rules.APPROVED): "hardship_forbearance",
+    ("hardship_review", rules.REJECTED): "hardship_declined",
+    ("complaint", rules.APPROVED): "complaint_resolved",
+    ("complaint", rules.REJECTED): "complaint_resolved",
+}
+
+
+def _decide(task_id: int, version: int, kind: str, decision: str) -> None:
     """Runs before the rerun the click causes, with the id and version that were displayed."""
     box = outcomes.outcomes(OUTCOMES_KEY)
     user, roles = _signed_in(task_id), current_roles()
@@ -455,7 +483,7 @@ def _decide(task_id: int, version: int, decision: str) -> None:
     }
     follow_ups = {
         key: t(f"inbox.{key}", case="{case}")
-        for key in ("letter_now", "letter_started", "letter_deferred", "renegotiate")
+        for key in ("letter_now", "letter_started", "letter_deferred", *FOLLOW_UPS.values())
     }
     try:
         done = decide(queries.database_url(), task_id, version, decision, reason, user, roles, datetime.now(UTC))
@@ -469,8 +497,8 @@ def _decide(task_id: int, version: int, decision: str) -> None:
     if done.case_id is not None:
         follow = {STARTED: "letter_started", DEFERRED: "letter_deferred"}.get(done.continuation or "", "letter_now")
         message += " " + follow_ups[follow].format(case=done.case_id)
-    elif done.status == rules.REJECTED:
-        message += " " + follow_ups["renegotiate"]
+    elif (kind, done.status) in FOLLOW_UPS:
+        message += " " + follow_ups[FOLLOW_UPS[kind, done.status]]
     box.add(task_id, "success", message)
 
 

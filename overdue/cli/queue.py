@@ -23,7 +23,8 @@ from overdue.domain.money import format_money
 from overdue.store.db import session_scope
 
 tasks_app = typer.Typer(
-    help="Human tasks: list, claim, assign, release, comment, attach evidence, decide.", no_args_is_help=True
+    help="Human tasks: list, claim, assign, release, comment, attach evidence, decide, info received.",
+    no_args_is_help=True,
 )
 User = Annotated[str, typer.Option("--as", help="Who acts; recorded in the audit trail.")]
 Roles = Annotated[
@@ -80,7 +81,9 @@ def tasks_list(
     with session_scope(runtime(database_url).database_url) as session:
         counts = count_tasks(session, selected, now)
         for t in list_tasks(session, selected, now, limit=limit, offset=(page - 1) * limit):
-            sla = "breached" if rules.sla_breached(t.due_at, now) else ""
+            sla = "breached" if rules.sla_breached(t.status, t.due_at, now) else ""
+            if rules.sla_paused(t.status):
+                sla = "paused"
             if t.escalated_at:
                 sla += " (escalated)"
             state = t.status + (f" {t.approvals}/{t.approvals_needed}" if t.approvals_needed > 1 else "")
@@ -193,6 +196,24 @@ def tasks_comment(
     with refusing(TaskError), unit_of_work(database_url) as (_, session):
         comment(session, task_id, text, user, utcnow())
     console.print(f"Comment added to task {task_id}.")
+
+
+@tasks_app.command("info-received")
+def tasks_info_received(
+    task_id: int,
+    user: User,
+    roles: Roles = None,
+    note: Annotated[str, typer.Option(help="What arrived, and how.")] = "",
+    database_url: DatabaseOption = None,
+) -> None:
+    """The information asked for arrived (by post, on a call): the task returns to the queue, its SLA moved on by
+    the time it waited. A comment or an attachment from anyone but the person who asked does the same."""
+    from overdue.services.tasks import TaskError, info_received
+
+    with refusing(TaskError), unit_of_work(database_url) as (_, session):
+        task = info_received(session, task_id, user, acting_roles(session, user, roles), utcnow(), note)
+        due = task.due_at
+    console.print(f"Task {task_id} is open again" + (f", due {due:%Y-%m-%d %H:%M} UTC." if due else "."))
 
 
 @tasks_app.command("attach")

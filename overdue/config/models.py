@@ -498,6 +498,9 @@ class Tasks(Strict):
 
     escalate_to: Role = "supervisor"
     sweep_every_minutes: int = Field(default=15, gt=0)
+    hardship_forbearance_days: int = Field(
+        default=60, gt=0, description="How long the hardship hold runs from an approved hardship review"
+    )
     kinds: dict[TaskKindName, TaskKind]
 
     @field_validator("kinds")

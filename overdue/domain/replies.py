@@ -4,8 +4,9 @@ free text read for an intent (paid, a promise to pay on a date, a dispute, hards
 Pure: text and the customer's today in, a `Reply` out. The order of the checks is the order of what matters
 most when one message says several things: a revocation first (TCPA: STOP, QUIT, END, REVOKE, OPT OUT,
 CANCEL, UNSUBSCRIBE, and any clear request to stop), then a wrong number (we must stop using it), a dispute
-(collection stops), hardship (a person must look), a payment already made, and last a promise, which counts
-only with a date: "I'll pay soon" goes to a person, like anything else we cannot read.
+(collection stops), a complaint (collection stops, a supervisor looks), hardship (a person must look), a payment
+already made, a promise, which counts only with a date, and last a request to be called back: "I'll pay soon"
+goes to a person, like anything else we cannot read.
 """
 
 from __future__ import annotations
@@ -25,7 +26,22 @@ PAID, PROMISE, DISPUTE, HARDSHIP, WRONG_NUMBER, OTHER = (
     "other",
 )
 ACCEPT, AFFORDABILITY = "accept", "affordability"
-INTENTS = (STOP, START, HELP, ACCEPT, PAID, PROMISE, DISPUTE, AFFORDABILITY, HARDSHIP, WRONG_NUMBER, OTHER)
+COMPLAINT, CALLBACK = "complaint", "callback"
+INTENTS = (
+    STOP,
+    START,
+    HELP,
+    ACCEPT,
+    PAID,
+    PROMISE,
+    DISPUTE,
+    COMPLAINT,
+    AFFORDABILITY,
+    HARDSHIP,
+    WRONG_NUMBER,
+    CALLBACK,
+    OTHER,
+)
 
 STOP_WORDS = frozenset({"stop", "stopall", "quit", "end", "revoke", "opt out", "optout", "cancel", "unsubscribe", "td"})
 START_WORDS = frozenset({"start", "unstop"})
@@ -72,6 +88,16 @@ DISPUTED = _either(
     r"not mine|isn'?t mine",
     r"不是我的|没有欠|不欠|异议|金额不对|不认可|被盗用|盗刷|冒用|欺诈",
 )
+COMPLAINING = _either(
+    r"complain\w*|harass\w*|file a (?:formal )?grievance|report (?:you|this) to|ombudsman|cfpb|"
+    r"attorney general|(?:rude|abusive|threatening) (?:agent|caller|collector|staff|call)",
+    r"投诉|举报|骚扰|态度恶劣|威胁我|恐吓|银保监|金融监管|12378",
+)
+CALL_ME = _either(
+    r"call me(?: back)?|give me a (?:call|ring)|phone me|ring me|(?:can|could|would) (?:someone|somebody|you) "
+    r"(?:please )?call|speak (?:to|with) (?:a|an|someone|somebody|a real) ?(?:person|agent|human|someone)?",
+    r"(?:给我|请)?回电|给我打(?:个)?电话|打电话给我|人工客服",
+)
 STRUGGLING = _either(
     r"lost my job|laid off|unemployed|out of work|can'?t afford|cannot afford|can'?t pay|cannot pay|unable to pay|"
     r"no money|hardship|struggling|hospital|sick|illness|cancer|disabled|divorce|passed away|funeral|bereave\w*",
@@ -108,7 +134,7 @@ def classify(text: str, today: date) -> Reply:
     word = keyword(text)
     if word is not None:
         return Reply(word)
-    for intent, pattern in ((STOP, STOP_REQUEST), (WRONG_NUMBER, WRONG), (DISPUTE, DISPUTED)):
+    for intent, pattern in ((STOP, STOP_REQUEST), (WRONG_NUMBER, WRONG), (DISPUTE, DISPUTED), (COMPLAINT, COMPLAINING)):
         if pattern.search(text):
             return Reply(intent)
     means = stated_means(text)
@@ -122,6 +148,8 @@ def classify(text: str, today: date) -> Reply:
         promised = promised_date(text, today)
         if promised is not None:
             return Reply(PROMISE, promised)
+    if CALL_ME.search(text):
+        return Reply(CALLBACK)
     return Reply(OTHER)
 
 

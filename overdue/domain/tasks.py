@@ -30,6 +30,7 @@ REFUSALS = {
     "unknown_decision": "unknown decision '{decision}' (use approve, reject or request_info)",
     "reason_required": "a reason is required",
     "already_waiting": "task {task} is already waiting for information",
+    "not_waiting": "task {task} is not waiting for information",
     "stage_moved": "account {account} is now in stage '{stage}'; escalation no longer applies",
     "on_hold": "account {account} is on hold; escalation no longer applies",
     "time_barred": "account {account} became time-barred on {on} ({rule}): it is never escalated to legal action",
@@ -69,9 +70,15 @@ class TaskView:
     escalated_to: str | None = None
 
 
-def sla_breached(due_at: datetime | None, now: datetime) -> bool:
-    """Breached from the due instant on; a task without an SLA never is."""
-    return due_at is not None and now >= due_at
+def sla_paused(status: str) -> bool:
+    """A task waiting for the information its decider asked for is not late: its SLA clock stands still, and
+    when the information arrives its due time moves on by the time it waited (overdue/services/tasks.py)."""
+    return status == INFO_REQUESTED
+
+
+def sla_breached(status: str, due_at: datetime | None, now: datetime) -> bool:
+    """Breached from the due instant on, while the task is open; a task without an SLA never is."""
+    return status == OPEN and due_at is not None and now >= due_at
 
 
 def can_work(task: TaskView, roles: Collection[str]) -> bool:
@@ -110,6 +117,17 @@ def refuse_release(task: TaskView, user: str, roles: Collection[str], by: str | 
         return refusal("not_claimed", task=task.id)
     if task.assignee != user and not QUEUE_MANAGERS & set(roles):
         return refusal("claimed_by", task=task.id, assignee=task.assignee)
+    return None
+
+
+def refuse_info_received(task: TaskView, roles: Collection[str], by: str | None = None) -> Refusal | None:
+    """Whoever works the task may say the information asked for has arrived (by post, on a call, in an email)."""
+    if finished := _finished(task, by):
+        return finished
+    if task.status != INFO_REQUESTED:
+        return refusal("not_waiting", task=task.id)
+    if not can_work(task, roles):
+        return refusal("needs_role", task=task.id, role=task.role_needed)
     return None
 
 

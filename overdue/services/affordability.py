@@ -17,7 +17,7 @@ from overdue.config import Configuration
 from overdue.domain.affordability import Statement, capacity_to_pay
 from overdue.domain.money import format_money
 from overdue.services.audit import record
-from overdue.services.holds import place_hold
+from overdue.services.holds import hold_in_force, place_hold
 from overdue.store.bulk import chunked
 from overdue.store.tables import Account, AffordabilityStatement, Customer, Hold
 
@@ -127,11 +127,4 @@ def capacities(session: Session, customer_ids: list[int]) -> dict[tuple[int, str
 
 
 def hardship_hold(session: Session, account_id: int, today: date) -> Hold | None:
-    return session.scalars(
-        sa.select(Hold).where(
-            col(Hold.account_id) == account_id,
-            col(Hold.kind) == HARDSHIP,
-            col(Hold.starts_on) <= today,
-            sa.or_(col(Hold.ends_on).is_(None), col(Hold.ends_on) >= today),
-        )
-    ).first()
+    return hold_in_force(session, account_id, HARDSHIP, today)

@@ -2,8 +2,10 @@
 
 The conversation itself (right-party contact, outcome, a promise with its date and amount) goes through
 overdue/services/conversations.py, where the contact guard and the metrics read it. A dispute places the
-dispute hold at once (collection stops) and opens a dispute review; a hardship report opens a hardship review;
-the documents the customer sent (bank statements, a doctor's letter) are attached to that review, sealed. A
+dispute hold at once (collection stops) and opens a dispute review; a hardship report places the hardship hold
+(collection pauses while a supervisor looks) and opens a hardship review; the documents the customer sent (bank
+statements, a doctor's letter) are attached to that review, sealed. A complaint places the complaint hold and
+opens a complaint (overdue/services/complaints.py); a request to be called back opens an `agent_call` task. A
 promise to pay becomes a promise plan (overdue/services/plans.py), judged kept or broken like one made by SMS.
 """
 
@@ -16,14 +18,18 @@ from sqlmodel import Session
 
 from overdue.domain import stages
 from overdue.runtime import Runtime
+from overdue.services.affordability import HARDSHIP, hardship_hold
+from overdue.services.call_backs import open_call_backs
+from overdue.services.complaints import COMPLAINT, open_complaint
 from overdue.services.conversations import ConversationError, record_conversation
-from overdue.services.disputes import open_dispute
+from overdue.services.disputes import DISPUTE_REVIEW, open_dispute
+from overdue.services.holds import place_hold
 from overdue.services.offers import OfferError
 from overdue.services.plans import make_promise
 from overdue.services.tasks import attach, open_task
 from overdue.store.tables import Account, Conversation, HumanTask, PaymentPlan
 
-REVIEWS = {"dispute": "dispute_review", "hardship": "hardship_review"}
+REVIEWS = {"dispute": DISPUTE_REVIEW, HARDSHIP: "hardship_review"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,22 +80,16 @@ def log_call(session: Session, runtime: Runtime, report: CallReport, user: str, 
         promised_minor=report.promised_minor,
     )
     promise = _track_promise(session, runtime, report, user, now) if report.outcome == "promise_to_pay" else None
-    hold_id = None
-    if report.outcome == "dispute":
-        hold = open_dispute(
-            session,
-            runtime.config,
-            report.account_id,
-            report.note or "disputed on a call",
-            user,
-            report.at.date(),
-            False,
-            now,
-        )
-        hold_id = hold.id
+    hold_id = _hold_for(session, runtime, report, user, now)
+    payload = {"conversation_id": conversation.id, "note": report.note}
+    if report.outcome == COMPLAINT:
+        why = report.note or "complaint made on a call"
+        open_complaint(session, runtime.config.tasks, report.account_id, why, payload, user, now)
+    elif report.outcome == "callback_requested":
+        open_call_backs(session, runtime.config.tasks, {report.account_id: payload}, user, now)
     review = None
     if review_kind is not None:
-        payload = {"conversation_id": conversation.id, "note": report.note, "documents": len(report.documents)}
+        payload = payload | {"documents": len(report.documents), "hold_id": hold_id}
         review = open_task(session, runtime.config.tasks, review_kind, report.account_id, payload, user, now)
         for document in report.documents:
             attach(
@@ -104,6 +104,21 @@ def log_call(session: Session, runtime: Runtime, report: CallReport, user: str, 
                 "sent by the customer, reported on a call",
             )
     return LoggedCall(conversation, review, hold_id, promise)
+
+
+def _hold_for(session: Session, runtime: Runtime, report: CallReport, user: str, now: datetime) -> int | None:
+    """A dispute stops collection until it is verified; reported hardship pauses it until the review decides
+    (an account under a hardship hold already keeps that one)."""
+    if report.outcome == "dispute":
+        why = report.note or "disputed on a call"
+        return open_dispute(session, runtime.config, report.account_id, why, user, report.at.date(), False, now).id
+    if report.outcome == HARDSHIP:
+        held = hardship_hold(session, report.account_id, now.date())
+        if held is None:
+            why = report.note or "hardship reported on a call"
+            held = place_hold(session, report.account_id, HARDSHIP, why, user, now.date(), now)
+        return held.id
+    return None
 
 
 def _track_promise(

@@ -15,9 +15,10 @@ from sqlmodel import Session, col
 from overdue.config import Configuration
 from overdue.domain import stages
 from overdue.domain.guard import COLLECTION, DEBTOR, PLAN, THIRD_PARTY, VALIDATION, Attempt, ContactFacts
-from overdue.services.audit import SYSTEM, audit_row, record_many
+from overdue.services.audit import SYSTEM, audit_row
+from overdue.services.auto_tasks import open_once
 from overdue.store.bulk import any_of
-from overdue.store.tables import ContactPoint, Conversation, Hold, HumanTask, OutreachMessage, PaymentPlan
+from overdue.store.tables import ContactPoint, Conversation, Hold, OutreachMessage, PaymentPlan
 from overdue.store.views import CustomerLike
 
 HISTORY_DAYS = 8
@@ -325,37 +326,8 @@ VULNERABILITY_REVIEW = "vulnerability_review"
 def open_vulnerability_reviews(
     session: Session, account_ids: Iterable[int], role: str, sla_hours: int, now: datetime
 ) -> int:
-    """A vulnerable customer stopped after the first reminder goes to a specialist: one open task per account."""
-    wanted = sorted(set(account_ids))
-    if not wanted:
-        return 0
-    already = set(
-        session.scalars(
-            sa.select(col(HumanTask.account_id)).where(
-                col(HumanTask.account_id).in_(wanted),
-                col(HumanTask.kind) == VULNERABILITY_REVIEW,
-                col(HumanTask.status) == "open",
-            )
-        )
+    """A vulnerable customer stopped after the first reminder goes to a specialist: one pending task per account."""
+    payload = {"reason": "vulnerable customer: review before any further contact"}
+    return len(
+        open_once(session, VULNERABILITY_REVIEW, role, sla_hours, dict.fromkeys(account_ids, payload), SYSTEM, now)
     )
-    new = [account_id for account_id in wanted if account_id not in already]
-    if new:
-        session.execute(
-            sa.insert(HumanTask),
-            [
-                {
-                    "kind": VULNERABILITY_REVIEW,
-                    "account_id": account_id,
-                    "payload": {"reason": "vulnerable customer: review before any further contact"},
-                    "role_needed": role,
-                    "requested_by": SYSTEM,
-                    "due_at": now + timedelta(hours=sla_hours),
-                    "status": "open",
-                    "version": 0,
-                    "created_at": now,
-                }
-                for account_id in new
-            ],
-        )
-        record_many(session, (audit_row("task.created", SYSTEM, now, a, task_kind=VULNERABILITY_REVIEW) for a in new))
-    return len(new)

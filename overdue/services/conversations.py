@@ -16,6 +16,7 @@ OUTCOMES = (
     "paid",
     "hardship",
     "dispute",
+    "complaint",
     "plan_requested",
     "offer_accepted",
     "affordability",

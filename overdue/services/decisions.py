@@ -1,51 +1,66 @@
 """People decide human tasks here. A decision is a conditional write on (id, pending status, version), so two
 people deciding the same task at once end with exactly one decision and a message to the other.
 
-An approved legal escalation opens its legal case in the same transaction; what follows (the demand letter)
-is started right after the commit by overdue/services/continuation.py, and the daily cycle picks up any case
-whose start was lost."""
+What a decision sets in motion belongs to its kind and is kept with the kind's service (`KindHooks`, found
+through `HOOKS_OF`): an approved legal escalation opens its legal case in the same transaction (its demand
+letter is started right after the commit by overdue/services/continuation.py), a verified dispute sends the
+verification and resumes collection, and so on. Whatever a hook does commits with the decision, or not at all."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from overdue.domain import stages
 from overdue.domain import tasks as rules
-from overdue.services.audit import record, record_many, stage_changed
-from overdue.services.contact_guard import VULNERABILITY_REVIEW
+from overdue.services.audit import record
 from overdue.services.cycle import LEGAL_ESCALATION
-from overdue.services.outreach import active_hold, cancel_queued
 from overdue.services.tasks import approvers, view
-from overdue.store.tables import Account, Customer, HumanTask, LegalCase, Offer, TaskActivity
+from overdue.store.tables import HumanTask, TaskActivity
 
 
 class DecisionError(rules.Refused):
     """The decision was not recorded; the message (and its refusal code) says why."""
 
 
+def no_objection(
+    session: Session, task: HumanTask, status: str, expected_version: int, reason: str, user: str, now: datetime
+) -> bool:
+    """The `before` of a kind with no rules of its own about whether it may be decided."""
+    return False
+
+
 @dataclass(frozen=True)
 class KindHooks:
-    """A task kind's own rules, kept with its service. `before(session, task, status, expected_version, reason,
-    user, now)` may refuse (DecisionError), or take the decision over and return True (the task is left as the
-    hook left it); False lets the queue's rules decide. `after(session, task, user, now)` continues a final
-    decision."""
+    """A task kind's own rules, kept with its service. `after(session, task, user, now)` continues a final
+    decision (approved, rejected or info_requested; `task.reason` is the decider's reason). `before(session,
+    task, status, expected_version, reason, user, now)` may refuse (DecisionError), or take the decision over
+    and return True (the task is left as the hook left it); False lets the queue's rules decide."""
 
-    before: Callable[[Session, HumanTask, str, int, str, str, datetime], bool]
     after: Callable[[Session, HumanTask, str, datetime], None]
+    before: Callable[[Session, HumanTask, str, int, str, str, datetime], bool] = no_objection
+
+
+HOOKS_OF = {  # kind: the module whose HOOKS continue its decisions; imported late, as they import this module
+    LEGAL_ESCALATION: "overdue.services.escalation_decisions",
+    "offer_approval": "overdue.services.offer_approvals",
+    "dispute_review": "overdue.services.dispute_reviews",
+    "hardship_review": "overdue.services.hardship_reviews",
+    "vulnerability_review": "overdue.services.vulnerability_reviews",
+    "complaint": "overdue.services.complaints",
+}
 
 
 def _kind_hooks(kind: str) -> KindHooks | None:
-    """Imported late: those services import this module."""
-    if kind == "offer_approval":
-        from overdue.services.offer_approvals import HOOKS
-
-        return HOOKS
-    return None
+    module = HOOKS_OF.get(kind)
+    if module is None:
+        return None
+    hooks: KindHooks = importlib.import_module(module).HOOKS
+    return hooks
 
 
 def decide_task(
@@ -80,14 +95,6 @@ def decide_task(
     ):
         return task
     final = decision != "approve" or len(approved_by) + 1 >= int(task.payload.get("approvals_needed", 1))
-    if task.kind == LEGAL_ESCALATION and decision == "approve":
-        try:
-            _still_escalable(session, task, now)
-        except DecisionError:
-            session.refresh(task)  # a colleague's approval may be what moved the account: say that instead
-            if task.status not in rules.PENDING:
-                raise DecisionError(_already(task)) from None
-            raise
     values: dict[str, object]
     if not final:
         values = {}  # the first of two approvals: the version moves, so a stale form cannot approve again
@@ -106,7 +113,7 @@ def decide_task(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(task)
         if task.status not in rules.PENDING:
-            raise DecisionError(_already(task))
+            raise DecisionError(already(task))
         raise DecisionError(rules.refusal("changed", task=task_id))
     session.refresh(task)
     if not final:
@@ -127,47 +134,24 @@ def decide_task(
         reason=reason,
         approvers=[*approved_by, user] if decision == "approve" else None,
     )
-    if task.kind == LEGAL_ESCALATION and task.status == rules.APPROVED:
-        open_legal_case(session, task, ", ".join([*approved_by, user])[:64], now)
-    if task.kind == LEGAL_ESCALATION and task.status == rules.REJECTED:
-        _back_to_negotiation(session, task, user, now)
-    if task.kind == VULNERABILITY_REVIEW and task.status == rules.APPROVED:
-        _record_review(session, task, user, now)
     if hooks is not None:
         hooks.after(session, task, user, now)
     return task
 
 
-def _back_to_negotiation(session: Session, task: HumanTask, user: str, now: datetime) -> None:
-    """A rejected escalation: negotiation goes on from today, with the reason on the account's record (the
-    escalation cool-off keeps the same proposal from coming straight back)."""
-    account = session.get(Account, task.account_id)
-    assert account is not None
-    account.next_action_on = now.date()
-    session.add(account)
-    record(session, "escalation.rejected", user, now, account.id, task_id=task.id, reason=task.reason)
-
-
-def _record_review(session: Session, task: HumanTask, user: str, now: datetime) -> None:
-    """A specialist cleared further contact for a vulnerable customer; the guard lets the next step through."""
-    account = session.get(Account, task.account_id)
-    assert account is not None
-    customer = session.get(Customer, account.customer_id)
-    assert customer is not None
-    customer.vulnerability_reviewed_on = now.date()
-    account.next_action_on = now.date()  # the step that was stopped is tried again at the next cycle
-    session.add_all([customer, account])
-    record(session, "vulnerability.reviewed", user, now, account.id, task_id=task.id)
-
-
 def withdraw_open_escalations(session: Session, account_id: int, reason: str, actor: str, now: datetime) -> int:
     """An account that left negotiation (a plan was accepted, it was paid, it went on hold) no longer needs
     the escalation a person has not decided yet: the task is withdrawn, so nobody approves a stale one."""
+    return withdraw_pending(session, account_id, LEGAL_ESCALATION, reason, actor, now)
+
+
+def withdraw_pending(session: Session, account_id: int, kind: str, reason: str, actor: str, now: datetime) -> int:
+    """The account's undecided `kind` tasks are withdrawn (what they asked is settled another way), audited."""
     open_tasks = list(
         session.scalars(
             sa.select(col(HumanTask.id)).where(
                 col(HumanTask.account_id) == account_id,
-                col(HumanTask.kind) == LEGAL_ESCALATION,
+                col(HumanTask.kind) == kind,
                 col(HumanTask.status).in_(rules.PENDING),
             )
         )
@@ -185,49 +169,5 @@ def withdraw_open_escalations(session: Session, account_id: int, reason: str, ac
     return len(open_tasks)
 
 
-def _already(task: HumanTask) -> rules.Refusal:
+def already(task: HumanTask) -> rules.Refusal:
     return rules.refusal("already", task=task.id, status=task.status, by=task.decided_by)
-
-
-def _still_escalable(session: Session, task: HumanTask, now: datetime) -> None:
-    """Defence in depth behind withdrawal: never escalate an account that has moved on since the task."""
-    account = session.get(Account, task.account_id)
-    assert account is not None
-    if account.stage not in stages.ESCALABLE:
-        raise DecisionError(rules.refusal("stage_moved", account=account.id, stage=account.stage))
-    if session.scalar(sa.select(active_hold(now.date())).where(col(Account.id) == account.id)):
-        raise DecisionError(rules.refusal("on_hold", account=account.id))
-    barred_on = task.payload.get("time_barred_on")
-    if barred_on is not None and now.date() >= date.fromisoformat(barred_on):
-        raise DecisionError(
-            rules.refusal("time_barred", account=account.id, on=barred_on, rule=task.payload.get("time_bar_rule"))
-        )
-
-
-def open_legal_case(session: Session, task: HumanTask, user: str, now: datetime) -> LegalCase:
-    """The continuation of an approved escalation: the account leaves collection outreach for counsel."""
-    account = session.get(Account, task.account_id)
-    assert account is not None
-    case = LegalCase(
-        account_id=account.id,  # type: ignore[arg-type]
-        task_id=task.id,  # type: ignore[arg-type]
-        balance_minor=account.balance_minor,
-        opened_on=now.date(),
-        approved_by=user,
-    )
-    session.add(case)
-    previous = account.stage
-    account.stage, account.stage_entered_on, account.next_action_on = stages.LEGAL, now.date(), None
-    account.version += 1
-    session.add(account)
-    session.flush()
-    cancel_queued(session, account.id, "escalated to legal", user, now)  # type: ignore[arg-type]
-    session.execute(
-        sa.update(Offer)
-        .where(col(Offer.account_id) == account.id, col(Offer.status) == "open")
-        .values(status="withdrawn")
-        .execution_options(synchronize_session=False)
-    )
-    record_many(session, stage_changed(user, now, account.id, previous, stages.LEGAL, task_id=task.id))  # type: ignore[arg-type]
-    record(session, "legal_case.opened", user, now, account.id, case_id=case.id, balance_minor=case.balance_minor)
-    return case

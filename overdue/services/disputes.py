@@ -15,10 +15,13 @@ from overdue.channels.context import Sender, message_context
 from overdue.channels.templates import TemplateRenderer
 from overdue.config import Configuration
 from overdue.services.audit import record
+from overdue.services.decisions import withdraw_pending
 from overdue.services.holds import DISPUTE, HoldError, place_hold, release_hold
 from overdue.services.letters import postal_address
 from overdue.services.validation_notices import period_end, validation_sent_on
 from overdue.store.tables import Account, Customer, Hold, OutreachMessage
+
+DISPUTE_REVIEW = "dispute_review"
 
 
 def open_dispute(
@@ -64,7 +67,8 @@ def verify_dispute(
     now: datetime,
 ) -> OutreachMessage:
     """Close a dispute the way the rules require: the verification goes to the customer in writing first,
-    then the hold ends and collection may resume (12 CFR 1006.38; 商业银行信用卡业务监督管理办法 第70条)."""
+    then the hold ends and collection may resume (12 CFR 1006.38; 商业银行信用卡业务监督管理办法 第70条). A
+    dispute review still pending on the account is withdrawn: there is nothing left for it to decide."""
     hold = session.get(Hold, hold_id)
     today = now.date()
     if hold is None or hold.kind != DISPUTE:
@@ -113,6 +117,7 @@ def verify_dispute(
         purpose="verification",
     )
     release_hold(session, hold_id, note.strip(), user, today, now, resolution="verified")
+    withdraw_pending(session, account.id, DISPUTE_REVIEW, "dispute verified", user, now)  # type: ignore[arg-type]
     account.next_action_on = today  # the cadence resumes from where the account stands today
     session.add(account)
     return letter

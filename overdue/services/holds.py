@@ -109,3 +109,19 @@ def release_hold(
 def holds_of(session: Session, account_id: int) -> list[Hold]:
     query = sa.select(Hold).where(col(Hold.account_id) == account_id).order_by(col(Hold.id))
     return list(session.scalars(query))
+
+
+def hold_in_force(session: Session, account_id: int, kind: str, today: date, preferred: object = None) -> Hold | None:
+    """The account's `kind` hold in force today: `preferred` (a hold id a task names) when it is one of them,
+    else the earliest placed."""
+    holds = session.scalars(
+        sa.select(Hold)
+        .where(
+            col(Hold.account_id) == account_id,
+            col(Hold.kind) == kind,
+            col(Hold.starts_on) <= today,
+            sa.or_(col(Hold.ends_on).is_(None), col(Hold.ends_on) >= today),
+        )
+        .order_by(col(Hold.id))
+    ).all()
+    return next((hold for hold in holds if hold.id == preferred), holds[0] if holds else None)

@@ -4,10 +4,12 @@
   debtor who holds the address), and one confirmation text is queued through the outbox; START opts back in;
   HELP is answered at once with who we are and how to reach us (no debt is named: the phone may not be theirs).
 - Any other reply about an account is recorded as a conversation (a promise with its date). Besides, a
-  dispute opens a dispute hold (collection stops); a wrong number marks the number unreachable; YES accepts
-  the account's open offer; a dated promise becomes a promise to pay, tracked like a plan; stated income and
-  expenses become an affordability statement; hardship, affordability, a payment the customer says was made
-  and anything we cannot act on open an `inbound_message` task for a person.
+  dispute opens a dispute hold (collection stops) and a `dispute_review`; a complaint places the complaint hold
+  and opens a `complaint`; a request to be called back opens an `agent_call` (one pending task per account and
+  kind, however many replies say it); a wrong number marks the number unreachable; YES accepts the account's
+  open offer; a dated promise becomes a promise to pay, tracked like a plan; stated income and expenses become
+  an affordability statement; hardship, affordability, a payment the customer says was made and anything we
+  cannot act on open an `inbound_message` task for a person.
 - Attachments (an emailed receipt or statement) are kept as evidence, sealed.
 
 The account a reply is about is the one of the last message we sent to that address; failing that, the
@@ -33,10 +35,13 @@ from overdue.logging_redaction import redact
 from overdue.runtime import Runtime
 from overdue.services.affordability import AffordabilityError, record_statement
 from overdue.services.audit import record
+from overdue.services.call_backs import open_call_backs
+from overdue.services.complaints import open_complaint
 from overdue.services.contact_preferences import invalidate_address, opt_in_address, opt_out_address
 from overdue.services.conversations import record_conversation
+from overdue.services.dispute_reviews import open_review
 from overdue.services.disputes import open_dispute
-from overdue.services.holds import DISPUTE
+from overdue.services.holds import DISPUTE, hold_in_force
 from overdue.services.offers import OfferError, accept_offer
 from overdue.services.plans import make_promise
 from overdue.store.bulk import insert_ignoring_conflicts
@@ -45,7 +50,6 @@ from overdue.store.tables import (
     ContactPoint,
     Customer,
     Evidence,
-    Hold,
     HumanTask,
     InboundMessage,
     Offer,
@@ -64,6 +68,8 @@ CONVERSATION_OUTCOMES = {
     replies.DISPUTE: "dispute",
     replies.HARDSHIP: "hardship",
     replies.WRONG_NUMBER: "wrong_party",
+    replies.COMPLAINT: "complaint",
+    replies.CALLBACK: "callback_requested",
     replies.OTHER: "other",
 }
 FOR_A_PERSON = frozenset({replies.PAID, replies.HARDSHIP, replies.AFFORDABILITY, replies.OTHER})
@@ -169,9 +175,18 @@ def _act(
         note += f": promised to pay on {reply.promised_on.isoformat()}"
     outcome = CONVERSATION_OUTCOMES[reply.intent]
     record_conversation(session, account.id, inbound.channel, now, outcome, note, actor, now)
-    if reply.intent == replies.DISPUTE and not _disputed(session, account.id, now):
+    if reply.intent == replies.DISPUTE:
         why = f"Disputed by the customer's {inbound.channel} reply (inbound {kept.id})"
-        open_dispute(session, runtime.config, account.id, why, actor, now.date(), True, now)
+        hold = hold_in_force(session, account.id, DISPUTE, now.date()) or open_dispute(
+            session, runtime.config, account.id, why, actor, now.date(), True, now
+        )
+        payload = _payload(inbound, kept, reply) | {"hold_id": hold.id}
+        open_review(session, runtime.config.tasks, account.id, payload, actor, now)
+    if reply.intent == replies.COMPLAINT:
+        why = f"Complaint in the customer's {inbound.channel} reply (inbound {kept.id})"
+        open_complaint(session, runtime.config.tasks, account.id, why, _payload(inbound, kept, reply), actor, now)
+    if reply.intent == replies.CALLBACK:
+        open_call_backs(session, runtime.config.tasks, {account.id: _payload(inbound, kept, reply)}, actor, now)
     acted = _negotiate(session, runtime, inbound, kept, reply, account, actor, now)
     if reply.intent in FOR_A_PERSON or not acted:
         _open_task(session, runtime, inbound, kept, reply, account.id, actor, now)
@@ -284,17 +299,6 @@ def _quote_header(line: str) -> bool:
     return (line.startswith("On ") and line.endswith("wrote:")) or (line.startswith("在") and "写道" in line)
 
 
-def _disputed(session: Session, account_id: int, now: datetime) -> bool:
-    today = now.date()
-    query = sa.select(sa.func.count()).where(
-        col(Hold.account_id) == account_id,
-        col(Hold.kind) == DISPUTE,
-        col(Hold.starts_on) <= today,
-        sa.or_(col(Hold.ends_on).is_(None), col(Hold.ends_on) >= today),
-    )
-    return bool(session.scalar(query))
-
-
 def _open_task(
     session: Session,
     runtime: Runtime,
@@ -306,17 +310,10 @@ def _open_task(
     now: datetime,
 ) -> None:
     review = runtime.config.tasks.kind(TASK_KIND)
-    payload: dict[str, Any] = {
-        "inbound_id": kept.id,
-        "channel": inbound.channel,
-        "intent": reply.intent,
-        "excerpt": redact(_own_words(inbound.body) if inbound.channel == "email" else inbound.body)[:EXCERPT],
-        "attachments": len(inbound.attachments),
-    }
     task = HumanTask(
         kind=TASK_KIND,
         account_id=account_id,
-        payload=payload,
+        payload=_payload(inbound, kept, reply),
         role_needed=review.role,
         requested_by=actor,
         due_at=now + timedelta(hours=review.sla_hours),
@@ -325,6 +322,17 @@ def _open_task(
     session.add(task)
     session.flush()
     record(session, "task.created", actor, now, account_id, task_id=task.id, task_kind=TASK_KIND, intent=reply.intent)
+
+
+def _payload(inbound: Inbound, kept: InboundMessage, reply: replies.Reply) -> dict[str, Any]:
+    """What a task opened by a reply shows: the reply's words (personal numbers masked) and where it came from."""
+    return {
+        "inbound_id": kept.id,
+        "channel": inbound.channel,
+        "intent": reply.intent,
+        "excerpt": redact(_own_words(inbound.body) if inbound.channel == "email" else inbound.body)[:EXCERPT],
+        "attachments": len(inbound.attachments),
+    }
 
 
 def _keep_evidence(

@@ -1,7 +1,8 @@
 """Plans and promises to pay, monitored to the day.
 
 A promise to pay (an amount by a date) is a plan of kind `promise` with one installment, so it is judged,
-reminded and counted exactly like a plan; a broken promise does not use up a re-negotiation. A kept plan
+reminded and counted exactly like a plan; a broken promise does not use up a re-negotiation, and an agent is
+asked to call the customer (an `agent_call` task, one pending per account). A kept plan
 ends as its offer said: `cure` (closed when nothing is owed, otherwise back to current with the rest due as
 a normal bill), `settle` (the rest written off, closed as settled) or `review` (a fresh offer follows).
 A broken plan counts against the re-negotiations the policy allows (configs/offers.yaml `renegotiations`);
@@ -22,6 +23,7 @@ from overdue.config import Configuration
 from overdue.domain import stages
 from overdue.domain.plans import BROKEN, KEPT, PROMISE, InstallmentState, plan_status
 from overdue.services.audit import SYSTEM, audit_row, record, record_many, stage_changed
+from overdue.services.call_backs import open_call_backs
 from overdue.services.condition_facts import load_condition_facts
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.offers import OfferError, offer_policy, start_plan
@@ -66,6 +68,7 @@ def monitor_plans(
         schedule[item.plan_id].append(InstallmentState(item.seq, item.due_date, item.amount_minor, item.paid_minor))
     audits: list[dict[str, Any]] = []
     kept: list[PaymentPlan] = []
+    call_backs: dict[int, dict[str, Any]] = {}
     for plan in plans:
         results.checked += 1
         status = plan_status(schedule[plan.id], as_of, plan.grace_days)  # type: ignore[index]
@@ -89,7 +92,10 @@ def monitor_plans(
             )
         elif status == KEPT:
             kept.append(plan)
+        else:
+            call_backs[plan.account_id] = {"reason": "broken promise to pay", "plan_id": plan.id}
     record_many(session, audits)
+    open_call_backs(session, config.tasks, call_backs, SYSTEM, now)
     for plan in kept:
         conclude_kept(session, config, plan, as_of, now)
     return results

@@ -59,6 +59,7 @@ class TaskRow:
     approvals: int
     approvals_needed: int
     payload: dict[str, object] = field(default_factory=dict)
+    waiting_since: datetime | None = None  # when information was asked for, while the task waits for it
 
     @property
     def view(self) -> rules.TaskView:
@@ -81,10 +82,17 @@ def _where(f: TaskFilter, now: datetime) -> list[sa.ColumnElement[bool]]:
             sa.or_(col(HumanTask.role_needed).in_(sorted(f.roles)), col(HumanTask.escalated_to).in_(sorted(f.roles)))
         )
     if f.breached is True:
-        where.append(col(HumanTask.due_at) <= now)
+        where.append(_past_due(now))
     elif f.breached is False:
-        where.append(sa.or_(col(HumanTask.due_at).is_(None), col(HumanTask.due_at) > now))
+        where.append(sa.not_(_past_due(now)))
     return where
+
+
+def _past_due(now: datetime) -> sa.ColumnElement[bool]:
+    """Breached: open and past its due time (a task waiting for information is paused, never late)."""
+    return sa.and_(
+        col(HumanTask.status) == rules.OPEN, col(HumanTask.due_at).is_not(None), col(HumanTask.due_at) <= now
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +102,7 @@ class QueueCounts:
 
 
 def count_tasks(session: Session, f: TaskFilter, now: datetime) -> QueueCounts:
-    past_due = sa.case((col(HumanTask.due_at) <= now, 1), else_=0)
+    past_due = sa.case((_past_due(now), 1), else_=0)
     total, breached = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(past_due), 0)).where(*_where(f, now))
     ).one()
@@ -178,6 +186,7 @@ def _row(
         approvals=int(approvals or 0),
         approvals_needed=int(task.payload.get("approvals_needed", 1)),
         payload=dict(task.payload),
+        waiting_since=task.decided_at if rules.sla_paused(task.status) else None,
     )
 
 

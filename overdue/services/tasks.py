@@ -4,7 +4,9 @@ and the SLA sweep. Decisions are in overdue/services/decisions.py.
 Every change of who holds a task is a conditional write on (id, pending status, version), like a decision:
 two supervisors assigning the same task at once end with one assignment and a message to the other. Comments
 and attachments do not change the task's version, so they never invalidate a decision form someone has open,
-except an answer to a request for information, which puts the task back in the queue.
+except an answer to a request for information, which puts the task back in the queue (as does `info_received`).
+The SLA stands still while a task waits for information: it is never breached then, and its due time moves on
+by the time it waited when it returns to the queue.
 """
 
 from __future__ import annotations
@@ -194,19 +196,62 @@ def attach(
     return evidence
 
 
+def info_received(
+    session: Session, task_id: int, user: str, roles: Collection[str], now: datetime, note: str = ""
+) -> HumanTask:
+    """The information asked for arrived some other way (a letter, a call, an email to the decider): the task
+    goes back to the queue with its SLA moved on by the time it waited."""
+    task = load(session, task_id)
+    _refused(rules.refuse_info_received(view(task), roles, task.decided_by))
+    if not _reopen(session, task, user, now, note.strip()):
+        if task.status not in rules.PENDING:
+            raise TaskError(rules.refusal("already", task=task.id, status=task.status, by=task.decided_by))
+        raise TaskError(rules.refusal("changed", task=task.id))
+    return task
+
+
 def _answer_info_request(session: Session, task: HumanTask, user: str, now: datetime) -> None:
-    if task.status != rules.INFO_REQUESTED or task.decided_by == user:
-        return
+    if task.status == rules.INFO_REQUESTED and task.decided_by != user:
+        _reopen(session, task, user, now, "")
+
+
+def _reopen(session: Session, task: HumanTask, user: str, now: datetime, text: str) -> bool:
+    """Back to open, a conditional write on (id, info_requested, version) like every change of a task; the SLA
+    did not run while the task waited (it waited since the request, `decided_at`), so the due time moves by that."""
+    waited = now - task.decided_at if task.decided_at is not None else timedelta(0)
+    due_at = task.due_at + waited if task.due_at is not None else None
     result = session.execute(
         sa.update(HumanTask)
-        .where(col(HumanTask.id) == task.id, col(HumanTask.status) == rules.INFO_REQUESTED)
-        .values(status=rules.OPEN, decided_by=None, decided_at=None, reason=None, version=col(HumanTask.version) + 1)
+        .where(
+            col(HumanTask.id) == task.id,
+            col(HumanTask.status) == rules.INFO_REQUESTED,
+            col(HumanTask.version) == task.version,
+        )
+        .values(
+            status=rules.OPEN,
+            decided_by=None,
+            decided_at=None,
+            reason=None,
+            due_at=due_at,
+            version=col(HumanTask.version) + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     session.refresh(task)
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        _activity(session, task, "info_provided", user, now, "")
-        record(session, "task.reopened", user, now, task.account_id, task_id=task.id)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    _activity(session, task, "info_provided", user, now, text)
+    record(
+        session,
+        "task.reopened",
+        user,
+        now,
+        task.account_id,
+        task_id=task.id,
+        waited_seconds=int(waited.total_seconds()),
+        due_at=due_at.isoformat() if due_at else None,
+    )
+    return True
 
 
 def open_evidence(session: Session, vault: Vault, evidence_id: int, user: str, now: datetime) -> tuple[Evidence, bytes]:
@@ -260,7 +305,8 @@ class SweepResult:
 def sweep_sla(session: Session, tasks: Tasks, now: datetime) -> SweepResult:
     """Escalate every open task past its SLA to `escalate_to` (configs/tasks.yaml), once: the mark shows on
     the task, puts it in that role's queue, and is audited. One set-based update, so a backlog of thousands
-    costs one statement; a task escalated already is never escalated again."""
+    costs one statement; a task escalated already is never escalated again, and one waiting for information is
+    not late (its SLA is paused)."""
     breached = sa.and_(
         col(HumanTask.status) == rules.OPEN,
         col(HumanTask.due_at) <= now,

@@ -3,7 +3,7 @@ seeded users of tests/e2e/conftest.py (alice, bob, carol, dora: legal; superviso
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from overdue.domain.masking import Sensitive
 from overdue.services import legal
+from overdue.services.agent_calls import CallReport, log_call
 from overdue.services.personal_data import PersonalField, sealed_columns
 from overdue.services.tasks import sweep_sla
 from overdue.store.db import session_scope
@@ -21,6 +22,7 @@ from overdue.store.tables import (
     Customer,
     DashboardSession,
     DashboardUser,
+    Hold,
     HumanTask,
     LegalCase,
     OutreachMessage,
@@ -433,3 +435,49 @@ def test_a_breached_sla_shows_escalated_and_the_supervisor_takes_it(dashboard_db
     assert sam.success[0].value == f"Task {task_id} is yours."
     assert sam.button(key=f"approve-{task_id}").disabled  # chased by the supervisor, decided by legal
     assert task(dashboard_db.url, task_id).assignee == "supervisor.sam"
+
+
+def test_waiting_for_information_pauses_the_sla_until_someone_says_it_arrived(dashboard_db: Seeded) -> None:
+    task_id = dashboard_db.task_ids[0]  # 6 hours past its SLA
+    alice, bob = open_app("alice"), open_app("bob")
+    open_task(alice, task_id)
+    click(alice, task_id, "request_info", "Is the address current?")
+    asked = task(dashboard_db.url, task_id)
+
+    bob.run()
+    assert metric(bob, "Past SLA") == "0"
+    assert "SLA paused" in page_text(bob)
+    open_task(bob, task_id)
+    bob.button(key=f"info-received-{task_id}").click().run()
+
+    assert not bob.exception, [e.value for e in bob.exception]
+    assert bob.success[0].value == f"Task {task_id} is back in the queue; its SLA moved on by the time it waited."
+    reopened = task(dashboard_db.url, task_id)
+    assert asked.due_at is not None
+    assert reopened.due_at is not None
+    assert asked.decided_at is not None
+    assert reopened.status == "open"
+    assert reopened.due_at - asked.due_at > datetime.now(UTC) - asked.decided_at - timedelta(seconds=30)
+    assert f"info-received-{task_id}" not in [b.key for b in bob.button]
+
+
+def test_rejecting_a_hardship_review_says_collection_resumes(dashboard_db: Seeded) -> None:
+    account_id = dashboard_db.account_ids[1]
+    now = datetime.now(UTC)
+    with session_scope(dashboard_db.url) as session:
+        report = CallReport(account_id, now, "hardship", "Reduced hours at work")
+        review = log_call(session, make_runtime(dashboard_db.url), report, "agent.ann", now).review
+        assert review is not None
+        review_id: int = review.id  # type: ignore[assignment]
+    sam = open_app("supervisor.sam")
+    open_task(sam, review_id)
+
+    click(sam, review_id, "reject", "Income still covers the minimum payment")
+
+    escaped = "supervisor\\.sam"  # markdown-escaped
+    assert sam.success[0].value == (
+        f"Task {review_id} rejected by {escaped}. The hardship hold is lifted; collection resumes today."
+    )
+    with session_scope(dashboard_db.url) as session:
+        hold = session.exec(select(Hold).where(col(Hold.account_id) == account_id)).one()
+        assert hold.ends_on is not None

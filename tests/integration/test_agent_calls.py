@@ -22,7 +22,9 @@ from tests.support import add_account, run_day
 SPOKE = datetime(2026, 2, 16, 20, tzinfo=UTC)  # 15:00 in New York
 
 
-def test_a_hardship_report_opens_a_review_with_its_documents_sealed(session: Session, runtime: Runtime) -> None:
+def test_a_hardship_report_pauses_collection_and_opens_a_review_with_its_documents_sealed(
+    session: Session, runtime: Runtime
+) -> None:
     account = add_account(session, "hard", due_date=date(2026, 2, 13))
     report = CallReport(
         account.id,  # type: ignore[arg-type]
@@ -39,12 +41,10 @@ def test_a_hardship_report_opens_a_review_with_its_documents_sealed(session: Ses
 
     review = logged.review
     assert review is not None
-    assert (review.kind, review.role_needed, review.requested_by, logged.hold_id) == (
-        "hardship_review",
-        "supervisor",
-        "agent.ann",
-        None,
-    )
+    assert (review.kind, review.role_needed, review.requested_by) == ("hardship_review", "supervisor", "agent.ann")
+    hold = session.get(Hold, logged.hold_id)
+    assert hold is not None
+    assert (hold.kind, hold.account_id, review.payload["hold_id"]) == ("hardship", account.id, hold.id)
     kept = session.exec(select(Evidence).where(col(Evidence.task_id) == review.id)).all()
     assert sorted(e.filename for e in kept) == ["bank.csv", "termination.pdf"]
     assert runtime.vault.open_bytes(kept[0].content_sealed) in {

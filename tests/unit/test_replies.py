@@ -9,6 +9,8 @@ import pytest
 from overdue.domain.replies import (
     ACCEPT,
     AFFORDABILITY,
+    CALLBACK,
+    COMPLAINT,
     DISPUTE,
     HARDSHIP,
     HELP,
@@ -76,7 +78,14 @@ def test_start_and_help(text: str, intent: str) -> None:
         ("我不认识这个人，你们发错了", WRONG_NUMBER),
         ("ok", OTHER),
         ("I'll pay soon", OTHER),  # a promise without a date goes to a person
-        ("Can you call me?", OTHER),
+        ("I want to complain about the rude collector", COMPLAINT),
+        ("Your calls are harassment, I will report you to the CFPB", COMPLAINT),
+        ("我要投诉你们的催收员", COMPLAINT),
+        ("Can you call me?", CALLBACK),
+        ("Please call me back after 5pm", CALLBACK),
+        ("请给我回电", CALLBACK),
+        ("Don't call me", STOP),  # a request to stop is never read as a request to be called
+        ("call me, I lost my job", HARDSHIP),
     ],
 )
 def test_free_text_intents(text: str, intent: str) -> None:

@@ -25,9 +25,29 @@ def code(refusal: rules.Refusal | None) -> str | None:
 
 
 def test_the_sla_is_breached_from_the_due_instant_on() -> None:
-    assert not rules.sla_breached(NOW + timedelta(seconds=1), NOW)
-    assert rules.sla_breached(NOW, NOW)
-    assert not rules.sla_breached(None, NOW)
+    assert not rules.sla_breached("open", NOW + timedelta(seconds=1), NOW)
+    assert rules.sla_breached("open", NOW, NOW)
+    assert not rules.sla_breached("open", None, NOW)
+
+
+def test_a_task_waiting_for_information_is_never_breached() -> None:
+    assert rules.sla_paused("info_requested")
+    assert not rules.sla_breached("info_requested", NOW - timedelta(days=3), NOW)
+    assert not rules.sla_paused("open")
+
+
+@pytest.mark.parametrize(
+    ("status", "roles", "expected"),
+    [
+        ("info_requested", {"legal"}, None),
+        ("info_requested", {"agent"}, "needs_role"),
+        ("open", {"legal"}, "not_waiting"),
+        ("approved", {"legal"}, "already"),
+    ],
+)
+def test_who_may_say_the_information_arrived(status: str, roles: set[str], expected: str | None) -> None:
+    task = rules.TaskView(7, status, "legal", "system:cycle", None)
+    assert code(rules.refuse_info_received(task, roles)) == expected
 
 
 @pytest.mark.parametrize(
