@@ -20,7 +20,7 @@ from overdue.domain.offers import Due, Facts, OfferRefused, OfferTerms, Request,
 from overdue.domain.plans import PROMISE
 from overdue.domain.validation import public_holidays
 from overdue.services.affordability import hardship_hold, latest_capacity
-from overdue.services.audit import audit_row, record, record_many, stage_changed
+from overdue.services.audit import audit_row, held_back, record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import cancel_queued
 from overdue.store.bulk import insert_rows
@@ -192,13 +192,13 @@ def accept_offers(
 ) -> list[PaymentPlan]:
     """Accept each offer in turn as `accept_offer` does one, the first that cannot be accepted raising
     OfferError. The offers, their accounts, jurisdictions, active plans and other open offers are read in one
-    go and the schedules written in one statement: a simulated day accepts hundreds."""
+    go, and the schedules and audit events written in one statement each: a simulated day accepts hundreds."""
     if not acceptances:
         return []
     known = _Acceptances.load(session, [a.offer_id for a in acceptances])
     plans: list[PaymentPlan] = []
     schedules: list[dict[str, Any]] = []
-    with session.no_autoflush:
+    with held_back(session), session.no_autoflush:
         for acceptance in acceptances:
             plan, schedule = _accept(session, config, known, acceptance, actor, today, now)
             plans.append(plan)

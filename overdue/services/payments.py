@@ -24,7 +24,7 @@ from overdue.domain import guard, stages
 from overdue.domain.allocation import Allocation, Balances
 from overdue.domain.plans import InstallmentState, apply_to_installments
 from overdue.domain.stages import AccountFacts, classify, days_past_due
-from overdue.services.audit import record, record_many, stage_changed
+from overdue.services.audit import held_back, record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import anchor_of, cancel_queued
 from overdue.services.plans import conclude_kept
@@ -81,29 +81,30 @@ def record_payments(
     """Idempotent by payment reference: one already recorded is counted as a duplicate and left alone.
 
     The accounts, jurisdictions and active plans the batch pays are read in one go, and a payment's own changes
-    are written when the batch ends rather than flushed before each statement of the next: a simulated day's
-    thousands of payments cost a few statements each. Each is applied in turn all the same, so two payments to
-    one account in a batch meet the balance the first left."""
+    are written when the batch ends rather than flushed before each statement of the next, as are its audit
+    events (`held_back`): a simulated day's thousands of payments cost a few statements each. Each is applied
+    in turn all the same, so two payments to one account in a batch meet the balance the first left."""
     results = PaymentResults()
     known: set[str] = set()
     for refs in chunked([p.payment_ref for p in payments], 1000):
         known.update(session.scalars(sa.select(col(Payment.payment_ref)).where(col(Payment.payment_ref).in_(refs))))
     batch = _Batch.load(session, [p.account_id for p in payments if p.kind == PAYMENT and p.payment_ref not in known])
-    for payment in payments:
-        if payment.payment_ref in known:
-            results.duplicates += 1
-            continue
-        known.add(payment.payment_ref)
-        if payment.kind == PAYMENT:
-            with session.no_autoflush:
-                results.closed_accounts += int(_apply(session, config, batch, payment, actor, now))
-            results.amount_minor += payment.amount_minor
-        else:
-            results.reopened_accounts += int(_reverse(session, config, payment, actor, now))
-            batch.plans.pop(payment.account_id, None)  # a reversal may have re-opened a kept plan: read it again
-            results.amount_minor -= payment.amount_minor
-            results.reversed += 1
-        results.recorded += 1
+    with held_back(session):
+        for payment in payments:
+            if payment.payment_ref in known:
+                results.duplicates += 1
+                continue
+            known.add(payment.payment_ref)
+            if payment.kind == PAYMENT:
+                with session.no_autoflush:
+                    results.closed_accounts += int(_apply(session, config, batch, payment, actor, now))
+                results.amount_minor += payment.amount_minor
+            else:
+                results.reopened_accounts += int(_reverse(session, config, payment, actor, now))
+                batch.plans.pop(payment.account_id, None)  # a reversal may have re-opened a kept plan: read it again
+                results.amount_minor -= payment.amount_minor
+                results.reversed += 1
+            results.recorded += 1
     session.flush()
     return results
 
@@ -247,7 +248,7 @@ def _apply(
 
 
 def _insert_payment(session: Session, row: dict[str, Any]) -> int:
-    return int(session.execute(sa.insert(Payment).values(**row).returning(col(Payment.id))).scalar_one())
+    return int(session.execute(sa.insert(Payment).returning(col(Payment.id)), row).scalar_one())
 
 
 def _payment_row(
