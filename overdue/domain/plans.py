@@ -33,12 +33,13 @@ def apply_to_installments(installments: Sequence[InstallmentState], amount_minor
     return result
 
 
-def plan_status(installments: Sequence[InstallmentState], today: date, grace_days: int) -> str:
-    if all(item.outstanding_minor <= 0 for item in installments):
+def plan_status(earliest_unpaid_due: date | None, today: date, grace_days: int) -> str:
+    """Nothing unpaid is kept; an unpaid installment past its grace breaks the plan, and the oldest unpaid one
+    is the first to be. The date alone decides, so the daily monitor reads one row per plan, not its schedule."""
+    if earliest_unpaid_due is None:
         return KEPT
-    for item in installments:
-        if item.outstanding_minor > 0 and today > item.due_date + timedelta(days=grace_days):
-            return BROKEN
+    if today > earliest_unpaid_due + timedelta(days=grace_days):
+        return BROKEN
     return ACTIVE
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from overdue.store.bulk import insert_rows
 from overdue.store.tables import AuditEvent
 
 SYSTEM = "system:cycle"
+HELD_BACK = "audit_held_back"  # session.info key: events waiting for the end of a batch
 SMS_TOO_LONG = "sms too long"
 
 
@@ -55,5 +57,26 @@ def record(session: Session, kind: str, actor: str, ts: datetime, account_id: in
 
 def record_many(session: Session, rows: Iterable[dict[str, Any]]) -> int:
     batch = list(rows)
-    insert_rows(session, AuditEvent, batch)
+    held = session.info.get(HELD_BACK)
+    if held is None:
+        insert_rows(session, AuditEvent, batch)
+    else:
+        held.extend(batch)
     return len(batch)
+
+
+@contextmanager
+def held_back(session: Session) -> Iterator[None]:
+    """Events recorded inside are written in one statement as it ends, in the order they were recorded (the
+    same rows and ids as one at a time): for a batch that records thousands and reads none of them back. An
+    error inside writes none of them; the caller's transaction is undone anyway."""
+    if HELD_BACK in session.info:
+        yield  # inside another batch: its end writes these too
+        return
+    held: list[dict[str, Any]] = []
+    session.info[HELD_BACK] = held
+    try:
+        yield
+    finally:
+        del session.info[HELD_BACK]
+    insert_rows(session, AuditEvent, held)

@@ -4,6 +4,8 @@ accepted offer becomes a payment plan with the schedule the customer was shown."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,9 +20,10 @@ from overdue.domain.offers import Due, Facts, OfferRefused, OfferTerms, Request,
 from overdue.domain.plans import PROMISE
 from overdue.domain.validation import public_holidays
 from overdue.services.affordability import hardship_hold, latest_capacity
-from overdue.services.audit import record, record_many, stage_changed
+from overdue.services.audit import audit_row, held_back, record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import cancel_queued
+from overdue.store.bulk import insert_rows
 from overdue.store.tables import Account, Customer, HumanTask, Installment, Offer, PaymentPlan
 
 ACCEPTANCE_CHANNELS = ("phone", "sms", "email", "in_person", "self_service")
@@ -160,6 +163,15 @@ def schedule_of(offer: Offer, closed: Any) -> tuple[Due, ...]:
     return monthly_schedule(offer.total_minor, offer.installments, offer.first_due_date, closed)
 
 
+@dataclass(frozen=True)
+class Acceptance:
+    """A customer's yes to an offer: how it came (`ACCEPTANCE_CHANNELS`), with the call recording if oral."""
+
+    offer_id: int
+    via: str
+    recording_ref: str | None = None
+
+
 def accept_offer(
     session: Session,
     config: Configuration,
@@ -172,27 +184,98 @@ def accept_offer(
 ) -> PaymentPlan:
     """Audited as `offer.accepted` with how and by whom; the plan starts, the account's other offers are
     withdrawn, and queued collection messages and undecided escalations stop."""
+    return accept_offers(session, config, [Acceptance(offer_id, via, recording_ref)], actor, today, now)[0]
+
+
+def accept_offers(
+    session: Session, config: Configuration, acceptances: Sequence[Acceptance], actor: str, today: date, now: datetime
+) -> list[PaymentPlan]:
+    """Accept each offer in turn as `accept_offer` does one, the first that cannot be accepted raising
+    OfferError. The offers, their accounts, jurisdictions, active plans and other open offers are read in one
+    go, and the schedules and audit events written in one statement each: a simulated day accepts hundreds."""
+    if not acceptances:
+        return []
+    known = _Acceptances.load(session, [a.offer_id for a in acceptances])
+    plans: list[PaymentPlan] = []
+    schedules: list[dict[str, Any]] = []
+    with held_back(session), session.no_autoflush:
+        for acceptance in acceptances:
+            plan, schedule = _accept(session, config, known, acceptance, actor, today, now)
+            plans.append(plan)
+            schedules += schedule
+    insert_rows(session, Installment, schedules)
+    session.flush()
+    return plans
+
+
+@dataclass
+class _Acceptances:
+    """What accepting a batch of offers reads: the offers, their accounts with the customers' jurisdictions,
+    the accounts' active plans and every offer of theirs still open or pending. Kept current as each is
+    accepted, so two acceptances for one account meet what the first did."""
+
+    offers: dict[int, Offer]
+    accounts: dict[int, tuple[Account, str]]
+    active_plans: dict[int, PaymentPlan]
+    pending_offers: dict[int, set[int]]  # account id -> its open and pending offers
+
+    @classmethod
+    def load(cls, session: Session, offer_ids: list[int]) -> _Acceptances:
+        query = sa.select(Offer).where(col(Offer.id).in_(offer_ids))
+        offers: dict[int, Offer] = {offer.id: offer for offer in session.scalars(query)}  # type: ignore[misc]
+        account_ids = sorted({offer.account_id for offer in offers.values()})
+        accounts = {
+            account.id: (account, jurisdiction)
+            for account, jurisdiction in session.execute(
+                sa.select(Account, col(Customer.jurisdiction))
+                .join(Customer, col(Customer.id) == col(Account.customer_id))
+                .where(col(Account.id).in_(account_ids))
+            ).tuples()
+        }
+        plans = session.scalars(
+            sa.select(PaymentPlan).where(
+                col(PaymentPlan.account_id).in_(account_ids), col(PaymentPlan.status) == "active"
+            )
+        )
+        pending: dict[int, set[int]] = {account_id: set() for account_id in account_ids}
+        for offer_id, account_id in session.execute(
+            sa.select(col(Offer.id), col(Offer.account_id)).where(
+                col(Offer.account_id).in_(account_ids), col(Offer.status).in_(("open", "pending_approval"))
+            )
+        ):
+            pending[account_id].add(offer_id)
+        return cls(offers, accounts, {plan.account_id: plan for plan in plans}, pending)  # type: ignore[misc]
+
+
+def _accept(
+    session: Session,
+    config: Configuration,
+    known: _Acceptances,
+    acceptance: Acceptance,
+    actor: str,
+    today: date,
+    now: datetime,
+) -> tuple[PaymentPlan, list[dict[str, Any]]]:
+    """One acceptance; returns the plan and its installments, for the caller to write with the others'."""
+    offer_id, via = acceptance.offer_id, acceptance.via
     if via not in ACCEPTANCE_CHANNELS:
         raise OfferError(f"unknown acceptance channel '{via}' (one of {', '.join(ACCEPTANCE_CHANNELS)})")
-    recording_ref = (recording_ref or "").strip() or None
+    recording_ref = (acceptance.recording_ref or "").strip() or None
     if via in ORAL and recording_ref is None:
         raise OfferError("an oral agreement needs the reference of its call recording (--recording)")
-    offer = session.get(Offer, offer_id)
+    offer = known.offers.get(offer_id)
     if offer is None:
         raise OfferError(f"offer {offer_id} does not exist")
     if offer.status != "open" or offer.expires_on < today:
         raise OfferError(f"offer {offer_id} is {offer.status if offer.status != 'open' else 'expired'}")
-    account = session.get(Account, offer.account_id)
-    assert account is not None
+    account, jurisdiction = known.accounts[offer.account_id]
     assert account.id is not None
     if account.stage in (stages.CLOSED, stages.LEGAL):
         raise OfferError(f"account {account.id} is {account.stage}; offer {offer_id} no longer applies")
     if offer.on_kept == "settle" and account.balance_minor != offer.balance_minor:
         raise OfferError(f"the balance changed since settlement offer {offer_id} was made; make a new offer")
-    _replace_promise(session, account.id, actor, today, now)
-    customer = session.get(Customer, account.customer_id)
-    assert customer is not None
-    policy = offer_policy(config, customer, account)
+    _replace_promise(session, known.active_plans.get(account.id), actor, today, now)
+    policy = config.offers.policy(jurisdiction, account.product)
     offer.status, offer.accepted_at, offer.accepted_via, offer.accepted_by = "accepted", now, via, actor
     offer.recording_ref = recording_ref
     plan = PaymentPlan(
@@ -210,10 +293,18 @@ def accept_offer(
     )
     session.add_all([offer, plan])
     session.flush()
-    closed = public_holidays(config.policy(customer.jurisdiction).holiday_country)
-    for seq, due in enumerate(schedule_of(offer, closed), 1):
-        session.add(Installment(plan_id=plan.id, seq=seq, due_date=due.due_date, amount_minor=due.amount_minor))  # type: ignore[arg-type]
-    withdraw_other_offers(session, account.id, "another offer was accepted", actor, now, keep=offer.id)
+    known.active_plans[account.id] = plan
+    closed = public_holidays(config.policy(jurisdiction).holiday_country)
+    schedule = [
+        {"plan_id": plan.id, "seq": seq, "due_date": due.due_date, "amount_minor": due.amount_minor, "paid_minor": 0}
+        for seq, due in enumerate(schedule_of(offer, closed), 1)
+    ]
+    others = known.pending_offers[account.id] - {offer_id}
+    known.pending_offers[account.id] = set()
+    if others:
+        withdraw_other_offers(session, account.id, "another offer was accepted", actor, now, keep=offer.id)
+        for other in others & known.offers.keys():
+            session.expire(known.offers[other])  # withdrawn by that statement: read again if accepted later
     record(
         session,
         "offer.accepted",
@@ -226,7 +317,7 @@ def accept_offer(
         recording_ref=recording_ref,
     )
     start_plan(session, account, plan, offer.installments, actor, today, now, "a payment plan was accepted")
-    return plan
+    return plan, schedule
 
 
 def accept_self_service(
@@ -239,18 +330,15 @@ def accept_self_service(
     return accept_offer(session, config, offer_id, "self_service", "customer:self_service", today, now)
 
 
-def _replace_promise(session: Session, account_id: int, actor: str, today: date, now: datetime) -> None:
+def _replace_promise(session: Session, active: PaymentPlan | None, actor: str, today: date, now: datetime) -> None:
     """A plan agreed while a promise to pay runs takes its place; a second plan is refused."""
-    active = session.scalars(
-        sa.select(PaymentPlan).where(col(PaymentPlan.account_id) == account_id, col(PaymentPlan.status) == "active")
-    ).first()
     if active is None:
         return
     if active.kind != PROMISE:
-        raise OfferError(f"account {account_id} already has an active {active.kind} plan ({active.id})")
+        raise OfferError(f"account {active.account_id} already has an active {active.kind} plan ({active.id})")
     active.status, active.ended_on = "replaced", today
     session.add(active)
-    record(session, "plan.replaced", actor, now, account_id, plan_id=active.id, plan_kind=PROMISE)
+    record(session, "plan.replaced", actor, now, active.account_id, plan_id=active.id, plan_kind=PROMISE)
 
 
 def start_plan(
@@ -272,8 +360,7 @@ def start_plan(
     withdraw_open_escalations(session, account.id, why, actor, now)
     # Offers and reminders queued for negotiation are wrong now; the plan's own reminders come from its cadence.
     cancel_queued(session, account.id, why, actor, now, purposes=(COLLECTION,))
-    record(
-        session,
+    created = audit_row(
         "plan.created",
         actor,
         now,
@@ -285,8 +372,8 @@ def start_plan(
         interest=plan.interest,
         fees=plan.fees,
     )
-    if previous != stages.PLAN:
-        record_many(session, stage_changed(actor, now, account.id, previous, stages.PLAN))
+    moved = stage_changed(actor, now, account.id, previous, stages.PLAN) if previous != stages.PLAN else []
+    record_many(session, [created, *moved])
 
 
 def withdraw_other_offers(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -23,7 +24,7 @@ from overdue.domain import guard, stages
 from overdue.domain.allocation import Allocation, Balances
 from overdue.domain.plans import InstallmentState, apply_to_installments
 from overdue.domain.stages import AccountFacts, classify, days_past_due
-from overdue.services.audit import record, record_many, stage_changed
+from overdue.services.audit import held_back, record, record_many, stage_changed
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import anchor_of, cancel_queued
 from overdue.services.plans import conclude_kept
@@ -77,35 +78,111 @@ class PaymentError(ValueError):
 def record_payments(
     session: Session, config: Configuration, payments: Sequence[PaymentIn], actor: str, now: datetime
 ) -> PaymentResults:
-    """Idempotent by payment reference: one already recorded is counted as a duplicate and left alone."""
+    """Idempotent by payment reference: one already recorded is counted as a duplicate and left alone.
+
+    The accounts, jurisdictions and active plans the batch pays are read in one go, and a payment's own changes
+    are written when the batch ends rather than flushed before each statement of the next, as are its audit
+    events (`held_back`): a simulated day's thousands of payments cost a few statements each. Each is applied
+    in turn all the same, so two payments to one account in a batch meet the balance the first left."""
     results = PaymentResults()
     known: set[str] = set()
     for refs in chunked([p.payment_ref for p in payments], 1000):
         known.update(session.scalars(sa.select(col(Payment.payment_ref)).where(col(Payment.payment_ref).in_(refs))))
-    for payment in payments:
-        if payment.payment_ref in known:
-            results.duplicates += 1
-            continue
-        known.add(payment.payment_ref)
-        if payment.kind == PAYMENT:
-            results.closed_accounts += int(_apply(session, config, payment, actor, now))
-            results.amount_minor += payment.amount_minor
-        else:
-            results.reopened_accounts += int(_reverse(session, config, payment, actor, now))
-            results.amount_minor -= payment.amount_minor
-            results.reversed += 1
-        results.recorded += 1
+    batch = _Batch.load(session, [p.account_id for p in payments if p.kind == PAYMENT and p.payment_ref not in known])
+    with held_back(session):
+        for payment in payments:
+            if payment.payment_ref in known:
+                results.duplicates += 1
+                continue
+            known.add(payment.payment_ref)
+            if payment.kind == PAYMENT:
+                with session.no_autoflush:
+                    results.closed_accounts += int(_apply(session, config, batch, payment, actor, now))
+                results.amount_minor += payment.amount_minor
+            else:
+                results.reopened_accounts += int(_reverse(session, config, payment, actor, now))
+                batch.plans.pop(payment.account_id, None)  # a reversal may have re-opened a kept plan: read it again
+                results.amount_minor -= payment.amount_minor
+                results.reversed += 1
+            results.recorded += 1
+    session.flush()
     return results
 
 
+@dataclass
+class _Plan:
+    plan: PaymentPlan
+    installments: list[Installment]  # by seq
+
+
+@dataclass
+class _Batch:
+    """What a batch of payments reads about its accounts, loaded at once: the accounts (locked), their
+    customers' jurisdictions and their active plans with installments. Kept current as payments apply."""
+
+    accounts: dict[int, Account]
+    jurisdictions: dict[int, str]
+    plans: dict[int, _Plan | None]
+
+    @classmethod
+    def load(cls, session: Session, account_ids: list[int]) -> _Batch:
+        batch = cls({}, {}, {})
+        ids = sorted(set(account_ids))  # locked in id order, as every writer does
+        for chunk in chunked(ids, 1000):
+            query = sa.select(Account, col(Customer.jurisdiction)).join(
+                Customer, col(Customer.id) == col(Account.customer_id)
+            )
+            for account, jurisdiction in session.execute(
+                query.where(col(Account.id).in_(chunk)).order_by(col(Account.id)).with_for_update(of=Account)
+            ).tuples():
+                batch.accounts[account.id] = account  # type: ignore[index]
+                batch.jurisdictions[account.id] = jurisdiction  # type: ignore[index]
+            batch.plans.update(dict.fromkeys(chunk))
+            batch._load_plans(session, chunk)
+        return batch
+
+    def _load_plans(self, session: Session, account_ids: Sequence[int]) -> None:
+        plans = session.scalars(
+            sa.select(PaymentPlan).where(
+                col(PaymentPlan.account_id).in_(account_ids), col(PaymentPlan.status) == "active"
+            )
+        ).all()
+        by_plan = {plan.id: _Plan(plan, []) for plan in plans}
+        installments = sa.select(Installment).where(col(Installment.plan_id).in_(list(by_plan)))
+        for item in session.scalars(installments.order_by(col(Installment.plan_id), col(Installment.seq))):
+            by_plan[item.plan_id].installments.append(item)
+        for plan in by_plan.values():
+            self.plans[plan.plan.account_id] = plan
+
+    def account(self, payment: PaymentIn) -> Account:
+        _check(payment)
+        if payment.account_id not in self.accounts:
+            raise PaymentError(f"payment {payment.payment_ref}: account {payment.account_id} does not exist")
+        return _checked(self.accounts[payment.account_id], payment)
+
+    def active_plan(self, session: Session, account_id: int) -> _Plan | None:
+        if account_id not in self.plans:
+            self.plans[account_id] = None
+            self._load_plans(session, [account_id])
+        return self.plans[account_id]
+
+
 def _locked_account(session: Session, payment: PaymentIn) -> Account:
+    _check(payment)
+    account = session.get(Account, payment.account_id, with_for_update=True)
+    if account is None:
+        raise PaymentError(f"payment {payment.payment_ref}: account {payment.account_id} does not exist")
+    return _checked(account, payment)
+
+
+def _check(payment: PaymentIn) -> None:
     if payment.kind not in KINDS:
         raise PaymentError(f"payment {payment.payment_ref}: kind must be one of {', '.join(KINDS)}")
     if payment.amount_minor <= 0:
         raise PaymentError(f"payment {payment.payment_ref}: amount must be positive")
-    account = session.get(Account, payment.account_id, with_for_update=True)
-    if account is None:
-        raise PaymentError(f"payment {payment.payment_ref}: account {payment.account_id} does not exist")
+
+
+def _checked(account: Account, payment: PaymentIn) -> Account:
     if account.currency != payment.currency:
         raise PaymentError(
             f"payment {payment.payment_ref}: currency {payment.currency} but account is in {account.currency}"
@@ -123,18 +200,18 @@ def _set_balances(account: Account, balances: Balances) -> None:
     account.version += 1
 
 
-def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: str, now: datetime) -> bool:
-    account = _locked_account(session, payment)
-    customer = session.get(Customer, account.customer_id)
-    assert customer is not None
+def _apply(
+    session: Session, config: Configuration, batch: _Batch, payment: PaymentIn, actor: str, now: datetime
+) -> bool:
+    account = batch.account(payment)
+    assert account.id is not None
     dpd = days_past_due(account.due_date, payment.received_on)
-    order = config.policy(customer.jurisdiction).allocation_order(account.product, dpd)
+    order = config.policy(batch.jurisdictions[account.id]).allocation_order(account.product, dpd)
     after, split = _balances(account).pay(payment.amount_minor, order)
     _set_balances(account, after)
-    row = _payment_row(payment, split, PAYMENT, None, now)
-    session.add(row)
-    session.flush()
-    covered = _pay_installments(session, account, row)
+    payment_id = _insert_payment(session, _payment_row(payment, split, PAYMENT, None, now))
+    plan = batch.active_plan(session, account.id)
+    covered = {} if plan is None else _pay_installments(session, plan, payment_id, payment.amount_minor)
     record(
         session,
         "payment.received",
@@ -153,59 +230,56 @@ def _apply(session: Session, config: Configuration, payment: PaymentIn, actor: s
     if closed:
         previous = account.stage
         account.stage, account.stage_entered_on, account.next_action_on = stages.CLOSED, payment.received_on, None
-        record_many(session, stage_changed(actor, now, account.id, previous, stages.CLOSED))  # type: ignore[arg-type]
-        cancel_queued(session, account.id, "paid in full", actor, now)  # type: ignore[arg-type]
-        _close_plan_as_kept(session, account.id, payment.received_on, actor, now)  # type: ignore[arg-type]
-        withdraw_open_escalations(session, account.id, "paid in full", actor, now)  # type: ignore[arg-type]
+        record_many(session, stage_changed(actor, now, account.id, previous, stages.CLOSED))
+        cancel_queued(session, account.id, "paid in full", actor, now)
+        if plan is not None:  # paid in full means the plan is kept today, not at the next cycle
+            _keep(session, batch, plan, payment.received_on, actor, now)
+        withdraw_open_escalations(session, account.id, "paid in full", actor, now)
     elif account.stage == stages.PLAN:
         account.next_action_on = payment.received_on  # re-anchor the plan cadence on the next unpaid installment
-        _cancel_paid_installment_reminders(session, account.id, actor, now)  # type: ignore[arg-type]
-        _conclude_if_paid_off(session, config, account.id, payment.received_on, actor, now)  # type: ignore[arg-type]
-    reanchor_after_payment(session, config, account, payment.received_on, actor, now)  # type: ignore[arg-type]
+        if plan is not None:
+            _cancel_paid_installment_reminders(session, plan, actor, now)
+            if all(item.paid_minor >= item.amount_minor for item in plan.installments):
+                _keep(session, batch, plan, payment.received_on, actor, now, plan_kind=plan.plan.kind)
+                conclude_kept(session, config, plan.plan, payment.received_on, now)
+    reanchor_after_payment(session, config, account, payment.received_on, actor, now)
     session.add(account)
-    session.flush()
     return closed
+
+
+def _insert_payment(session: Session, row: dict[str, Any]) -> int:
+    return int(session.execute(sa.insert(Payment).returning(col(Payment.id)), row).scalar_one())
 
 
 def _payment_row(
     payment: PaymentIn, split: Allocation, kind: str, reverses_id: int | None, now: datetime, sign: int = 1
-) -> Payment:
-    return Payment(
-        payment_ref=payment.payment_ref,
-        account_id=payment.account_id,
-        kind=kind,
-        reverses_id=reverses_id,
-        amount_minor=sign * payment.amount_minor,
-        currency=payment.currency,
-        received_on=payment.received_on,
-        source=payment.source,
-        to_fees_minor=sign * split.parts.get("fees", 0),
-        to_interest_minor=sign * split.parts.get("interest", 0),
-        to_principal_minor=sign * split.parts.get("principal", 0),
-        unapplied_minor=sign * split.unapplied_minor,
-        created_at=now,
-    )
+) -> dict[str, Any]:
+    return {
+        "payment_ref": payment.payment_ref,
+        "account_id": payment.account_id,
+        "kind": kind,
+        "reverses_id": reverses_id,
+        "amount_minor": sign * payment.amount_minor,
+        "currency": payment.currency,
+        "received_on": payment.received_on,
+        "source": payment.source,
+        "to_fees_minor": sign * split.parts.get("fees", 0),
+        "to_interest_minor": sign * split.parts.get("interest", 0),
+        "to_principal_minor": sign * split.parts.get("principal", 0),
+        "unapplied_minor": sign * split.unapplied_minor,
+        "created_at": now,
+    }
 
 
-def _pay_installments(session: Session, account: Account, payment: Payment) -> dict[str, int]:
+def _pay_installments(session: Session, plan: _Plan, payment_id: int, amount_minor: int) -> dict[str, int]:
     """Pay the active plan's installments oldest first and keep what went to each: {seq: amount}."""
-    plan_id = session.scalar(
-        sa.select(col(PaymentPlan.id)).where(
-            col(PaymentPlan.account_id) == account.id, col(PaymentPlan.status) == "active"
-        )
-    )
-    if plan_id is None:
-        return {}
-    rows = session.scalars(
-        sa.select(Installment).where(col(Installment.plan_id) == plan_id).order_by(col(Installment.seq))
-    ).all()
-    states = [InstallmentState(r.seq, r.due_date, r.amount_minor, r.paid_minor) for r in rows]
+    states = [InstallmentState(r.seq, r.due_date, r.amount_minor, r.paid_minor) for r in plan.installments]
     covered: dict[str, int] = {}
-    for row, state in zip(rows, apply_to_installments(states, payment.amount_minor), strict=True):
+    for row, state in zip(plan.installments, apply_to_installments(states, amount_minor), strict=True):
         if row.paid_minor != state.paid_minor:
             session.add(
                 InstallmentAllocation(
-                    payment_id=payment.id,  # type: ignore[arg-type]
+                    payment_id=payment_id,
                     installment_id=row.id,  # type: ignore[arg-type]
                     amount_minor=state.paid_minor - row.paid_minor,
                 )
@@ -216,9 +290,10 @@ def _pay_installments(session: Session, account: Account, payment: Payment) -> d
     return covered
 
 
-def _cancel_paid_installment_reminders(session: Session, account_id: int, actor: str, now: datetime) -> None:
+def _cancel_paid_installment_reminders(session: Session, plan: _Plan, actor: str, now: datetime) -> None:
     """A plan reminder is about the installment due on its anchor day: once that installment is paid, the
     customer has paid what the reminder asks for, so it must not go out."""
+    account_id = plan.plan.account_id
     queued = session.execute(
         sa.select(col(OutreachMessage.id), col(OutreachMessage.idempotency_key)).where(
             col(OutreachMessage.account_id) == account_id,
@@ -228,53 +303,18 @@ def _cancel_paid_installment_reminders(session: Session, account_id: int, actor:
     ).all()
     if not queued:
         return
-    paid_days = set(
-        session.scalars(
-            sa.select(col(Installment.due_date))
-            .join(PaymentPlan, col(PaymentPlan.id) == col(Installment.plan_id))
-            .where(
-                col(PaymentPlan.account_id) == account_id,
-                col(PaymentPlan.status) == "active",
-                col(Installment.paid_minor) >= col(Installment.amount_minor),
-            )
-        )
-    )
+    paid_days = {item.due_date for item in plan.installments if item.paid_minor >= item.amount_minor}
     paid = [message_id for message_id, key in queued if anchor_of(key) in paid_days]
     if paid:
         cancel_queued(session, account_id, "installment paid", actor, now, ids=paid)
 
 
-def _close_plan_as_kept(session: Session, account_id: int, day: date, actor: str, now: datetime) -> None:
-    """Paid in full means the plan is kept today, not at the next cycle."""
-    active = sa.select(PaymentPlan).where(
-        col(PaymentPlan.account_id) == account_id, col(PaymentPlan.status) == "active"
-    )
-    plan = session.scalars(active).first()
-    if plan is not None:
-        plan.status, plan.ended_on = "kept", day
-        session.add(plan)
-        record(session, "plan.kept", actor, now, account_id, plan_id=plan.id)
-
-
-def _conclude_if_paid_off(
-    session: Session, config: Configuration, account_id: int, day: date, actor: str, now: datetime
-) -> None:
-    """A plan whose every installment is now paid is kept today: a settlement closes the account (the rest
-    written off) and a cured account returns to current at once, not at the next cycle."""
-    plan = session.scalars(
-        sa.select(PaymentPlan).where(col(PaymentPlan.account_id) == account_id, col(PaymentPlan.status) == "active")
-    ).first()
-    if plan is None:
-        return
-    unpaid = sa.select(sa.func.count()).where(
-        col(Installment.plan_id) == plan.id, col(Installment.paid_minor) < col(Installment.amount_minor)
-    )
-    if session.scalar(unpaid):
-        return
-    plan.status, plan.ended_on = "kept", day
-    session.add(plan)
-    record(session, "plan.kept", actor, now, account_id, plan_id=plan.id, plan_kind=plan.kind)
-    conclude_kept(session, config, plan, day, now)
+def _keep(session: Session, batch: _Batch, plan: _Plan, day: date, actor: str, now: datetime, **data: Any) -> None:
+    """The plan is kept on the day of the payment that completed it or paid the account in full."""
+    plan.plan.status, plan.plan.ended_on = "kept", day
+    session.add(plan.plan)
+    batch.plans[plan.plan.account_id] = None
+    record(session, "plan.kept", actor, now, plan.plan.account_id, plan_id=plan.plan.id, **data)
 
 
 # --- reversals and chargebacks --------------------------------------------------------------------
@@ -315,10 +355,8 @@ def _reverse(session: Session, config: Configuration, reversal: PaymentIn, actor
         _set_balances(account, _balances(account).reverse(split))
     except ValueError as exc:
         raise PaymentError(f"{reversal.kind} {reversal.payment_ref}: {exc}") from None
-    row = _payment_row(reversal, split, reversal.kind, original.id, now, sign=-1)
-    session.add(row)
-    session.flush()
-    reopened_plans = _unpay_installments(session, original, row, actor, now)
+    reversal_id = _insert_payment(session, _payment_row(reversal, split, reversal.kind, original.id, now, sign=-1))
+    reopened_plans = _unpay_installments(session, original, reversal_id, reversal.kind, actor, now)
     record(
         session,
         "payment.reversed",
@@ -344,7 +382,9 @@ def _reverse(session: Session, config: Configuration, reversal: PaymentIn, actor
     return previous == stages.CLOSED and new_stage != stages.CLOSED
 
 
-def _unpay_installments(session: Session, original: Payment, reversal: Payment, actor: str, now: datetime) -> int:
+def _unpay_installments(
+    session: Session, original: Payment, reversal_id: int, reason: str, actor: str, now: datetime
+) -> int:
     """Take back from each installment what the payment gave it; a plan that was kept with that money is active
     again (the cycle judges it tomorrow like any other: unpaid past grace breaks it). Returns plans re-opened."""
     given = session.execute(
@@ -358,7 +398,7 @@ def _unpay_installments(session: Session, original: Payment, reversal: Payment, 
         session.add(installment)
         session.add(
             InstallmentAllocation(
-                payment_id=reversal.id,  # type: ignore[arg-type]
+                payment_id=reversal_id,
                 installment_id=installment.id,  # type: ignore[arg-type]
                 amount_minor=-allocation.amount_minor,
             )
@@ -369,7 +409,7 @@ def _unpay_installments(session: Session, original: Payment, reversal: Payment, 
         if plan.status == "kept":
             plan.status, plan.ended_on = "active", None
             session.add(plan)
-            record(session, "plan.reopened", actor, now, plan.account_id, plan_id=plan.id, reason=reversal.kind)
+            record(session, "plan.reopened", actor, now, plan.account_id, plan_id=plan.id, reason=reason)
             reopened += 1
     session.flush()
     return reopened

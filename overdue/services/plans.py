@@ -11,7 +11,6 @@ once they are used up no automatic offer is made and the strategy proposes legal
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,7 +20,7 @@ from sqlmodel import Session, col
 
 from overdue.config import Configuration
 from overdue.domain import stages
-from overdue.domain.plans import BROKEN, KEPT, PROMISE, InstallmentState, plan_status
+from overdue.domain.plans import BROKEN, KEPT, PROMISE, plan_status
 from overdue.services.audit import SYSTEM, audit_row, record, record_many, stage_changed
 from overdue.services.call_backs import open_call_backs
 from overdue.services.condition_facts import load_condition_facts
@@ -31,6 +30,11 @@ from overdue.services.outreach import cancel_queued
 from overdue.store.tables import Account, Customer, Installment, PaymentPlan
 
 PROMISE_SOURCES = ("agent", "sms", "email", "self_service")
+EARLIEST_UNPAID = (
+    sa.select(sa.func.min(col(Installment.due_date)))
+    .where(col(Installment.plan_id) == col(PaymentPlan.id), col(Installment.paid_minor) < col(Installment.amount_minor))
+    .scalar_subquery()
+)
 
 
 @dataclass
@@ -54,26 +58,37 @@ class PlanResults:
 def monitor_plans(
     session: Session, config: Configuration, as_of: date, now: datetime, shard: tuple[int, int]
 ) -> PlanResults:
-    """Judge every active plan and promise: paid in full is kept; an installment unpaid past grace breaks it."""
+    """Judge every active plan and promise: paid in full is kept; an installment unpaid past grace breaks it.
+    One row per active plan (its oldest unpaid due date, found by the database); only the plans judged kept or
+    broken today are loaded as entities."""
     results = PlanResults()
-    plans = session.scalars(
-        sa.select(PaymentPlan).where(col(PaymentPlan.status) == "active", col(PaymentPlan.account_id).between(*shard))
+    active = session.execute(
+        sa.select(col(PaymentPlan.id), col(PaymentPlan.account_id), col(PaymentPlan.grace_days), EARLIEST_UNPAID)
+        .where(col(PaymentPlan.status) == "active", col(PaymentPlan.account_id).between(*shard))
+        .order_by(col(PaymentPlan.account_id), col(PaymentPlan.id))  # judged, and audited, in account order
     ).all()
-    if not plans:
+    if not active:
         return results
     extra = load_condition_facts(session, config, as_of, shard, with_flags=False)
-    plans = [plan for plan in plans if not extra.paused_on(plan.account_id, as_of)]  # judged after the pause
-    schedule: dict[int, list[InstallmentState]] = defaultdict(list)
-    for item in session.scalars(sa.select(Installment).where(col(Installment.plan_id).in_([p.id for p in plans]))):
-        schedule[item.plan_id].append(InstallmentState(item.seq, item.due_date, item.amount_minor, item.paid_minor))
+    verdicts: dict[int, str] = {}
+    for plan_id, account_id, grace_days, earliest_unpaid in active:
+        if extra.paused_on(account_id, as_of):
+            continue  # judged after the pause
+        results.checked += 1
+        status = plan_status(earliest_unpaid, as_of, grace_days)
+        if status in (KEPT, BROKEN):
+            verdicts[plan_id] = status
+    plans = session.scalars(
+        sa.select(PaymentPlan)
+        .where(col(PaymentPlan.id).in_(list(verdicts)))
+        .order_by(col(PaymentPlan.account_id), col(PaymentPlan.id))
+    ).all()
     audits: list[dict[str, Any]] = []
     kept: list[PaymentPlan] = []
     call_backs: dict[int, dict[str, Any]] = {}
+    broken_plan_accounts: list[int] = []
     for plan in plans:
-        results.checked += 1
-        status = plan_status(schedule[plan.id], as_of, plan.grace_days)  # type: ignore[index]
-        if status not in (KEPT, BROKEN):
-            continue
+        status = verdicts[plan.id]  # type: ignore[index]
         promise = plan.kind == PROMISE
         if status == KEPT:
             results.kept += not promise
@@ -85,15 +100,17 @@ def monitor_plans(
         session.add(plan)
         audits.append(audit_row(f"plan.{status}", SYSTEM, now, plan.account_id, plan_id=plan.id, plan_kind=plan.kind))
         if status == BROKEN and not promise:
-            session.execute(
-                sa.update(Account)
-                .where(col(Account.id) == plan.account_id)
-                .values(broken_plans=col(Account.broken_plans) + 1)
-            )
+            broken_plan_accounts.append(plan.account_id)
         elif status == KEPT:
             kept.append(plan)
         else:
             call_backs[plan.account_id] = {"reason": "broken promise to pay", "plan_id": plan.id}
+    if broken_plan_accounts:  # an account has one active plan at a time: one more broken plan each
+        session.execute(
+            sa.update(Account)
+            .where(col(Account.id).in_(broken_plan_accounts))
+            .values(broken_plans=col(Account.broken_plans) + 1)
+        )
     record_many(session, audits)
     open_call_backs(session, config.tasks, call_backs, SYSTEM, now)
     for plan in kept:

@@ -27,7 +27,7 @@ from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.services.decisions import DecisionError, decide_task
 from overdue.services.disputes import open_dispute, verify_dispute
 from overdue.services.holds import DISPUTE, HoldError
-from overdue.services.offers import OfferError, accept_offer
+from overdue.services.offers import Acceptance, OfferError, accept_offers
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.services.plans import make_promise
 from overdue.services.tasks import approvers
@@ -264,17 +264,15 @@ def _accept_offers(
         .join(Account, col(Account.id) == col(Offer.account_id))
         .where(col(Offer.status) == "open", col(Account.stage) == stages.NEGOTIATION, col(Offer.expires_on) >= day)
     ).all()
-    accepted = 0
+    acceptances = []
     for offer_id, account_id, ref in rows:
         if account_id not in contacted:
             continue
         rng = draw(seed, account_id, day, "offer")
         if rng.random() < model.accept_offer[segment_of(ref, seed)]:
             via = rng.choice(("sms", "phone"))
-            recording = f"sim-call-{offer_id}" if via == "phone" else None
-            accept_offer(session, runtime.config, offer_id, via, "sim:customer", day, now, recording)
-            accepted += 1
-    return accepted
+            acceptances.append(Acceptance(offer_id, via, f"sim-call-{offer_id}" if via == "phone" else None))
+    return len(accept_offers(session, runtime.config, acceptances, "sim:customer", day, now))
 
 
 REASONS = {

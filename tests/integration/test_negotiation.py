@@ -18,7 +18,14 @@ from overdue.services.affordability import record_statement
 from overdue.services.decisions import DecisionError, decide_task
 from overdue.services.imports import ImportRejected, import_accounts, import_affordability
 from overdue.services.inbound import Inbound, receive
-from overdue.services.offers import OfferError, accept_offer, accept_self_service, make_offer
+from overdue.services.offers import (
+    Acceptance,
+    OfferError,
+    accept_offer,
+    accept_offers,
+    accept_self_service,
+    make_offer,
+)
 from overdue.services.payments import PaymentIn, record_payments
 from overdue.services.plans import make_promise
 from overdue.services.reporting import plan_outcomes
@@ -220,6 +227,43 @@ def test_settlement_needs_two_different_approvers_above_the_second_threshold(
         "plan.kept",
     ):
         assert kind in audit_kinds(session, id_of(account))
+
+
+def test_offers_accepted_together_are_each_accepted_as_if_alone(session: Session, runtime: Runtime) -> None:
+    """accept_offers reads a batch's offers and accounts at once and accepts each in turn: the account's other
+    offer is withdrawn, and each account moves to its plan with the same audit trail as one acceptance."""
+    now = midnight(date(2026, 2, 10))
+    first, other = (add_account(session, ref, due_date=date(2026, 1, 1)) for ref in ("two-offers", "one-offer"))
+    offers = [make_offer(session, runtime.config, id_of(first), Request(months=m), "agent.li", now) for m in (3, 6)]
+    third = make_offer(session, runtime.config, id_of(other), Request(months=4), "agent.li", now)
+
+    plans = accept_offers(
+        session,
+        runtime.config,
+        [Acceptance(id_of(offers[0]), "sms"), Acceptance(id_of(third), "sms")],
+        "x",
+        now.date(),
+        now,
+    )
+    assert [(plan.account_id, len(installments(session, plan))) for plan in plans] == [
+        (id_of(first), 3),
+        (id_of(other), 4),
+    ]
+    session.refresh(offers[1])
+    assert offers[1].status == "withdrawn"
+    for account in (first, other):
+        session.refresh(account)
+        assert account.stage == "plan"
+        assert audit_kinds(session, id_of(account))[-3:] == ["offer.accepted", "plan.created", "stage.changed"]
+
+
+def test_a_batch_stops_at_an_offer_withdrawn_by_an_earlier_acceptance(session: Session, runtime: Runtime) -> None:
+    """What the batch read first is read again once an acceptance withdraws it."""
+    now = midnight(date(2026, 2, 10))
+    account = add_account(session, "both-offers", due_date=date(2026, 1, 1))
+    offers = [make_offer(session, runtime.config, id_of(account), Request(months=m), "agent.li", now) for m in (3, 6)]
+    with pytest.raises(OfferError, match=f"offer {id_of(offers[1])} is withdrawn"):
+        accept_offers(session, runtime.config, [Acceptance(id_of(o), "sms") for o in offers], "x", now.date(), now)
 
 
 def test_one_approver_may_reject_an_offer_outside_the_bounds(session: Session, runtime: Runtime) -> None:

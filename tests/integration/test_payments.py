@@ -26,6 +26,7 @@ from overdue.store.tables import (
     AuditEvent,
     Customer,
     Installment,
+    InstallmentAllocation,
     LegalCase,
     OutreachMessage,
     Payment,
@@ -175,6 +176,45 @@ def test_a_chargeback_reopens_the_installments_it_paid_and_the_kept_plan(session
     assert installments(session, plan) == [50_000, 0]
     assert (account.stage, account.principal_minor, account.next_action_on) == ("plan", 50_000, DAY + timedelta(days=3))
     assert {"plan.reopened", "payment.reversed", "account.reopened"} <= set(kinds(session, account.id))  # type: ignore[arg-type]
+
+
+def test_a_batch_applies_its_payments_in_turn_as_if_each_came_alone(session: Session, runtime: Runtime) -> None:
+    """record_payments reads a batch's accounts and plans at once and writes their changes at its end: two
+    payments to one account in a batch, the second completing the plan, a reversal of it and a payment after
+    the reversal end exactly where the same payments recorded one at a time end."""
+    alone, together = (
+        add_account(session, ref, due_date=date(2026, 1, 1), interest_minor=0, fees_minor=0)
+        for ref in ("ALONE", "TOGETHER")
+    )
+    plans = [add_plan(session, account, [50_000, 50_000], first_due=DAY) for account in (alone, together)]
+
+    def reports(account: Account) -> list[PaymentIn]:
+        ref, day = account.external_ref, DAY + timedelta(days=1)
+        return [
+            PaymentIn(f"{ref}-1", account.id, 30_000, "USD", DAY, "test"),  # type: ignore[arg-type]
+            PaymentIn(f"{ref}-2", account.id, 70_000, "USD", DAY, "test"),  # type: ignore[arg-type]
+            PaymentIn(f"{ref}-R", account.id, 70_000, "USD", day, "test", "reversal", f"{ref}-2"),  # type: ignore[arg-type]
+            PaymentIn(f"{ref}-3", account.id, 20_000, "USD", day, "test"),  # type: ignore[arg-type]
+        ]
+
+    for report in reports(alone):
+        record_payments(session, runtime.config, [report], "test", midnight(DAY))
+    record_payments(session, runtime.config, reports(together), "test", midnight(DAY))
+
+    def outcome(account: Account, plan: PaymentPlan) -> tuple[object, ...]:
+        session.refresh(account)
+        session.refresh(plan)
+        allocated = session.scalars(
+            sa.select(col(InstallmentAllocation.amount_minor))
+            .join(Payment, col(Payment.id) == col(InstallmentAllocation.payment_id))
+            .where(col(Payment.account_id) == account.id)
+            .order_by(col(InstallmentAllocation.id))
+        ).all()
+        balances = (account.principal_minor, account.credit_minor, account.stage, account.next_action_on)
+        return balances, plan.status, installments(session, plan), allocated, kinds(session, account.id)  # type: ignore[arg-type]
+
+    assert outcome(together, plans[1]) == outcome(alone, plans[0])
+    assert outcome(alone, plans[0])[:3] == ((50_000, 0, "plan", DAY + timedelta(days=1)), "active", [50_000, 0])
 
 
 def test_a_reversal_returns_a_closed_legal_account_to_legal(session: Session, runtime: Runtime) -> None:
