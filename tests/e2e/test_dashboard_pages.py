@@ -14,6 +14,7 @@ from overdue.domain.masking import Sensitive
 from overdue.services.audit import record
 from overdue.services.personal_data import PersonalField, sealed_columns
 from overdue.services.rollups import roll_up
+from overdue.services.signin_throttle import unlock
 from overdue.services.users import disable_user
 from overdue.settings import get_settings
 from overdue.store.db import session_scope
@@ -373,6 +374,42 @@ def test_a_wrong_password_or_a_disabled_user_does_not_sign_in(dashboard_db: Seed
         disable_user(session, "legal.lee", "admin.ada", datetime.now(UTC))
     sign_in_app(app, "legal.lee")
     assert app.title[0].value == "Sign in"
+
+
+def test_failed_sign_ins_lock_the_name_out_until_an_admin_unlocks_it(
+    dashboard_db: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OVERDUE_SIGNIN_MAX_FAILURES", "2")
+    get_settings.cache_clear()
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    sign_in_app(app, "legal.lee", "not the password")
+    assert [e.value for e in app.error] == ["Wrong user name or password, or the account is disabled."]
+    sign_in_app(app, "legal.lee", "still not it")
+    locked = "Too many failed sign-ins for this name or from this computer. Try again in 15 min"
+    assert app.error[0].value.startswith(locked)
+    sign_in_app(app, "legal.lee")
+    assert app.error[0].value.startswith(locked), "the right password waits for the lock to end"
+    assert app.title[0].value == "Sign in"
+
+    chinese = AppTest.from_file(APP, default_timeout=30).run()
+    chinese.selectbox(key="language").set_value("zh-CN").run()
+    sign_in_app(chinese, "legal.lee")
+    assert chinese.error[0].value.startswith("该用户名或本机登录失败次数过多。请在 15 分钟后重试")
+
+    with session_scope(dashboard_db.url) as session:
+        assert unlock(session, "legal.lee", "admin.ada", datetime.now(UTC)) == 2
+    sign_in_app(app, "legal.lee")
+    get_settings.cache_clear()
+    assert app.title[0].value == "Ops inbox"
+    with session_scope(dashboard_db.url) as session:
+        kinds = session.scalars(sa.select(col(AuditEvent.kind)).order_by(col(AuditEvent.id))).all()
+    assert [k for k in kinds if k.startswith("user.")] == [
+        "user.signin_failed",
+        "user.signin_failed",
+        "user.signin_locked",
+        "user.unlocked",
+        "user.signed_in",
+    ]
 
 
 def test_sign_in_then_sign_out(dashboard_db: Seeded) -> None:
