@@ -28,6 +28,7 @@ from dashboard.inbox_format import (
     sla_timer,
     status_label,
 )
+from dashboard.views import inbox_evidence
 from overdue.config.models import ROLES
 from overdue.domain import tasks as rules
 from overdue.domain.money import to_minor
@@ -78,7 +79,7 @@ def render(task_id: int, user: str, roles: frozenset[str], now: datetime) -> Non
         _notes(row)
         _call_form(row)
         _history(history)
-        _case_file(file)
+        _case_file(row.id, file)
         _reveal_panel(row, file, revealed)
 
 
@@ -218,7 +219,7 @@ def _history(history: list[TaskActivity]) -> None:
     )
 
 
-def _case_file(file: CaseFile) -> None:
+def _case_file(task_id: int, file: CaseFile) -> None:
     currency = str(file.account["currency"])
 
     def money(minor: Any) -> str:
@@ -284,19 +285,7 @@ def _case_file(file: CaseFile) -> None:
                 for h in file.holds
             ]
         )
-    with st.expander(t("inbox.cf_evidence", count=len(file.evidence))):
-        _table(
-            [
-                {
-                    t("inbox.col_file"): e["filename"],
-                    t("inbox.col_size"): e["size_bytes"],
-                    t("inbox.col_from"): e["from"],
-                    "SHA-256": str(e["sha256"])[:16],
-                    t("inbox.col_when"): fmt_datetime(e["received_at"]),
-                }
-                for e in file.evidence
-            ]
-        )
+    inbox_evidence.render(task_id, file.evidence)
     if file.legal_case is not None:
         case = file.legal_case
         with st.expander(t("inbox.cf_legal", status=case["status"]), expanded=True):

@@ -433,3 +433,27 @@ def test_a_breached_sla_shows_escalated_and_the_supervisor_takes_it(dashboard_db
     assert sam.success[0].value == f"Task {task_id} is yours."
     assert sam.button(key=f"approve-{task_id}").disabled  # chased by the supervisor, decided by legal
     assert task(dashboard_db.url, task_id).assignee == "supervisor.sam"
+
+
+def test_a_download_is_refused_once_its_session_has_ended(dashboard_db: Seeded) -> None:
+    """The download button's callable runs at the click, outside the page run: it checks the session itself."""
+    from dashboard.views.inbox_evidence import DownloadRefused, opener
+    from overdue.services import sessions
+    from overdue.services.tasks import attach
+
+    url, now = dashboard_db.url, datetime.now(UTC)
+    with session_scope(url) as session:
+        vault = make_runtime(url).vault
+        evidence = attach(session, vault, dashboard_db.task_ids[0], "r.txt", "text/plain", b"receipt", "agent.ann", now)
+        user = session.exec(select(DashboardUser).where(col(DashboardUser.name) == "agent.ann")).one()
+        person = sessions.resolve(session, sessions.open_session(session, user, now, 1), now)
+    assert person is not None
+    download = opener(url, evidence.id, person)  # type: ignore[arg-type]
+    assert download() == b"receipt"
+    with session_scope(url) as session:
+        sessions.close_session(session, person, now)
+    with pytest.raises(DownloadRefused):
+        download()
+    with session_scope(url) as session:
+        opened = session.scalars(sa.select(col(AuditEvent.actor)).where(col(AuditEvent.kind) == "evidence.opened"))
+        assert list(opened) == ["agent.ann"]
