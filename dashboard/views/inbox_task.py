@@ -37,9 +37,8 @@ from overdue.services import tasks as queue
 from overdue.services.agent_calls import CallReport, Document, log_call
 from overdue.services.case_file import CaseFile, case_file
 from overdue.services.continuation import DEFERRED, STARTED, decide
-from overdue.services.conversations import OUTCOMES, ConversationError
+from overdue.services.conversations import OUTCOMES
 from overdue.services.decisions import DecisionError
-from overdue.services.holds import HoldError
 from overdue.services.personal_data import PersonalField, RevealRefused, reveal
 from overdue.services.task_queue import TaskRow, get_task_row
 from overdue.store.db import session_scope
@@ -476,6 +475,7 @@ def _log_call(task_id: int, account_id: int) -> None:
     outcome, right_party = str(state.get(f"call-outcome-{task_id}")), bool(state.get(f"call-rpc-{task_id}", True))
     note = str(state.get(f"call-note-{task_id}", ""))
     done, refused = t("inbox.call_logged", task=task_id), t("inbox.call_refused", task=task_id, why="{why}")
+    bad_amount = t("inbox.call_bad_amount", amount=md(amount))
     if user is None:
         return
     url = queries.database_url()
@@ -497,8 +497,11 @@ def _log_call(task_id: int, account_id: int) -> None:
             )
             logged = log_call(session, runtime, report, user, now)
             review = logged.review.id if logged.review else None
-    except (ConversationError, HoldError, rules.Refused, ValueError) as exc:
-        box.add(task_id, "error", refused.format(why=md(exc)))
+    except rules.Refused as exc:  # the conversation's, a hold's, the task queue's
+        box.add(task_id, "error", refused.format(why=refusal_text(exc, phrase=True)))
+        return
+    except ValueError:  # the promised amount, unreadable in the account's currency
+        box.add(task_id, "error", refused.format(why=bad_amount))
         return
     box.add(task_id, "success", done + (f" ({review})" if review else ""))
 
@@ -517,7 +520,7 @@ def _reveal(task_id: int, account_id: int) -> None:
         with session_scope(url) as session:
             value = reveal(session, get_runtime(url).vault, account_id, field, user, reason, datetime.now(UTC))
     except RevealRefused as exc:
-        box.add(task_id, "error", t("inbox.reveal_refused", task=task_id, why=md(exc)))
+        box.add(task_id, "error", t("inbox.reveal_refused", task=task_id, why=refusal_text(exc, phrase=True)))
         return
     st.session_state[REVEALED_KEY] = Revealed(task_id, field, value)
     st.session_state[f"reveal-reason-{task_id}"] = ""  # the next reveal needs its own reason

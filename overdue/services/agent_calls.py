@@ -20,6 +20,7 @@ from overdue.services.conversations import ConversationError, record_conversatio
 from overdue.services.disputes import open_dispute
 from overdue.services.offers import OfferError
 from overdue.services.plans import make_promise
+from overdue.services.refusal_texts import refusal
 from overdue.services.tasks import attach, open_task
 from overdue.store.tables import Account, Conversation, HumanTask, PaymentPlan
 
@@ -57,9 +58,9 @@ class LoggedCall:
 def log_call(session: Session, runtime: Runtime, report: CallReport, user: str, now: datetime) -> LoggedCall:
     review_kind = REVIEWS.get(report.outcome)
     if report.documents and review_kind is None:
-        raise ConversationError("documents go with a dispute or a hardship report (outcome dispute or hardship)")
+        raise ConversationError(refusal("documents_without_review"))
     if report.outcome == "promise_to_pay" and report.promised_on is None:
-        raise ConversationError("a promise to pay needs the promised date")
+        raise ConversationError(refusal("promise_needs_date"))
     conversation = record_conversation(
         session,
         report.account_id,

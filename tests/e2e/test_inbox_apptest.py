@@ -457,3 +457,23 @@ def test_a_download_is_refused_once_its_session_has_ended(dashboard_db: Seeded) 
     with session_scope(url) as session:
         opened = session.scalars(sa.select(col(AuditEvent.actor)).where(col(AuditEvent.kind) == "evidence.opened"))
         assert list(opened) == ["agent.ann"]
+
+
+def test_the_services_refusals_speak_chinese_too(dashboard_db: Seeded) -> None:
+    with session_scope(dashboard_db.url) as session:
+        session.execute(sa.update(DashboardUser).where(col(DashboardUser.name) == "dora").values(locale="zh-CN"))
+    seal_numbers(dashboard_db)
+    task_id = dashboard_db.task_ids[0]
+    app = open_app("dora")
+    open_task(app, task_id)
+
+    app.selectbox(key=f"call-outcome-{task_id}").set_value("promise_to_pay")
+    app.button(key=f"call-log-{task_id}").click().run()
+    assert app.error[0].value == f"任务 {task_id}：通话未记录：承诺还款须填写承诺日期"
+    app.text_input(key=f"call-amount-{task_id}").input("12,3x")
+    app.button(key=f"call-log-{task_id}").click().run()
+    assert app.error[0].value == f"任务 {task_id}：通话未记录：12,3x 不是以该账户币种表示的有效金额"
+    ask_to_reveal(app, task_id, PersonalField.CARD_NUMBER, "why")
+    assert app.error[0].value == f"任务 {task_id}：查看个人信息须填写至少 5 个字符的原因。未显示任何信息。"
+    app.button(key=f"comment-btn-{task_id}").click().run()
+    assert app.warning[0].value == "备注不能为空"
