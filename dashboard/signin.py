@@ -115,5 +115,5 @@ def _go(where: object, url: str, *, keep_path: bool = False) -> None:
     if not identity.cookie_routes["mounted"]:
         return
     target = json.dumps(url)
-    then = " + '&next=' + encodeURIComponent(window.location.pathname)" if keep_path else ""
+    then = " + '&next=' + encodeURIComponent(window.location.pathname + window.location.search)" if keep_path else ""
     st.html(f"<script>window.location.replace({target}{then});</script>", unsafe_allow_javascript=True)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from overdue.domain.masking import Sensitive
@@ -239,6 +240,16 @@ def test_manager_metrics_from_the_rollups(dashboard_db: Seeded) -> None:
     assert download.proto.label == "Download the figures (CSV)"
 
 
+def test_metrics_in_chinese_name_task_kinds_and_buckets(dashboard_db: Seeded) -> None:
+    rolled_up(dashboard_db)
+    app = open_page("manager.mia", "metrics")
+    app.sidebar.selectbox(key="language").set_value("zh-CN").run()
+    [approvals] = [frame.value for frame in app.dataframe if "任务类型" in frame.value.columns]
+    assert list(approvals["任务类型"]) == ["法律升级审批"]
+    heatmap = convert_arrow_bytes_to_pandas_df(app.get("vega_lite_chart")[1].proto.data.data)
+    assert ("91-120", "已结清") in set(zip(heatmap["from"], heatmap["to"], strict=True))
+
+
 def test_metrics_range_and_arms_filter(dashboard_db: Seeded) -> None:
     rolled_up(dashboard_db)
     app = open_page("manager.mia", "metrics")
@@ -291,7 +302,7 @@ def test_engineering_without_a_prefect_server(dashboard_db: Seeded, monkeypatch:
     operations_history(dashboard_db)
     app = open_page("engineer.eli", "engineering")
     text = texts(app)
-    assert "No Prefect server to ask (PREFECT_API_URL is not set)" in text
+    assert "No Prefect server to ask: PREFECT_API_URL is not set." in text
     assert "Failed sends (1)" in text
     assert "21211 invalid number" in text
     assert "stale request" in text
