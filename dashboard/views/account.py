@@ -196,7 +196,8 @@ def _contacts(account_id: int) -> None:
             "when": fmt_datetime(message["sent_at"] or message["created_at"]),
             "channel": term(f"channels.{message['channel']}", message["channel"]),
             "template": message["template"],
-            "status": message["status"] + (f" ({message['delivery']})" if message["delivery"] else ""),
+            "status": term(f"message_status.{message['status']}", message["status"])
+            + (f" ({message['delivery']})" if message["delivery"] else ""),
             "preview": ((message["subject"] + " · ") if message["subject"] else "") + message["preview"],
         }
         for message in messages
@@ -220,7 +221,7 @@ def _plans(profile: account_view.Profile) -> None:
             t(
                 "account.plan",
                 id=plan["id"],
-                status=plan["status"],
+                status=term(f"plan_status.{plan['status']}", plan["status"]),
                 total=fmt_money(plan["total_minor"], profile.currency),
                 created=fmt_date(plan["created_on"]),
                 grace=plan["grace_days"],

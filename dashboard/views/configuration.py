@@ -53,15 +53,17 @@ def render() -> None:
 def _condition(condition: Condition) -> str:
     parts = []
     if condition.dpd_min is not None:
-        parts.append(f"dpd ≥ {condition.dpd_min}")
+        parts.append(f"{t('configuration.cond_dpd')} ≥ {condition.dpd_min}")
     if condition.dpd_max is not None:
-        parts.append(f"dpd ≤ {condition.dpd_max}")
+        parts.append(f"{t('configuration.cond_dpd')} ≤ {condition.dpd_max}")
     if condition.balance_min is not None:
-        parts.append(" / ".join(f"≥ {fmt_money(v, c)}" for c, v in condition.balance_min.minor.items()))
+        amounts = " / ".join(f"{fmt_money(v, c)}" for c, v in condition.balance_min.minor.items())
+        parts.append(f"{t('configuration.cond_balance')} ≥ {amounts}")
     if condition.broken_plans_min is not None:
-        parts.append(f"broken plans ≥ {condition.broken_plans_min}")
+        parts.append(f"{t('configuration.cond_broken_plans')} ≥ {condition.broken_plans_min}")
     if condition.stage_in is not None:
-        parts.append("stage ∈ " + ", ".join(condition.stage_in))
+        stages = ", ".join(term(f"stages.{stage}", stage) for stage in condition.stage_in)
+        parts.append(f"{t('configuration.cond_stage')} ∈ {stages}")
     return " & ".join(parts) or t("configuration.always")
 
 

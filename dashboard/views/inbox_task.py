@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import outcomes, queries
-from dashboard.i18n import fmt_date, fmt_datetime, fmt_money, t
+from dashboard.i18n import fmt_date, fmt_datetime, fmt_money, t, term
 from dashboard.identity import current_roles, current_user
 from dashboard.inbox_format import (
     OPEN_KEY,
@@ -46,6 +46,7 @@ from overdue.store.tables import Account, TaskActivity
 
 REVEALED_KEY = "inbox_revealed"
 DECISIONS = ("approve", "reject", "request_info")  # the first is the primary button
+UPLOAD_MB = queue.MAX_ATTACHMENT_BYTES // (1024 * 1024)  # the uploader says the limit the service keeps
 PAYLOAD_SHOWN = ("rule", "intent", "excerpt", "note", "reason", "time_barred_on")
 
 
@@ -175,7 +176,7 @@ def _notes(row: TaskRow) -> None:
     with st.expander(t("inbox.add_note")):
         st.text_area(t("inbox.comment"), key=f"comment-{row.id}", max_chars=4000, height=68)
         st.button(t("inbox.add_comment"), key=f"comment-btn-{row.id}", on_click=_comment, args=(row.id,))
-        st.file_uploader(t("inbox.evidence"), key=f"upload-{row.id}")
+        st.file_uploader(t("inbox.evidence"), key=f"upload-{row.id}", max_upload_size=UPLOAD_MB)
         st.text_input(t("inbox.evidence_note"), key=f"upload-note-{row.id}", max_chars=500)
         st.button(t("inbox.attach"), key=f"attach-{row.id}", on_click=_attach, args=(row.id,))
 
@@ -195,7 +196,9 @@ def _call_form(row: TaskRow) -> None:
         left.date_input(t("inbox.call_promised_on"), value=None, key=f"call-promised-on-{row.id}")
         right.text_input(t("inbox.call_promised_amount", currency=row.currency), key=f"call-amount-{row.id}")
         st.text_area(t("inbox.call_note"), key=f"call-note-{row.id}", max_chars=2000, height=68)
-        st.file_uploader(t("inbox.call_documents"), accept_multiple_files=True, key=f"call-docs-{row.id}")
+        st.file_uploader(
+            t("inbox.call_documents"), accept_multiple_files=True, key=f"call-docs-{row.id}", max_upload_size=UPLOAD_MB
+        )
         st.button(t("inbox.call_log"), key=f"call-log-{row.id}", on_click=_log_call, args=(row.id, row.account_id))
 
 
@@ -244,9 +247,9 @@ def _case_file(task_id: int, file: CaseFile) -> None:
                 {
                     t("inbox.col_when"): fmt_datetime(c.at),
                     t("inbox.col_what"): t(f"inbox.contact_{c.kind}"),
-                    t("inbox.col_channel"): c.channel,
+                    t("inbox.col_channel"): term(f"channels.{c.channel}", c.channel),
                     t("inbox.col_text"): c.detail,
-                    t("inbox.col_status"): c.status,
+                    t("inbox.col_status"): term(f"message_status.{c.status}", c.status),
                 }
                 for c in file.contacts
             ]

@@ -340,9 +340,14 @@ def test_configuration_shows_strategy_policies_offers_and_template_previews(dash
     text = texts(app)
     assert "Read-only" in text
     assert "negotiation" in text
-    assert "dpd ≥ 31" in text
+    assert "days past due ≥ 31" in text
     assert "pre_due_sms" in text
     assert "Decided by **legal**" in text
+    app.sidebar.selectbox(key="language").set_value("zh-CN").run()
+    chinese = texts(app)
+    assert "逾期天数 ≥ 91 & 余额 ≥ US$500.00 / ¥3,000.00 & 阶段 ∈ 协商" in chinese
+    assert "由 **法务** 在" in chinese
+    app.sidebar.selectbox(key="language").set_value("en-US").run()
     app.selectbox(key="configuration_policy").set_value("US").run()
     assert "us.contact_window" in texts(app)
     app.selectbox(key="configuration_template").set_value("reminder_early.sms").run()
