@@ -50,6 +50,7 @@ BY_KEY = {page.key: page for page in PAGES}
 # Actions inside pages, by the roles that may take them.
 ACTIONS: dict[str, frozenset[str]] = {
     "reveal_personal_data": _roles("agent", "supervisor", "legal", "admin"),
+    "download_evidence": _roles("agent", "supervisor", "legal", "admin"),
     "export_metrics": _roles("manager", "supervisor", "admin"),
 }
 

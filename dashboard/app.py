@@ -1,9 +1,10 @@
 """The dashboard's script: `overdue dashboard` serves it through dashboard/server.py (which adds the sign-in
 cookie routes); AppTest runs it directly.
 
-Streamlit reruns this file on every interaction: it resolves who is signed in, declares the pages (only the
-sign-in page before that; afterwards every page, visible to its roles), draws the sidebar, runs the page the
-person is on and, right after a sign-in, sends the browser for its session cookie (dashboard/signin.py).
+Streamlit reruns this file on every interaction: it resolves who is signed in, declares the pages (before that,
+the sign-in form at every page's address; afterwards every page, visible to its roles), draws the sidebar, runs
+the page the person is on and, right after a sign-in, sends the browser for its session cookie
+(dashboard/signin.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from dashboard.i18n import t
 st.set_page_config(page_title="overdue", page_icon=":material/account_balance:", layout="wide")
 person = identity.authenticate()
 if person is None:
-    page = st.navigation([st.Page(signin.render, title=t("signin.title"), url_path="signin")], position="hidden")
+    # Every page's address answers with the sign-in form, so a bookmark or a shared link (/account?account=42)
+    # opens what it names once the person has signed in, instead of "page not found" and the first page.
+    title = t("signin.title")
+    page = st.navigation(
+        [st.Page(signin.render, title=title, url_path="signin", default=True)]
+        + [st.Page(signin.render, title=title, url_path=spec.key) for spec in access.PAGES],
+        position="hidden",
+    )
 else:
     pages = {
         spec.key: st.Page(

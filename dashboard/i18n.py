@@ -61,6 +61,13 @@ def t(key: str, **params: Any) -> str:
     return text(key, current_locale(), **params)
 
 
+def term(key: str, fallback: str) -> str:
+    """A code from configuration or data (a stage, a channel, a task kind) in the person's language, or as it is
+    when no file names it: a strategy may name stages of its own, and a page must not fail on them."""
+    namespace, _, name = key.partition(".")
+    return catalog(namespace)[current_locale()].get(name, fallback)
+
+
 def fmt_money(minor: int, currency: str) -> str:
     return format_money(minor, currency, current_locale())
 

@@ -10,6 +10,7 @@ How the cookie is set and why: README, "Dashboard sign-in".
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -17,6 +18,7 @@ import streamlit as st
 from dashboard.queries import database_url
 from overdue.domain import session_tokens
 from overdue.services import sessions
+from overdue.services import signin_throttle as throttle
 from overdue.services.sessions import SignedIn
 from overdue.services.users import LOCALES, set_locale
 from overdue.services.users import authenticate as check_password
@@ -107,14 +109,33 @@ def current_time_zone() -> str:
     return st.context.timezone or "UTC"
 
 
-def sign_in(name: str, password: str) -> SignedIn | None:
-    """Check the password; on success open a session for this browser session and, when the /auth routes are
-    served, a ticket the browser trades for the cookie that survives a reload."""
+@dataclass(frozen=True, slots=True)
+class LockedOut:
+    """Too many failed sign-ins for this name or from this client: nothing is checked until `until`."""
+
+    until: datetime
+
+
+def client_address() -> str:
+    """The browser's address as the server sees it ('' when Streamlit does not know it, as in AppTest); behind
+    a proxy it is the proxy's, which is why the per-client limit is higher than the per-name one."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else ""
+
+
+def sign_in(name: str, password: str) -> SignedIn | LockedOut | None:
+    """Check the password, unless failed sign-ins locked the name or this client out; on success open a session
+    for this browser session and, when the /auth routes are served, a ticket the browser trades for the cookie
+    that survives a reload."""
     now = datetime.now(UTC)
+    rules, client = throttle.policy(get_settings()), client_address()
     with session_scope(database_url()) as session:
+        if until := throttle.refused_until(session, name, client, rules, now):
+            return LockedOut(until)
         user = check_password(session, name, password)
         if user is None:
-            return None
+            until = throttle.record_failure(session, name, client, rules, now)
+            return LockedOut(until) if until else None
         session_id = sessions.open_session(session, user, now, get_settings().session_hours)
         person = sessions.resolve(session, session_id, now)
     st.session_state[SIGNED_IN] = person

@@ -9,6 +9,7 @@ from typing import Any
 
 from dashboard.i18n import fmt_datetime, t
 from overdue.domain import tasks as rules
+from overdue.domain.refusals import Refused
 from overdue.services.task_queue import TaskRow
 
 OPEN_KEY = "inbox_open"  # the task opened on the page: its id, set by the click that opened it
@@ -61,12 +62,15 @@ def duration(delta: timedelta) -> str:
     return t("inbox.minutes", minutes=minutes)
 
 
-def refusal_text(error: rules.Refused) -> str:
-    """A refused step in the person's language when its code is known, else as the service said it."""
+def refusal_text(error: Refused, *, phrase: bool = False) -> str:
+    """A refused step in the person's language when its code is known, else as the service said it: a sentence
+    of its own, or with `phrase` the part that goes into another ("the call was not logged: ...")."""
     if error.refusal is None:
         text = str(error)
-        return text[:1].upper() + text[1:]
-    params = {key: md(value) for key, value in error.refusal.params.items()}
-    if "status" in params:
-        params["status"] = status_label(str(error.refusal.params["status"]))
-    return t(f"inbox.refused_{error.refusal.code}", **params)
+    else:
+        params = {key: md(value) for key, value in error.refusal.params.items()}
+        if "status" in params:
+            params["status"] = status_label(str(error.refusal.params["status"]))
+        code = error.refusal.code  # the task queue's rules are the inbox's; the other services' in refusals.yaml
+        text = t(f"inbox.refused_{code}" if code in rules.REFUSALS else f"refusals.{code}", **params)
+    return text if phrase else text[:1].upper() + text[1:]

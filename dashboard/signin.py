@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from datetime import UTC, datetime
 
 import streamlit as st
 
 from dashboard import identity
 from dashboard.i18n import t
+from overdue.services.sessions import SignedIn
 from overdue.services.users import LOCALES
 from overdue.settings import get_settings
 
@@ -36,7 +39,10 @@ def render() -> None:
     if header := get_settings().trusted_user_header:
         st.warning(t("signin.proxy_only", header=header), icon=":material/lock:")
         return
-    if st.session_state.get(FAILED):
+    refused = st.session_state.get(FAILED)
+    if isinstance(refused, identity.LockedOut):
+        st.error(t("signin.locked", minutes=minutes_left(refused.until, datetime.now(UTC))), icon=":material/timer:")
+    elif refused:
         st.error(t("signin.failed"), icon=":material/lock:")
     with st.form("signin", enter_to_submit=True):
         st.text_input(t("signin.name"), key=NAME, max_chars=64, autocomplete="username")
@@ -51,10 +57,18 @@ def _submit() -> None:
     name = str(st.session_state.get(NAME, ""))
     password = str(st.session_state.get(PASSWORD, ""))
     st.session_state[PASSWORD] = ""  # the password does not outlive the click
-    person = identity.sign_in(name, password) if name.strip() and password else None
-    st.session_state[FAILED] = person is None
-    if person is None:
-        logger.warning("Dashboard sign-in refused for a user name of %d characters", len(name))
+    outcome = identity.sign_in(name, password) if name.strip() and password else None
+    if isinstance(outcome, SignedIn):
+        st.session_state[FAILED] = False
+        return
+    st.session_state[FAILED] = outcome or True
+    why = "locked out" if outcome else "refused"
+    logger.warning("Dashboard sign-in %s for a user name of %d characters", why, len(name))
+
+
+def minutes_left(until: datetime, now: datetime) -> int:
+    """Whole minutes, rounded up: "try again in 0 minutes" would be a lie."""
+    return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
 def sidebar() -> None:
@@ -101,5 +115,5 @@ def _go(where: object, url: str, *, keep_path: bool = False) -> None:
     if not identity.cookie_routes["mounted"]:
         return
     target = json.dumps(url)
-    then = " + '&next=' + encodeURIComponent(window.location.pathname)" if keep_path else ""
+    then = " + '&next=' + encodeURIComponent(window.location.pathname + window.location.search)" if keep_path else ""
     st.html(f"<script>window.location.replace({target}{then});</script>", unsafe_allow_javascript=True)

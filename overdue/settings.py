@@ -96,6 +96,14 @@ class Settings(BaseSettings):
         default=None,
         description="Sign people in by this header (e.g. X-Forwarded-User) set by a proxy that authenticated them.",
     )
+    signin_max_failures: int = Field(
+        default=5, gt=0, description="Failed sign-ins for one user name within the window that lock it out."
+    )
+    signin_max_failures_per_client: int = Field(
+        default=20, gt=0, description="Failed sign-ins from one client address (any names) that lock it out."
+    )
+    signin_window_minutes: float = Field(default=15.0, gt=0, description="The window failed sign-ins count in.")
+    signin_lockout_minutes: float = Field(default=15.0, gt=0, description="How long a lock-out lasts.")
 
     # --- outreach: dry-run unless told otherwise, per channel; the providers' own variable names for their secrets
     outreach_mode: OutreachMode = Field(

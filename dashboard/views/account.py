@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import access
-from dashboard.i18n import fmt_date, fmt_datetime, fmt_money, t
+from dashboard.i18n import fmt_date, fmt_datetime, fmt_money, t, term
 from dashboard.identity import current_user
 from dashboard.queries import database_url
 from dashboard.ui import page_window, table
@@ -58,7 +58,7 @@ def render() -> None:
         [t(f"account.tab_{name}") for name in ("timeline", "contacts", "plans", "payments", "tasks", "legal")]
     )
     with tabs[0]:
-        _timeline(profile.account_id)
+        _timeline(profile.account_id, profile.currency)
     with tabs[1]:
         _contacts(profile.account_id)
     with tabs[2]:
@@ -152,11 +152,20 @@ def _reveal(account_id: int) -> None:
     st.session_state["account_reveal_reason"] = ""  # the next reveal needs its own reason
 
 
-def _details(data: dict[str, Any]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in data.items() if key not in ("reason",))
+def _details(data: dict[str, Any], currency: str) -> str:
+    """An event's facts; amounts (`..._minor`) as money rather than a count of cents."""
+    return ", ".join(
+        f"{key.removesuffix('_minor')}={_amount(value, currency) if key.endswith('_minor') else value}"
+        for key, value in data.items()
+        if key not in ("reason",)
+    )
 
 
-def _timeline(account_id: int) -> None:
+def _amount(value: Any, currency: str) -> str:
+    return fmt_money(value, currency) if isinstance(value, int) else str(value)
+
+
+def _timeline(account_id: int, currency: str) -> None:
     with session_scope(database_url()) as session:
         total = account_view.timeline(session, account_id, limit=0, offset=0)[0]
     limit, offset = page_window(total, PAGE_SIZE, "account_timeline_page")
@@ -167,7 +176,7 @@ def _timeline(account_id: int) -> None:
             "when": fmt_datetime(event["ts"]),
             "what": event["kind"],
             "who": event["actor"],
-            "details": _details(event["data"]),
+            "details": _details(event["data"], currency),
         }
         for event in events
     ]
@@ -185,9 +194,10 @@ def _contacts(account_id: int) -> None:
     rows = [
         {
             "when": fmt_datetime(message["sent_at"] or message["created_at"]),
-            "channel": message["channel"],
+            "channel": term(f"channels.{message['channel']}", message["channel"]),
             "template": message["template"],
-            "status": message["status"] + (f" ({message['delivery']})" if message["delivery"] else ""),
+            "status": term(f"message_status.{message['status']}", message["status"])
+            + (f" ({message['delivery']})" if message["delivery"] else ""),
             "preview": ((message["subject"] + " · ") if message["subject"] else "") + message["preview"],
         }
         for message in messages
@@ -211,7 +221,7 @@ def _plans(profile: account_view.Profile) -> None:
             t(
                 "account.plan",
                 id=plan["id"],
-                status=plan["status"],
+                status=term(f"plan_status.{plan['status']}", plan["status"]),
                 total=fmt_money(plan["total_minor"], profile.currency),
                 created=fmt_date(plan["created_on"]),
                 grace=plan["grace_days"],
@@ -256,8 +266,8 @@ def _tasks(account_id: int) -> None:
     rows = [
         {
             "task": row["id"],
-            "kind": row["kind"],
-            "status": row["status"],
+            "kind": term(f"inbox.kind_{row['kind']}", row["kind"]),
+            "status": term(f"inbox.state_{row['status']}", row["status"]),
             "created": fmt_datetime(row["created_at"]),
             "due_at": fmt_datetime(row["due_at"]) if row["due_at"] else "",
             "decided_by": row["decided_by"] or "",

@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 import streamlit as st
 
-from dashboard.i18n import fmt_money, fmt_percent, t
+from dashboard.i18n import fmt_money, fmt_percent, t, term
 from dashboard.ui import table
 from overdue.channels.context import sample_context
 from overdue.channels.lint import scoped
@@ -53,15 +53,17 @@ def render() -> None:
 def _condition(condition: Condition) -> str:
     parts = []
     if condition.dpd_min is not None:
-        parts.append(f"dpd ≥ {condition.dpd_min}")
+        parts.append(f"{t('configuration.cond_dpd')} ≥ {condition.dpd_min}")
     if condition.dpd_max is not None:
-        parts.append(f"dpd ≤ {condition.dpd_max}")
+        parts.append(f"{t('configuration.cond_dpd')} ≤ {condition.dpd_max}")
     if condition.balance_min is not None:
-        parts.append(" / ".join(f"≥ {fmt_money(v, c)}" for c, v in condition.balance_min.minor.items()))
+        amounts = " / ".join(f"{fmt_money(v, c)}" for c, v in condition.balance_min.minor.items())
+        parts.append(f"{t('configuration.cond_balance')} ≥ {amounts}")
     if condition.broken_plans_min is not None:
-        parts.append(f"broken plans ≥ {condition.broken_plans_min}")
+        parts.append(f"{t('configuration.cond_broken_plans')} ≥ {condition.broken_plans_min}")
     if condition.stage_in is not None:
-        parts.append("stage ∈ " + ", ".join(condition.stage_in))
+        stages = ", ".join(term(f"stages.{stage}", stage) for stage in condition.stage_in)
+        parts.append(f"{t('configuration.cond_stage')} ∈ {stages}")
     return " & ".join(parts) or t("configuration.always")
 
 
@@ -87,7 +89,10 @@ def _strategies(config: Configuration) -> None:
         st.markdown(strategy.description)
     st.subheader(t("configuration.stages"))
     table(
-        [{"order": n, "stage": rule.name, "when": _condition(rule.when)} for n, rule in enumerate(strategy.stages, 1)],
+        [
+            {"order": n, "stage": term(f"stages.{rule.name}", rule.name), "when": _condition(rule.when)}
+            for n, rule in enumerate(strategy.stages, 1)
+        ],
         ("order", "stage", "when"),
         "configuration",
     )
@@ -95,10 +100,10 @@ def _strategies(config: Configuration) -> None:
     table(
         [
             {
-                "stage": stage,
+                "stage": term(f"stages.{stage}", stage),
                 "step": step.id,
                 "day": step.day,
-                "channel": step.channel,
+                "channel": term(f"channels.{step.channel}", step.channel),
                 "template": step.template,
                 "local_time": step.local_time.strftime("%H:%M"),
             }
@@ -110,7 +115,8 @@ def _strategies(config: Configuration) -> None:
     )
     st.subheader(t("configuration.escalation"))
     escalation, approval = strategy.escalation, config.tasks.kind("legal_escalation")  # who decides: tasks.yaml
-    st.markdown(t("configuration.escalation_by", role=approval.role, hours=approval.sla_hours))
+    role = term(f"roles.{approval.role}", approval.role)
+    st.markdown(t("configuration.escalation_by", role=role, hours=approval.sla_hours))
     table(
         [{"rule": rule.name, "when": _condition(rule.when)} for rule in escalation.rules],
         ("rule", "when"),

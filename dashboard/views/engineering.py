@@ -60,7 +60,10 @@ def render() -> None:
 def _flow_runs() -> None:
     try:
         runs = operations.recent_flow_runs(RUNS_PER_DEPLOYMENT)
-    except operations.PrefectUnavailable as exc:
+    except operations.PrefectNotConfigured:
+        st.info(t("engineering.no_prefect_url"), icon=":material/cloud_off:")
+        return
+    except operations.PrefectUnavailable as exc:  # the error as the client reported it, for the engineer
         st.info(t("engineering.no_prefect", reason=str(exc)), icon=":material/cloud_off:")
         return
     rows = [

@@ -52,7 +52,11 @@ def render() -> None:
     )
     filters = st.columns(3)
     chosen_kinds = filters[0].multiselect(
-        t("inbox.filter_kind"), sorted(kinds), format_func=labels({k: kind_label(k) for k in kinds}), key="inbox_kinds"
+        t("inbox.filter_kind"),
+        sorted(kinds),
+        format_func=labels({k: kind_label(k) for k in kinds}),
+        key="inbox_kinds",
+        placeholder=t("inbox.filter_kind_all"),
     )
     status = filters[1].selectbox(
         t("inbox.filter_status"),

@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import outcomes, queries
-from dashboard.i18n import fmt_date, fmt_datetime, fmt_money, t
+from dashboard.i18n import fmt_date, fmt_datetime, fmt_money, t, term
 from dashboard.identity import current_roles, current_user
 from dashboard.inbox_format import (
     OPEN_KEY,
@@ -28,6 +28,7 @@ from dashboard.inbox_format import (
     sla_timer,
     status_label,
 )
+from dashboard.views import inbox_evidence
 from overdue.config.models import ROLES
 from overdue.domain import tasks as rules
 from overdue.domain.money import to_minor
@@ -36,9 +37,8 @@ from overdue.services import tasks as queue
 from overdue.services.agent_calls import CallReport, Document, log_call
 from overdue.services.case_file import CaseFile, case_file
 from overdue.services.continuation import DEFERRED, STARTED, decide
-from overdue.services.conversations import OUTCOMES, ConversationError
+from overdue.services.conversations import OUTCOMES
 from overdue.services.decisions import DecisionError
-from overdue.services.holds import HoldError
 from overdue.services.personal_data import PersonalField, RevealRefused, reveal
 from overdue.services.task_queue import TaskRow, get_task_row
 from overdue.store.db import session_scope
@@ -46,6 +46,7 @@ from overdue.store.tables import Account, TaskActivity
 
 REVEALED_KEY = "inbox_revealed"
 DECISIONS = ("approve", "reject", "request_info")  # the first is the primary button
+UPLOAD_MB = queue.MAX_ATTACHMENT_BYTES // (1024 * 1024)  # the uploader says the limit the service keeps
 PAYLOAD_SHOWN = ("rule", "intent", "excerpt", "note", "reason", "time_barred_on")
 
 
@@ -78,7 +79,7 @@ def render(task_id: int, user: str, roles: frozenset[str], now: datetime) -> Non
         _notes(row)
         _call_form(row)
         _history(history)
-        _case_file(file)
+        _case_file(row.id, file)
         _reveal_panel(row, file, revealed)
 
 
@@ -183,7 +184,7 @@ def _notes(row: TaskRow) -> None:
     with st.expander(t("inbox.add_note")):
         st.text_area(t("inbox.comment"), key=f"comment-{row.id}", max_chars=4000, height=68)
         st.button(t("inbox.add_comment"), key=f"comment-btn-{row.id}", on_click=_comment, args=(row.id,))
-        st.file_uploader(t("inbox.evidence"), key=f"upload-{row.id}")
+        st.file_uploader(t("inbox.evidence"), key=f"upload-{row.id}", max_upload_size=UPLOAD_MB)
         st.text_input(t("inbox.evidence_note"), key=f"upload-note-{row.id}", max_chars=500)
         st.button(t("inbox.attach"), key=f"attach-{row.id}", on_click=_attach, args=(row.id,))
 
@@ -203,7 +204,9 @@ def _call_form(row: TaskRow) -> None:
         left.date_input(t("inbox.call_promised_on"), value=None, key=f"call-promised-on-{row.id}")
         right.text_input(t("inbox.call_promised_amount", currency=row.currency), key=f"call-amount-{row.id}")
         st.text_area(t("inbox.call_note"), key=f"call-note-{row.id}", max_chars=2000, height=68)
-        st.file_uploader(t("inbox.call_documents"), accept_multiple_files=True, key=f"call-docs-{row.id}")
+        st.file_uploader(
+            t("inbox.call_documents"), accept_multiple_files=True, key=f"call-docs-{row.id}", max_upload_size=UPLOAD_MB
+        )
         st.button(t("inbox.call_log"), key=f"call-log-{row.id}", on_click=_log_call, args=(row.id, row.account_id))
 
 
@@ -226,7 +229,7 @@ def _history(history: list[TaskActivity]) -> None:
     )
 
 
-def _case_file(file: CaseFile) -> None:
+def _case_file(task_id: int, file: CaseFile) -> None:
     currency = str(file.account["currency"])
 
     def money(minor: Any) -> str:
@@ -252,9 +255,9 @@ def _case_file(file: CaseFile) -> None:
                 {
                     t("inbox.col_when"): fmt_datetime(c.at),
                     t("inbox.col_what"): t(f"inbox.contact_{c.kind}"),
-                    t("inbox.col_channel"): c.channel,
+                    t("inbox.col_channel"): term(f"channels.{c.channel}", c.channel),
                     t("inbox.col_text"): c.detail,
-                    t("inbox.col_status"): c.status,
+                    t("inbox.col_status"): term(f"message_status.{c.status}", c.status),
                 }
                 for c in file.contacts
             ]
@@ -292,19 +295,7 @@ def _case_file(file: CaseFile) -> None:
                 for h in file.holds
             ]
         )
-    with st.expander(t("inbox.cf_evidence", count=len(file.evidence))):
-        _table(
-            [
-                {
-                    t("inbox.col_file"): e["filename"],
-                    t("inbox.col_size"): e["size_bytes"],
-                    t("inbox.col_from"): e["from"],
-                    "SHA-256": str(e["sha256"])[:16],
-                    t("inbox.col_when"): fmt_datetime(e["received_at"]),
-                }
-                for e in file.evidence
-            ]
-        )
+    inbox_evidence.render(task_id, file.evidence)
     if file.legal_case is not None:
         case = file.legal_case
         with st.expander(t("inbox.cf_legal", status=case["status"]), expanded=True):
@@ -515,6 +506,7 @@ def _log_call(task_id: int, account_id: int) -> None:
     outcome, right_party = str(state.get(f"call-outcome-{task_id}")), bool(state.get(f"call-rpc-{task_id}", True))
     note = str(state.get(f"call-note-{task_id}", ""))
     done, refused = t("inbox.call_logged", task=task_id), t("inbox.call_refused", task=task_id, why="{why}")
+    bad_amount = t("inbox.call_bad_amount", amount=md(amount))
     if user is None:
         return
     url = queries.database_url()
@@ -536,8 +528,11 @@ def _log_call(task_id: int, account_id: int) -> None:
             )
             logged = log_call(session, runtime, report, user, now)
             review = logged.review.id if logged.review else None
-    except (ConversationError, HoldError, rules.Refused, ValueError) as exc:
-        box.add(task_id, "error", refused.format(why=md(exc)))
+    except rules.Refused as exc:  # the conversation's, a hold's, the task queue's
+        box.add(task_id, "error", refused.format(why=refusal_text(exc, phrase=True)))
+        return
+    except ValueError:  # the promised amount, unreadable in the account's currency
+        box.add(task_id, "error", refused.format(why=bad_amount))
         return
     box.add(task_id, "success", done + (f" ({review})" if review else ""))
 
@@ -556,7 +551,7 @@ def _reveal(task_id: int, account_id: int) -> None:
         with session_scope(url) as session:
             value = reveal(session, get_runtime(url).vault, account_id, field, user, reason, datetime.now(UTC))
     except RevealRefused as exc:
-        box.add(task_id, "error", t("inbox.reveal_refused", task=task_id, why=md(exc)))
+        box.add(task_id, "error", t("inbox.reveal_refused", task=task_id, why=refusal_text(exc, phrase=True)))
         return
     st.session_state[REVEALED_KEY] = Revealed(task_id, field, value)
     st.session_state[f"reveal-reason-{task_id}"] = ""  # the next reveal needs its own reason

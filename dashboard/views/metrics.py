@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import access
-from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t
+from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, term
 from dashboard.queries import database_url
 from dashboard.ui import table
 from overdue.services import reporting
@@ -97,6 +97,19 @@ def _stage(value: Any, _: dict[str, Any]) -> str:
     return t(f"stages.{value}")
 
 
+def _channel(value: Any, _: dict[str, Any]) -> str:
+    return term(f"channels.{value}", str(value))
+
+
+def _kind(value: Any, _: dict[str, Any]) -> str:
+    return term(f"inbox.kind_{value}", str(value))
+
+
+def _bucket(label: str) -> str:
+    """A days-past-due bucket: "1-30" reads the same everywhere, "current" and "closed" are stage words."""
+    return term(f"stages.{label}", label)
+
+
 Section = tuple[str, list[dict[str, Any]], Sequence[str], Formats]
 
 
@@ -130,13 +143,13 @@ def _sections(window: reporting.RollupWindow, arms: set[str]) -> list[Section]:
             "channels",
             reporting.channels(window, arms),
             ("channel", "sent", "delivered", "paid_7d"),
-            {"sent": _num, "delivered": _pct, "paid_7d": _pct},
+            {"channel": _channel, "sent": _num, "delivered": _pct, "paid_7d": _pct},
         ),
         (
             "approvals",
             reporting.approvals(window, arms),
             ("kind", "open", "past_sla", "decided", "in_sla"),
-            {"open": _num, "past_sla": _num, "decided": _num, "in_sla": _pct},
+            {"kind": _kind, "open": _num, "past_sla": _num, "decided": _num, "in_sla": _pct},
         ),
         (
             "arms_compared",
@@ -185,13 +198,22 @@ def _heatmap(rows: list[dict[str, Any]]) -> None:
     if not rows:
         st.caption(t("common.none"))
         return
-    order = list(dict.fromkeys(row["from"] for row in rows))
-    data = [{**row, "label": fmt_percent(row["share"])} for row in rows]
+    order = [_bucket(label) for label in dict.fromkeys(row["from"] for row in rows)]
+    data = [
+        {**row, "from": _bucket(row["from"]), "to": _bucket(row["to"]), "label": fmt_percent(row["share"])}
+        for row in rows
+    ]
     axis = {"type": "ordinal", "sort": order}
+    upright = {"labelAngle": 0, "titleAngle": 0}  # a vertical title turns Chinese characters on their side
     spec = {
         "encoding": {
-            "x": {"field": "to", **axis, "title": t("metrics.roll_to")},
-            "y": {"field": "from", **axis, "title": t("metrics.roll_from")},
+            "x": {"field": "to", **axis, "title": t("metrics.roll_to"), "axis": {**upright, "orient": "top"}},
+            "y": {
+                "field": "from",
+                **axis,
+                "title": t("metrics.roll_from"),
+                "axis": {**upright, "titleAlign": "right", "titleY": -8, "titleX": -4},
+            },
         },
         "layer": [
             {

@@ -234,6 +234,46 @@ def tasks_attach(
     console.print(f"Evidence {evidence.id} ({file.name}, sha256 {digest[:12]}...) attached to task {task_id}.")
 
 
+@tasks_app.command("evidence")
+def tasks_evidence(
+    task_id: int,
+    user: User,
+    out: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Save every document here as ID-NAME (each opening is audited)."),
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """The documents in a task's case file (the customer's and those attached to tasks on the account); with
+    --out, save them. Existing files are never overwritten."""
+    from overdue.services.case_file import evidence_file_name, evidence_of
+    from overdue.services.tasks import open_evidence
+    from overdue.store.tables import HumanTask
+
+    table = Table("id", "file", "type", "bytes", "from", "task", "received (UTC)", "sha256")
+    opened: dict[str, bytes] = {}
+    with unit_of_work(database_url) as (rt, session):
+        task = session.get(HumanTask, task_id)
+        if task is None:
+            raise fail(f"No task {task_id}.")
+        for e in evidence_of(session, task.account_id):
+            evidence_id, received = int(e.id or 0), e.received_at or utcnow()
+            source = "customer" if e.inbound_id is not None else (e.uploaded_by or "")
+            row = (e.filename, e.content_type, str(e.size_bytes), source, str(e.task_id or ""))
+            table.add_row(str(evidence_id), *row, f"{received:%Y-%m-%d %H:%M}", e.sha256[:16])
+            name = evidence_file_name(evidence_id, e.filename)
+            if out is not None and (out / name).exists():
+                raise fail(f"{out / name} exists already; nothing was saved.")
+            if out is not None:
+                opened[name] = open_evidence(session, rt.vault, evidence_id, user, utcnow())[1]
+    console.print(table, markup=False)
+    if out is not None:  # written once the openings are committed to the audit trail
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in opened.items():
+            (out / name).write_bytes(content)
+        console.print(f"{len(opened)} document(s) saved in {out}; each opening is in the audit trail.", markup=False)
+
+
 @tasks_app.command("decide")
 def tasks_decide(
     task_id: int,

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from overdue.cli.common import DatabaseOption, console, refusing, runtime, unit_of_work, utcnow
+from overdue.services.signin_throttle import unlock
 from overdue.services.users import ROLES, UserError, add_user, disable_user, enable_user, list_users, set_password
 from overdue.store.db import session_scope
 
@@ -78,3 +79,11 @@ def users_passwd(name: str, actor: ActorOption = None, database_url: DatabaseOpt
     with refusing(UserError), unit_of_work(database_url) as (_, session):
         set_password(session, name, password, _actor(actor), utcnow())
     console.print(f"Password of {name} changed; their sessions are revoked.", markup=False)
+
+
+@users_app.command("unlock")
+def users_unlock(name: str, actor: ActorOption = None, database_url: DatabaseOption = None) -> None:
+    """End a lock-out after failed sign-ins: forget the failures counted against NAME."""
+    with unit_of_work(database_url) as (_, session):
+        cleared = unlock(session, name, _actor(actor), utcnow())
+    console.print(f"{cleared} failed sign-in(s) of {name} forgotten; {name} may sign in again.", markup=False)

@@ -1,8 +1,7 @@
 """Rules of the human task queue: who may claim, assign and decide a task, and when its SLA is breached.
 
 Pure functions over plain values, so each rule is tested at its boundary without a database. Each returns the
-reason a step is refused or None when it is allowed. A refusal is a code with its values: it reads as an English
-sentence, and a screen can say it in the person's own language from the code.
+reason a step is refused or None when it is allowed, as a code with its values (overdue/domain/refusals.py).
 """
 
 from __future__ import annotations
@@ -10,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+
+from overdue.domain.refusals import Refusal as Refusal
+from overdue.domain.refusals import Refused as Refused
+from overdue.domain.refusals import refusals
 
 OPEN, INFO_REQUESTED = "open", "info_requested"
 APPROVED, REJECTED, WITHDRAWN = "approved", "rejected", "withdrawn"
@@ -37,25 +40,7 @@ REFUSALS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    code: str
-    params: dict[str, object]
-
-    def __str__(self) -> str:
-        return REFUSALS[self.code].format(**self.params)
-
-
-def refusal(code: str, **params: object) -> Refusal:
-    return Refusal(code, params)
-
-
-class Refused(ValueError):
-    """A step that was not taken; `refusal` says why as a code a screen can translate (None: only English)."""
-
-    def __init__(self, why: Refusal | str) -> None:
-        self.refusal = why if isinstance(why, Refusal) else None
-        super().__init__(str(why))
+refusal = refusals(REFUSALS)
 
 
 @dataclass(frozen=True, slots=True)

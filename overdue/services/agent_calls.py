@@ -26,6 +26,7 @@ from overdue.services.disputes import DISPUTE_REVIEW, open_dispute
 from overdue.services.holds import place_hold
 from overdue.services.offers import OfferError
 from overdue.services.plans import make_promise
+from overdue.services.refusal_texts import refusal
 from overdue.services.tasks import attach, open_task
 from overdue.store.tables import Account, Conversation, HumanTask, PaymentPlan
 
@@ -63,9 +64,9 @@ class LoggedCall:
 def log_call(session: Session, runtime: Runtime, report: CallReport, user: str, now: datetime) -> LoggedCall:
     review_kind = REVIEWS.get(report.outcome)
     if report.documents and review_kind is None:
-        raise ConversationError("documents go with a dispute or a hardship report (outcome dispute or hardship)")
+        raise ConversationError(refusal("documents_without_review"))
     if report.outcome == "promise_to_pay" and report.promised_on is None:
-        raise ConversationError("a promise to pay needs the promised date")
+        raise ConversationError(refusal("promise_needs_date"))
     conversation = record_conversation(
         session,
         report.account_id,

@@ -7,6 +7,7 @@ masked as on every screen; the customer's name and postal address are there beca
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -187,6 +188,12 @@ def evidence_of(session: Session, account_id: int) -> list[Evidence]:
     return list(
         session.scalars(sa.select(Evidence).where(col(Evidence.account_id) == account_id).order_by(col(Evidence.id)))
     )
+
+
+def evidence_file_name(evidence_id: int, filename: str) -> str:
+    """A name to save a document under: its id first (two receipts may share a name), then the name it came
+    with, anything but letters, digits, dots and dashes replaced (no path separator survives)."""
+    return f"{evidence_id}-" + re.sub(r"[^\w.-]", "_", filename)
 
 
 def statement(session: Session, account: Account) -> list[StatementLine]:

@@ -7,7 +7,9 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+from overdue.domain.refusals import Refused
 from overdue.services.audit import record
+from overdue.services.refusal_texts import refusal
 from overdue.store.tables import Account, Conversation
 
 CONVERSATION_CHANNELS = ("voice", "sms", "email", "in_person")
@@ -27,7 +29,7 @@ OUTCOMES = (
 )
 
 
-class ConversationError(ValueError):
+class ConversationError(Refused):
     pass
 
 
@@ -49,19 +51,19 @@ def record_conversation(
     spoke with the debtor (right-party contact) and what was promised feed the contact metrics; only a
     right-party telephone conversation starts the no-call cool-off."""
     if channel not in CONVERSATION_CHANNELS:
-        raise ConversationError(f"unknown channel '{channel}' (one of {', '.join(CONVERSATION_CHANNELS)})")
+        raise ConversationError(refusal("unknown_channel", channel=channel, choices=", ".join(CONVERSATION_CHANNELS)))
     if outcome not in OUTCOMES:
-        raise ConversationError(f"unknown outcome '{outcome}' (one of {', '.join(OUTCOMES)})")
+        raise ConversationError(refusal("unknown_outcome", outcome=outcome, choices=", ".join(OUTCOMES)))
     if at > now:
-        raise ConversationError(f"a conversation cannot be in the future ({at.isoformat()})")
+        raise ConversationError(refusal("conversation_in_future", at=at.isoformat()))
     if session.get(Account, account_id) is None:
-        raise ConversationError(f"account {account_id} does not exist")
+        raise ConversationError(refusal("no_account", account=account_id))
     if outcome == "wrong_party":
         right_party = False
     if promised_minor is not None and (promised_minor <= 0 or promised_on is None):
-        raise ConversationError("a promised amount needs a date and must be positive")
+        raise ConversationError(refusal("promise_incomplete"))
     if promised_on is not None and promised_on < at.date():
-        raise ConversationError(f"a promise to pay cannot be dated before the conversation ({promised_on})")
+        raise ConversationError(refusal("promise_before_conversation", on=promised_on))
     conversation = Conversation(
         account_id=account_id,
         channel=channel,

@@ -12,13 +12,15 @@ from sqlmodel import Session, col
 
 from overdue.domain.flags import DISPUTE as DISPUTE  # re-exported: callers import it from here
 from overdue.domain.flags import HOLD_KINDS
+from overdue.domain.refusals import Refused
 from overdue.services.audit import record
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import cancel_queued
+from overdue.services.refusal_texts import refusal
 from overdue.store.tables import Account, Hold
 
 
-class HoldError(ValueError):
+class HoldError(Refused):
     pass
 
 
@@ -35,7 +37,7 @@ def place_hold(
 ) -> Hold:
     """`details` go into the audit record; a dispute is also recorded as `dispute.opened` with them."""
     if kind not in HOLD_KINDS:
-        raise HoldError(f"unknown hold kind '{kind}' (one of {', '.join(HOLD_KINDS)})")
+        raise HoldError(refusal("unknown_hold_kind", kind=kind, choices=", ".join(HOLD_KINDS)))
     hold = new_hold(session, account_id, kind, reason, user, starts_on, now, ends_on)
     if kind == DISPUTE:
         record(session, "dispute.opened", user, now, account_id, hold_id=hold.id, reason=hold.reason, **(details or {}))
@@ -57,11 +59,11 @@ def new_hold(
 ) -> Hold:
     """The hold row and its `hold.placed` record, checked; what stops because of it is the caller's to do."""
     if not reason.strip():
-        raise HoldError("a reason is required")
+        raise HoldError(refusal("hold_reason_required"))
     if ends_on is not None and ends_on < starts_on:
-        raise HoldError("a hold cannot end before it starts")
+        raise HoldError(refusal("hold_ends_before_start"))
     if session.get(Account, account_id) is None:
-        raise HoldError(f"account {account_id} does not exist")
+        raise HoldError(refusal("no_account", account=account_id))
     hold = Hold(
         account_id=account_id,
         kind=kind,
@@ -84,11 +86,11 @@ def release_hold(
     """End a hold today. Ending a dispute resolves it: `resolution` says how (verified, withdrawn, ...)."""
     hold = session.get(Hold, hold_id)
     if hold is None:
-        raise HoldError(f"hold {hold_id} does not exist")
+        raise HoldError(refusal("no_hold", hold=hold_id))
     if hold.ends_on is not None and hold.ends_on < today:
-        raise HoldError(f"hold {hold_id} already ended on {hold.ends_on}")
+        raise HoldError(refusal("hold_ended", hold=hold_id, on=hold.ends_on))
     if not reason.strip():
-        raise HoldError("a reason is required")
+        raise HoldError(refusal("hold_reason_required"))
     hold.ends_on = today - timedelta(days=1)  # ends_on is the last held day: contact may resume today
     session.add(hold)
     record(session, "hold.released", user, now, hold.account_id, hold_id=hold.id, reason=reason.strip())

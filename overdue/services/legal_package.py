@@ -15,7 +15,6 @@ import csv
 import hashlib
 import io
 import json
-import re
 import zipfile
 from datetime import datetime
 
@@ -24,7 +23,7 @@ from sqlmodel import Session
 from overdue.domain.money import to_major
 from overdue.runtime import Runtime
 from overdue.services.audit import record
-from overdue.services.case_file import StatementLine, case_file, evidence_of
+from overdue.services.case_file import StatementLine, case_file, evidence_file_name, evidence_of
 from overdue.services.legal import LETTER_LOCALES, LegalError, case_ref, demand_letter_pdf
 from overdue.store.tables import Account, LegalCase
 
@@ -46,8 +45,8 @@ def build_package(session: Session, runtime: Runtime, case_id: int, user: str, n
             archive.writestr(f"demand_letter.{locale}.pdf", demand_letter_pdf(session, runtime, case_id, locale))
         archive.writestr("statement.csv", statement_csv(file.statement, account.currency))
         for evidence in evidence_of(session, case.account_id):
-            name = re.sub(r"[^\w.-]", "_", evidence.filename)
-            archive.writestr(f"evidence/{evidence.id}-{name}", runtime.vault.open_bytes(evidence.content_sealed))
+            name = evidence_file_name(evidence.id, evidence.filename)  # type: ignore[arg-type]
+            archive.writestr(f"evidence/{name}", runtime.vault.open_bytes(evidence.content_sealed))
     package = buffer.getvalue()
     record(
         session,

@@ -112,6 +112,10 @@ class PrefectUnavailable(Exception):
     """No Prefect server configured, or it did not answer in time."""
 
 
+class PrefectNotConfigured(PrefectUnavailable):
+    """PREFECT_API_URL is not set: there is no server to ask."""
+
+
 def recent_flow_runs(per_deployment: int, timeout_seconds: float = 2.0) -> list[FlowRunView]:
     """The latest runs of every deployment, from the Prefect server at PREFECT_API_URL, with links into its UI.
 
@@ -122,7 +126,7 @@ def recent_flow_runs(per_deployment: int, timeout_seconds: float = 2.0) -> list[
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
     if not PREFECT_API_URL.value():
-        raise PrefectUnavailable("PREFECT_API_URL is not set")
+        raise PrefectNotConfigured("PREFECT_API_URL is not set")
     ui = (PREFECT_UI_URL.value() or "").rstrip("/")
     try:
         with get_client(sync_client=True, httpx_settings={"timeout": timeout_seconds}) as client:

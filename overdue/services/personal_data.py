@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from overdue.domain.masking import MASK, Sensitive, mask_email, mask_phone
+from overdue.domain.refusals import Refused
 from overdue.services.audit import record
+from overdue.services.refusal_texts import refusal
 from overdue.store.bulk import chunked, update_by_id
 from overdue.store.sealed import Vault
 from overdue.store.tables import Account, ContactPoint, Customer, Evidence
@@ -60,7 +62,7 @@ MIN_REASON = 5
 REVEALED = "pii.revealed"
 
 
-class RevealRefused(Exception):
+class RevealRefused(Refused):
     """A reveal that was not allowed or had nothing to show; nothing was recorded."""
 
 
@@ -133,15 +135,15 @@ def reveal(
     value) in the caller's transaction. A caller shows the value only once that transaction has committed."""
     actor, reason = actor.strip(), reason.strip()
     if not actor:
-        raise RevealRefused("say who is revealing it: the reveal is recorded under a person's id")
+        raise RevealRefused(refusal("reveal_who"))
     if len(reason) < MIN_REASON:
-        raise RevealRefused(f"a reason of at least {MIN_REASON} characters is required to reveal personal data")
+        raise RevealRefused(refusal("reveal_reason", characters=MIN_REASON))
     if session.get(Account, account_id) is None:
-        raise RevealRefused(f"no account {account_id}")
+        raise RevealRefused(refusal("no_account", account=account_id))
     column = _contact(field) if field in CHANNELS else _column(field, "sealed")
     stored = session.scalar(_of_account(column).where(col(Account.id) == account_id))
     if stored is None:
-        raise RevealRefused(f"account {account_id} has no {field.label.lower()} on record")
+        raise RevealRefused(refusal("reveal_nothing", account=account_id, field=field.label.lower()))
     value = stored if field in CHANNELS else vault.open(stored)
     record(session, REVEALED, actor, now, account_id, field=field.value, reason=reason)
     return str(value)

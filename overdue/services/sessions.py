@@ -108,6 +108,14 @@ def resolve_name(session: Session, name: str) -> SignedIn | None:
     return None if row is None else _signed_in(row, None)
 
 
+def recheck(session: Session, person: SignedIn, now: datetime) -> SignedIn | None:
+    """The same person, if still signed in now (their session, or for a proxy's user their account, still
+    active): for work done outside a page run, such as a download, that must not outlive a sign-out."""
+    if person.session_id is None:
+        return resolve_name(session, person.name)
+    return resolve(session, person.session_id, now)
+
+
 def claim_handoff(session: Session, session_id: str, now: datetime) -> bool:
     """The cookie for a session is issued once: a hand-off ticket seen a second time (copied from a history or
     a log) gets nothing."""

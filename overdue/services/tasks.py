@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 from overdue.config.models import Tasks
 from overdue.domain import tasks as rules
 from overdue.services.audit import audit_row, record, record_many
+from overdue.services.refusal_texts import refusal
 from overdue.store.bulk import chunked
 from overdue.store.sealed import Vault
 from overdue.store.tables import Account, Evidence, HumanTask, TaskActivity
@@ -49,7 +50,7 @@ def view(task: HumanTask) -> rules.TaskView:
 def load(session: Session, task_id: int) -> HumanTask:
     task = session.get(HumanTask, task_id)
     if task is None:
-        raise TaskError(f"task {task_id} does not exist")
+        raise TaskError(refusal("no_task", task=task_id))
     return task
 
 
@@ -68,7 +69,7 @@ def open_task(
     except ValueError as exc:
         raise TaskError(str(exc)) from None
     if session.get(Account, account_id) is None:
-        raise TaskError(f"account {account_id} does not exist")
+        raise TaskError(refusal("no_account", account=account_id))
     task = HumanTask(
         kind=kind,
         account_id=account_id,
@@ -96,7 +97,7 @@ def assign(
     """A supervisor gives the task to someone (reassigns it if someone holds it)."""
     assignee = assignee.strip()
     if not assignee:
-        raise TaskError("name the person to assign the task to")
+        raise TaskError(refusal("assignee_missing"))
     task = load(session, task_id)
     _refused(rules.refuse_assign(view(task), roles, task.decided_by))
     return _hand_to(session, task, assignee, user, "reassign" if task.assignee else "assign", now)
@@ -142,7 +143,7 @@ def comment(session: Session, task_id: int, text: str, user: str, now: datetime)
     puts the task back in the queue of the people who decide it."""
     text = text.strip()
     if not text:
-        raise TaskError("a comment needs some text")
+        raise TaskError(refusal("comment_empty"))
     task = load(session, task_id)
     activity = _activity(session, task, "comment", user, now, text)
     _answer_info_request(session, task, user, now)
@@ -163,9 +164,9 @@ def attach(
     """Evidence on a task (a bank statement behind a hardship report, a receipt), sealed like the evidence
     customers email us: the file is personal data and is kept encrypted with OVERDUE_DATA_KEYS."""
     if not content:
-        raise TaskError("the file is empty")
+        raise TaskError(refusal("file_empty"))
     if len(content) > MAX_ATTACHMENT_BYTES:
-        raise TaskError(f"the file is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB")
+        raise TaskError(refusal("file_too_large", megabytes=MAX_ATTACHMENT_BYTES // (1024 * 1024)))
     task = load(session, task_id)
     evidence = Evidence(
         task_id=task.id,
@@ -258,7 +259,7 @@ def open_evidence(session: Session, vault: Vault, evidence_id: int, user: str, n
     """A sealed file opened for a person; every opening is audited before the bytes leave here."""
     evidence = session.get(Evidence, evidence_id)
     if evidence is None:
-        raise TaskError(f"evidence {evidence_id} does not exist")
+        raise TaskError(refusal("no_evidence", evidence=evidence_id))
     content = vault.open_bytes(evidence.content_sealed)
     record(session, "evidence.opened", user, now, evidence.account_id, evidence_id=evidence_id)
     return evidence, content

@@ -514,6 +514,21 @@ class DashboardSession(SQLModel, table=True):
     revoked_at: datetime | None = utc_column()
 
 
+class SignInFailure(SQLModel, table=True):
+    """A failed dashboard sign-in, kept while it can still count towards a lock (overdue/domain/signin_throttle.py):
+    in the database, so locks hold across restarts and every dashboard process. The audit trail keeps them for
+    good; `overdue users unlock NAME` deletes a name's rows."""
+
+    __table_args__ = (
+        sa.Index("ix_signinfailure_name_at", "name", "at"),
+        sa.Index("ix_signinfailure_client_at", "client", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, description="The name typed, whether or not such a user exists")
+    client: str = Field(default="", max_length=64, description="The client's address, or '' when unknown")
+    at: datetime | None = utc_column(nullable=False)
+
+
 class MetricRollup(SQLModel, table=True):
     """One figure of one business date per strategy arm, written by the daily cycle's last step
     (overdue/services/rollups.py). The managers' page reads only these rows: a year of them is a few hundred

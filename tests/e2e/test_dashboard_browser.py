@@ -13,9 +13,11 @@ from sqlmodel import col, select
 
 from overdue.config.models import ROLES
 from overdue.services.decisions import decide_task
+from overdue.services.tasks import attach
 from overdue.store.db import get_engine, session_scope
-from overdue.store.tables import Account, HumanTask, LegalCase, OutreachMessage
+from overdue.store.tables import Account, AuditEvent, HumanTask, LegalCase, OutreachMessage
 from tests.e2e.conftest import DashboardServer, browser_sign_in, wait_idle
+from tests.support import make_runtime
 
 LEAD_SCREENSHOT = Path("/tmp/dashboard.png")
 
@@ -99,3 +101,31 @@ def test_double_click_decides_once(dashboard_server: DashboardServer, dashboard_
         cases = session.exec(select(LegalCase).where(col(LegalCase.account_id) == account_id)).all()
         assert len(cases) == 1
     get_engine(dashboard_server.db.url).dispose()
+
+
+@pytest.mark.browser
+def test_evidence_downloads_from_the_task_and_each_download_is_audited(
+    dashboard_server: DashboardServer, dashboard_page: Page
+) -> None:
+    url, task_id = dashboard_server.db.url, dashboard_server.db.task_ids[2]
+    with session_scope(url) as session:
+        content = b"%PDF-1.4 bank statement: no income since March"
+        vault = make_runtime(url).vault
+        attach(session, vault, task_id, "statement.pdf", "application/pdf", content, "agent.ann", datetime.now(UTC))
+    get_engine(url).dispose()
+
+    page = dashboard_page
+    browser_sign_in(page, "supervisor.sam")
+    open_task(page, task_id)
+    panel = page.locator(f".st-key-task-panel-{task_id}")
+    panel.get_by_text("Evidence (1)").click()
+    for _ in range(2):
+        with page.expect_download() as download:
+            panel.get_by_role("button", name="statement.pdf").click()
+        assert download.value.suggested_filename.endswith("-statement.pdf")
+        assert Path(download.value.path()).read_bytes() == content
+
+    with session_scope(url) as session:
+        opened = session.exec(select(AuditEvent).where(col(AuditEvent.kind) == "evidence.opened")).all()
+        assert [event.actor for event in opened] == ["supervisor.sam", "supervisor.sam"]
+    get_engine(url).dispose()

@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from overdue.domain.masking import Sensitive
 from overdue.services.audit import record
 from overdue.services.personal_data import PersonalField, sealed_columns
 from overdue.services.rollups import roll_up
+from overdue.services.signin_throttle import unlock
 from overdue.services.users import disable_user
 from overdue.settings import get_settings
 from overdue.store.db import session_scope
@@ -238,6 +240,16 @@ def test_manager_metrics_from_the_rollups(dashboard_db: Seeded) -> None:
     assert download.proto.label == "Download the figures (CSV)"
 
 
+def test_metrics_in_chinese_name_task_kinds_and_buckets(dashboard_db: Seeded) -> None:
+    rolled_up(dashboard_db)
+    app = open_page("manager.mia", "metrics")
+    app.sidebar.selectbox(key="language").set_value("zh-CN").run()
+    [approvals] = [frame.value for frame in app.dataframe if "任务类型" in frame.value.columns]
+    assert list(approvals["任务类型"]) == ["法律升级审批"]
+    heatmap = convert_arrow_bytes_to_pandas_df(app.get("vega_lite_chart")[1].proto.data.data)
+    assert ("91-120", "已结清") in set(zip(heatmap["from"], heatmap["to"], strict=True))
+
+
 def test_metrics_range_and_arms_filter(dashboard_db: Seeded) -> None:
     rolled_up(dashboard_db)
     app = open_page("manager.mia", "metrics")
@@ -290,7 +302,7 @@ def test_engineering_without_a_prefect_server(dashboard_db: Seeded, monkeypatch:
     operations_history(dashboard_db)
     app = open_page("engineer.eli", "engineering")
     text = texts(app)
-    assert "No Prefect server to ask (PREFECT_API_URL is not set)" in text
+    assert "No Prefect server to ask: PREFECT_API_URL is not set." in text
     assert "Failed sends (1)" in text
     assert "21211 invalid number" in text
     assert "stale request" in text
@@ -328,9 +340,14 @@ def test_configuration_shows_strategy_policies_offers_and_template_previews(dash
     text = texts(app)
     assert "Read-only" in text
     assert "negotiation" in text
-    assert "dpd ≥ 31" in text
+    assert "days past due ≥ 31" in text
     assert "pre_due_sms" in text
     assert "Decided by **legal**" in text
+    app.sidebar.selectbox(key="language").set_value("zh-CN").run()
+    chinese = texts(app)
+    assert "逾期天数 ≥ 91 & 余额 ≥ US$500.00 / ¥3,000.00 & 阶段 ∈ 协商" in chinese
+    assert "由 **法务** 在" in chinese
+    app.sidebar.selectbox(key="language").set_value("en-US").run()
     app.selectbox(key="configuration_policy").set_value("US").run()
     assert "us.contact_window" in texts(app)
     app.selectbox(key="configuration_template").set_value("reminder_early.sms").run()
@@ -373,6 +390,42 @@ def test_a_wrong_password_or_a_disabled_user_does_not_sign_in(dashboard_db: Seed
         disable_user(session, "legal.lee", "admin.ada", datetime.now(UTC))
     sign_in_app(app, "legal.lee")
     assert app.title[0].value == "Sign in"
+
+
+def test_failed_sign_ins_lock_the_name_out_until_an_admin_unlocks_it(
+    dashboard_db: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OVERDUE_SIGNIN_MAX_FAILURES", "2")
+    get_settings.cache_clear()
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    sign_in_app(app, "legal.lee", "not the password")
+    assert [e.value for e in app.error] == ["Wrong user name or password, or the account is disabled."]
+    sign_in_app(app, "legal.lee", "still not it")
+    locked = "Too many failed sign-ins for this name or from this computer. Try again in 15 min"
+    assert app.error[0].value.startswith(locked)
+    sign_in_app(app, "legal.lee")
+    assert app.error[0].value.startswith(locked), "the right password waits for the lock to end"
+    assert app.title[0].value == "Sign in"
+
+    chinese = AppTest.from_file(APP, default_timeout=30).run()
+    chinese.selectbox(key="language").set_value("zh-CN").run()
+    sign_in_app(chinese, "legal.lee")
+    assert chinese.error[0].value.startswith("该用户名或本机登录失败次数过多。请在 15 分钟后重试")
+
+    with session_scope(dashboard_db.url) as session:
+        assert unlock(session, "legal.lee", "admin.ada", datetime.now(UTC)) == 2
+    sign_in_app(app, "legal.lee")
+    get_settings.cache_clear()
+    assert app.title[0].value == "Ops inbox"
+    with session_scope(dashboard_db.url) as session:
+        kinds = session.scalars(sa.select(col(AuditEvent.kind)).order_by(col(AuditEvent.id))).all()
+    assert [k for k in kinds if k.startswith("user.")] == [
+        "user.signin_failed",
+        "user.signin_failed",
+        "user.signin_locked",
+        "user.unlocked",
+        "user.signed_in",
+    ]
 
 
 def test_sign_in_then_sign_out(dashboard_db: Seeded) -> None:

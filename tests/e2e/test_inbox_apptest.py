@@ -481,3 +481,47 @@ def test_rejecting_a_hardship_review_says_collection_resumes(dashboard_db: Seede
     with session_scope(dashboard_db.url) as session:
         hold = session.exec(select(Hold).where(col(Hold.account_id) == account_id)).one()
         assert hold.ends_on is not None
+
+
+def test_a_download_is_refused_once_its_session_has_ended(dashboard_db: Seeded) -> None:
+    """The download button's callable runs at the click, outside the page run: it checks the session itself."""
+    from dashboard.views.inbox_evidence import DownloadRefused, opener
+    from overdue.services import sessions
+    from overdue.services.tasks import attach
+
+    url, now = dashboard_db.url, datetime.now(UTC)
+    with session_scope(url) as session:
+        vault = make_runtime(url).vault
+        evidence = attach(session, vault, dashboard_db.task_ids[0], "r.txt", "text/plain", b"receipt", "agent.ann", now)
+        user = session.exec(select(DashboardUser).where(col(DashboardUser.name) == "agent.ann")).one()
+        person = sessions.resolve(session, sessions.open_session(session, user, now, 1), now)
+    assert person is not None
+    download = opener(url, evidence.id, person)  # type: ignore[arg-type]
+    assert download() == b"receipt"
+    with session_scope(url) as session:
+        sessions.close_session(session, person, now)
+    with pytest.raises(DownloadRefused):
+        download()
+    with session_scope(url) as session:
+        opened = session.scalars(sa.select(col(AuditEvent.actor)).where(col(AuditEvent.kind) == "evidence.opened"))
+        assert list(opened) == ["agent.ann"]
+
+
+def test_the_services_refusals_speak_chinese_too(dashboard_db: Seeded) -> None:
+    with session_scope(dashboard_db.url) as session:
+        session.execute(sa.update(DashboardUser).where(col(DashboardUser.name) == "dora").values(locale="zh-CN"))
+    seal_numbers(dashboard_db)
+    task_id = dashboard_db.task_ids[0]
+    app = open_app("dora")
+    open_task(app, task_id)
+
+    app.selectbox(key=f"call-outcome-{task_id}").set_value("promise_to_pay")
+    app.button(key=f"call-log-{task_id}").click().run()
+    assert app.error[0].value == f"任务 {task_id}：通话未记录：承诺还款须填写承诺日期"
+    app.text_input(key=f"call-amount-{task_id}").input("12,3x")
+    app.button(key=f"call-log-{task_id}").click().run()
+    assert app.error[0].value == f"任务 {task_id}：通话未记录：12,3x 不是以该账户币种表示的有效金额"
+    ask_to_reveal(app, task_id, PersonalField.CARD_NUMBER, "why")
+    assert app.error[0].value == f"任务 {task_id}：查看个人信息须填写至少 5 个字符的原因。未显示任何信息。"
+    app.button(key=f"comment-btn-{task_id}").click().run()
+    assert app.warning[0].value == "备注不能为空"

@@ -75,6 +75,21 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(
 
 
 @pytest.mark.browser
+def test_a_link_opened_before_signing_in_opens_its_page_after(
+    dashboard_server: DashboardServer, dashboard_page: Page
+) -> None:
+    page = dashboard_page
+    page.goto(f"{dashboard_server.base_url}/account?account={dashboard_server.db.account_ids[0]}")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    browser_sign_in(page, "agent.ann")
+    expect(page.get_by_role("heading", name="Account 360")).to_be_visible()
+    expect(page.get_by_text("Test Person · ****0000")).to_be_visible()
+    assert page.url.endswith(f"/account?account={dashboard_server.db.account_ids[0]}")
+
+
+@pytest.mark.browser
 def test_wrong_password_is_refused(dashboard_page: Page) -> None:
     browser_sign_in_refused = dashboard_page
     browser_sign_in_refused.get_by_role("textbox", name="User name").fill("legal.lee")

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from overdue.cli import app
 from overdue.store.db import session_scope
-from overdue.store.tables import HumanTask, LegalCase, LegalCaseEvent, Payment
+from overdue.store.tables import AuditEvent, HumanTask, LegalCase, LegalCaseEvent, Payment
 from tests.support import add_account, add_escalation_task, pdf_text
 
 
@@ -181,3 +181,27 @@ def test_a_dashboard_user_acts_with_the_roles_the_users_table_gives(sqlite_url: 
     )
     assert decided.exit_code == 0, decided.output
     assert f"Task {task_id} rejected by lee." in decided.output
+
+
+def test_a_tasks_evidence_is_listed_and_saved_each_opening_audited(sqlite_url: str, tmp_path: Path) -> None:
+    db = ("--database-url", sqlite_url)
+    task_id, _ = escalation(sqlite_url)
+    upload = tmp_path / "bank statement (March).txt"
+    upload.write_text("no income since March", encoding="utf-8")
+    assert invoke("tasks", "attach", str(task_id), str(upload), "--as", "agent.ann", *db).exit_code == 0
+
+    listed = invoke("tasks", "evidence", str(task_id), "--as", "legal.lee", *db)
+    assert listed.exit_code == 0, listed.output
+    assert "bank statement (March).txt" in listed.output
+    assert "agent.ann" in listed.output
+    out = tmp_path / "out"
+    saved = invoke("tasks", "evidence", str(task_id), "--as", "legal.lee", "--out", str(out), *db)
+    assert saved.exit_code == 0, saved.output
+    assert (out / "1-bank_statement__March_.txt").read_text(encoding="utf-8") == "no income since March"
+    again = invoke("tasks", "evidence", str(task_id), "--as", "legal.lee", "--out", str(out), *db)
+    assert again.exit_code == 1
+    assert "exists already; nothing was saved" in again.output
+    assert invoke("tasks", "evidence", "999", "--as", "legal.lee", *db).exit_code == 1
+    with session_scope(sqlite_url) as session:
+        opened = session.exec(select(AuditEvent).where(col(AuditEvent.kind) == "evidence.opened")).all()
+    assert [(e.actor, e.data["evidence_id"]) for e in opened] == [("legal.lee", 1)], "listing opens nothing"

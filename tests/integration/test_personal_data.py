@@ -160,7 +160,7 @@ def test_a_refused_reveal_records_nothing(
     load_accounts(runtime.database_url)
     with pytest.raises(RevealRefused, match=message):
         reveal(session, runtime.vault, account_id(session, ref), field, actor, reason, NOW)
-    with pytest.raises(RevealRefused, match="no account 999999"):
+    with pytest.raises(RevealRefused, match="account 999999 does not exist"):
         reveal(session, runtime.vault, 999_999, field, "ops.ann", REASON, NOW)
     assert reveals(session) == []
 

@@ -17,7 +17,7 @@ def test_migrations_match_the_models(database_url: str) -> None:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert differences == []
     assert schema_is_current(database_url)
-    assert head_revision() == "0014"
+    assert head_revision() == "0015"
 
 
 def test_upgrading_a_database_that_holds_data_keeps_it(database_url: str) -> None:

@@ -10,10 +10,12 @@ from sqlmodel import col, select
 from typer.testing import CliRunner, Result
 
 from overdue.cli import app
+from overdue.domain.signin_throttle import ThrottlePolicy
 from overdue.services import sessions
+from overdue.services import signin_throttle as throttle
 from overdue.services.users import UserError, add_user, authenticate, disable_user, set_locale, set_password
 from overdue.store.db import session_scope
-from overdue.store.tables import AuditEvent, DashboardUser
+from overdue.store.tables import AuditEvent, DashboardUser, SignInFailure
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
@@ -116,3 +118,55 @@ def test_users_from_the_command_line(sqlite_url: str) -> None:
     assert invoke("users", "enable", "ann", *url).exit_code == 0
     with session_scope(sqlite_url) as session:
         assert authenticate(session, "ann", "a brand new password") is not None
+
+
+RULES = ThrottlePolicy(
+    max_failures=3, max_failures_per_client=4, window=timedelta(minutes=15), lockout=timedelta(minutes=10)
+)
+
+
+def test_failed_sign_ins_lock_a_name_and_a_client_out_until_unlocked(database_url: str) -> None:
+    """Counted in the database: each `session_scope` here could be another dashboard process."""
+    for minute in range(2):
+        with session_scope(database_url) as session:
+            at = NOW + timedelta(minutes=minute)
+            assert throttle.record_failure(session, "lee", "10.0.0.1", RULES, at) is None
+    with session_scope(database_url) as session:
+        assert throttle.refused_until(session, "lee", "", RULES, NOW) is None
+        until = throttle.record_failure(session, " lee ", "10.0.0.2", RULES, NOW + timedelta(minutes=2))
+    assert until == NOW + timedelta(minutes=12)
+    with session_scope(database_url) as session:
+        assert throttle.refused_until(session, "lee", "", RULES, NOW + timedelta(minutes=11)) == until
+        assert throttle.refused_until(session, "lee", "", RULES, until) is None, "the lock ends on time"
+        assert throttle.refused_until(session, "mia", "10.0.0.3", RULES, NOW + timedelta(minutes=3)) is None
+        # another name from the first client: its fourth failure locks the client, whatever name comes next
+        client_until = throttle.record_failure(session, "mia", "10.0.0.1", RULES, NOW + timedelta(minutes=3))
+        assert client_until is None
+        client_until = throttle.record_failure(session, "ann", "10.0.0.1", RULES, NOW + timedelta(minutes=4))
+        assert client_until == NOW + timedelta(minutes=14)
+        assert throttle.refused_until(session, "bob", "10.0.0.1", RULES, NOW + timedelta(minutes=5)) == client_until
+    with session_scope(database_url) as session:
+        assert throttle.unlock(session, "lee", "admin", NOW + timedelta(minutes=5)) == 3
+    with session_scope(database_url) as session:
+        assert throttle.refused_until(session, "lee", "", RULES, NOW + timedelta(minutes=5)) is None
+        assert throttle.refused_until(session, "bob", "10.0.0.1", RULES, NOW + timedelta(minutes=5)) is None, (
+            "lee's failures no longer count against the client either"
+        )
+        throttle.record_failure(session, "zoe", "", RULES, NOW + timedelta(hours=1))
+        assert session.scalars(sa.select(col(SignInFailure.name))).all() == ["zoe"], "old failures are pruned"
+        kinds = session.scalars(sa.select(col(AuditEvent.kind)).order_by(col(AuditEvent.id))).all()
+    assert kinds.count("user.signin_failed") == 6
+    assert kinds.count("user.signin_locked") == 2
+    assert kinds.count("user.unlocked") == 1
+
+
+def test_unlock_from_the_command_line(sqlite_url: str) -> None:
+    with session_scope(sqlite_url) as session:
+        for minute in range(3):
+            throttle.record_failure(session, "ann", "", RULES, datetime.now(UTC) - timedelta(minutes=minute))
+    unlocked = invoke("users", "unlock", "ann", "--as", "admin.ada", "--database-url", sqlite_url)
+    assert unlocked.exit_code == 0, unlocked.output
+    assert "3 failed sign-in(s) of ann forgotten" in unlocked.output
+    with session_scope(sqlite_url) as session:
+        event = session.scalars(sa.select(AuditEvent).where(col(AuditEvent.kind) == "user.unlocked")).one()
+        assert event.actor == "admin.ada"

@@ -10,6 +10,8 @@ import pytest
 from dashboard import i18n
 from overdue.domain import session_tokens
 from overdue.domain.passwords import WeakPassword, check_strength, hash_password, verify_password
+from overdue.domain.tasks import REFUSALS
+from overdue.services.refusal_texts import TEXTS
 from overdue.services.users import LOCALES
 
 KEY = b"k" * 32
@@ -83,3 +85,15 @@ def test_a_missing_key_or_language_fails_loudly(tmp_path: Path, monkeypatch: pyt
             i18n.catalog("half")
     finally:
         i18n.catalog.cache_clear()
+
+
+def test_every_refusal_code_is_translated_with_the_same_values() -> None:
+    """A service's refusal reaches a screen as its code: each code has a text in both languages, naming the
+    same values as the English the command line prints."""
+    coded = {f"inbox.refused_{code}": english for code, english in REFUSALS.items()}
+    coded |= {f"refusals.{code}": english for code, english in TEXTS.items()}
+    for key, english in coded.items():
+        for locale in LOCALES:
+            translated = i18n.catalog(key.partition(".")[0])[locale][key.partition(".")[2]]
+            assert set(re.findall(r"{(\w+)}", translated)) == set(re.findall(r"{(\w+)}", english)), (key, locale)
+    assert set(i18n.catalog("refusals")["en-US"]) == set(TEXTS), "no text for a code no service raises"
