@@ -42,6 +42,7 @@ def daily_cycle(
     as_of = as_of or business_date()  # a scheduled run passes no date
     now = now or datetime.combine(as_of, time(), tzinfo=UTC)
     payments = ingest_payments(database_url, now)  # reconciliation first: nobody is reminded of what they paid
+    rolled_up = roll_up_metrics(database_url, as_of)  # yesterday is over, its late payments included: its figures
     shards = plan_shards(database_url, as_of)
     progress = create_progress_artifact(0.0, key="daily-cycle-progress", description=f"Shards done, cycle {as_of}")
     assert isinstance(progress, UUID)  # called from a sync flow, Prefect's sync/async helper returns the id
@@ -50,7 +51,7 @@ def daily_cycle(
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "shards": len(results), "payments": payments}
     summary |= merge_counts(result for _, result in results)
     summary["dispatch"] = dispatch_outbox(database_url, now)
-    summary["rollup_rows"] = roll_up_metrics(database_url, as_of)
+    summary["rollup_rows"] = rolled_up
     create_markdown_artifact(
         key="daily-cycle-summary", markdown=summary_markdown(summary), description=f"Cycle {as_of}"
     )

@@ -20,6 +20,7 @@ from flows.daily_cycle import daily_cycle
 from overdue.config.models import Experiment
 from overdue.runtime import Runtime
 from overdue.services.dispatch import dispatch_due
+from overdue.services.rollups import roll_up_ended_days
 from overdue.sim.behaviour import BehaviourModel, load_behaviour, simulate_day
 from overdue.sim.portfolio import PortfolioSpec, generate_portfolio
 from overdue.store.db import session_scope
@@ -102,4 +103,6 @@ def run_simulation(
                 result.collected_minor[currency] = result.collected_minor.get(currency, 0) + amount
             if on_day is not None:
                 on_day(day)
+    with session_scope(url) as session:  # the last day is over too: the dashboard shows it
+        roll_up_ended_days(session, start + timedelta(days=days))
     return result

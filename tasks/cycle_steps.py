@@ -102,7 +102,7 @@ def dispatch_outbox(database_url: DatabaseUrl, now: datetime) -> dict[str, int]:
 
 
 @step(name="roll-up-metrics")
-def roll_up_metrics(database_url: DatabaseUrl, as_of: date) -> int | None:
-    """The managers' figures for the date (overdue/services/rollups.py), once its shards are all done."""
+def roll_up_metrics(database_url: DatabaseUrl, today: date) -> int:
+    """The managers' figures for the days that have ended (overdue/services/rollups.py): rows written."""
     with unit_of_work(database_url) as (_, session):
-        return rollups.roll_up(session, as_of)
+        return rollups.roll_up_ended_days(session, today)

@@ -77,7 +77,8 @@ def report_rollup(
 ) -> None:
     """Roll up the managers' figures for dates the daily cycle has not (a backfill); each date once, in order.
 
-    The cycle does this at the end of every business date; a date already rolled up is left as it is."""
+    Each daily cycle does this for the days that have ended (up to 31 back); a date already rolled up is left as
+    it is."""
     from datetime import date
 
     from overdue.cli.common import fail

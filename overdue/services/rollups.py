@@ -1,8 +1,9 @@
-"""The daily rollups the managers' page reads: one set-based pass at the end of each daily cycle.
+"""The daily rollups the managers' page reads: one set-based pass per day, once the day is over.
 
-`roll_up(session, as_of)` replaces that date's rows in `metricrollup` (so a rerun of a date gives the same
-rows) with figures per strategy arm. Snapshots describe the portfolio at the end of the date; flows count
-what happened during it (the UTC day). Metrics, with key1 / key2, and what count / amount_minor hold:
+`roll_up(session, as_of)` writes that date's rows in `metricrollup` once, with figures per strategy arm; the
+daily cycle calls it (`roll_up_ended_days`) for the days that have ended, at its start. Snapshots describe the
+portfolio at the end of the date; flows count what happened during it (the UTC day). Metrics, with key1 / key2,
+and what count / amount_minor hold:
 
 - `stage` stage: accounts in it.
 - `roll` DPD bucket yesterday / DPD bucket today: accounts (buckets: overdue/domain/buckets.py).
@@ -122,6 +123,35 @@ def _lock(session: Session) -> None:
         session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('overdue.rollup'))"))
     else:
         session.execute(sa.update(MetricRollup).where(sa.false()).values(count=0))
+
+
+CATCH_UP_DAYS = 31  # a cycle rolls up at most this many ended days it finds not rolled up
+
+
+def roll_up_ended_days(session: Session, today: date) -> int:
+    """What the daily cycle for `today` does first (after the payment files, before its shards): roll up the
+    days that have ended, from the day after the last one rolled up (at most CATCH_UP_DAYS back) to yesterday.
+    A day is complete only once it is over: the payments received, messages sent and decisions made during it
+    happen after that date's own cycle ran. Stops at a day whose shards are still running (its last worker's
+    next cycle takes it up)."""
+    yesterday = today - timedelta(days=1)
+    last_rolled = session.scalar(
+        sa.select(sa.func.max(col(MetricRollup.as_of))).where(col(MetricRollup.metric) == MARKER)
+    )
+    first = (
+        max(last_rolled + timedelta(days=1), yesterday - timedelta(days=CATCH_UP_DAYS - 1))
+        if last_rolled
+        else yesterday
+    )
+    written, day = 0, first
+    while day <= yesterday:
+        rows = roll_up(session, day)
+        if rows is None:
+            break
+        written += rows
+        session.commit()
+        day += timedelta(days=1)
+    return written
 
 
 def roll_up_range(session: Session, first: date, last: date) -> int:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from overdue.domain.buckets import bucket_of, is_cure
-from overdue.services.rollups import roll_up
+from overdue.services.rollups import roll_up, roll_up_ended_days
 from overdue.store.db import session_scope
 from overdue.store.tables import Account, Conversation, CycleShard, Hold, MetricRollup, Payment, PaymentPlan
 from tests.support import add_account, add_escalation_task, add_message
@@ -137,3 +137,29 @@ def test_once_per_date_and_only_when_the_shards_are_done(database_url: str) -> N
         assert roll_up(session, DAY1) is None
         markers = session.scalar(sa.select(sa.func.count()).where(col(MetricRollup.metric) == "rolled_up"))
     assert markers == 1
+
+
+def test_each_cycle_rolls_up_the_days_that_have_ended(database_url: str) -> None:
+    """A day's figures are complete only once it is over (payments come in after its cycle ran), so the cycle
+    for a date rolls up the days before it: yesterday the first time, then every day since the last one rolled
+    up, stopping at a day whose shards are still running."""
+
+    def rolled(session: Session) -> list[date]:
+        query = sa.select(col(MetricRollup.as_of)).where(col(MetricRollup.metric) == "rolled_up")
+        return sorted(session.scalars(query))
+
+    day3, day5 = DAY1 + timedelta(days=2), DAY1 + timedelta(days=4)
+    with session_scope(database_url) as session:
+        add_account(session, "ONE", due_date=DAY1)
+    with session_scope(database_url) as session:
+        assert roll_up_ended_days(session, DAY2) > 0
+        assert rolled(session) == [DAY1]
+        session.add(CycleShard(as_of=day3, low=1, high=10, status="pending"))
+    with session_scope(database_url) as session:
+        roll_up_ended_days(session, DAY1 + timedelta(days=5))  # two days missed; the third still running
+        assert rolled(session) == [DAY1, DAY2], "stops at the day whose shards are not done"
+        session.execute(sa.update(CycleShard).values(status="done"))
+    with session_scope(database_url) as session:
+        roll_up_ended_days(session, DAY1 + timedelta(days=5))
+        assert rolled(session) == [DAY1, DAY2, day3, DAY1 + timedelta(days=3), day5]
+        assert roll_up_ended_days(session, DAY1 + timedelta(days=5)) == 0, "a rerun of the date adds nothing"
