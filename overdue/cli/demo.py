@@ -169,8 +169,10 @@ def print_summary(rt: Runtime) -> None:
 
 
 def dashboard(port: int = 8501, headless: bool = False) -> None:
-    """Open the Streamlit dashboard (sign in with a user from `overdue users add`)."""
+    """Open the Streamlit dashboard (sign in with a user from `overdue users add`). Without a terminal to answer
+    Streamlit's first-run questions (a service, `nohup`), it runs headless and prints its address."""
     runtime()  # a missing schema is reported here with its fix, not as a stack trace in the browser
+    headless = headless or not sys.stdin.isatty()
     command = [
         sys.executable,
         "-m",
