@@ -298,9 +298,19 @@ def operations_history(seeded: Seeded) -> None:
         session.add(CycleShard(as_of=DAY1, low=3, high=4, status="pending"))
 
 
-def test_engineering_without_a_prefect_server(dashboard_db: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_engineering_without_a_prefect_server(dashboard_db: Seeded) -> None:
+    from prefect.context import SettingsContext, _temporary_global_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     operations_history(dashboard_db)
-    app = open_page("engineer.eli", "engineering")
+    # Whatever server an earlier test started is gone for this page. The page runs in Streamlit's script thread,
+    # which sees Prefect's process-global settings (where the session's test harness puts its server), so those
+    # are swapped as the harness swaps them.
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        without_server = SettingsContext.get()
+        assert without_server is not None
+        with _temporary_global_settings_context(without_server):
+            app = open_page("engineer.eli", "engineering")
     text = texts(app)
     assert "No Prefect server to ask: PREFECT_API_URL is not set." in text
     assert "Failed sends (1)" in text
