@@ -24,7 +24,7 @@ from overdue.store.db import session_scope
 DEFAULT_DAYS = 30
 RANGE, ARMS = "metrics_range", "metrics_arms"
 SCALE = {"scheme": "orangered"}
-KEY_COLUMNS = {"cohorts": 2, "roll": 2, "arms_compared": 2}  # the columns that name a row; 1 for the others
+KEY_COLUMNS = {"cohorts": 2, "roll": 2, "arms_recovery": 2}  # the columns that name a row; 1 for the others
 
 
 def render() -> None:
@@ -154,15 +154,20 @@ def _sections(window: reporting.RollupWindow, arms: set[str]) -> list[Section]:
         (
             "arms_compared",
             [row for row in reporting.arms_compared(window) if row["arm"] in arms],
-            ("arm", "currency", "accounts", "closed", "recovery", "contacts_per_account", "cured", "ptp_kept_rate"),
+            ("arm", "accounts", "closed", "contacts_per_account", "cured", "ptp_kept_rate"),
             {
                 "accounts": _num,
                 "closed": _pct,
-                "recovery": _pct,
                 "contacts_per_account": lambda value, _: "–" if value is None else fmt_number(round(value, 2)),
                 "cured": _num,
                 "ptp_kept_rate": _pct,
             },
+        ),
+        (
+            "arms_recovery",
+            [row for row in reporting.arms_recovery(window) if row["arm"] in arms],
+            ("arm", "currency", "placed_minor", "paid_minor", "recovery"),
+            {"placed_minor": _money, "paid_minor": _money, "recovery": _pct},
         ),
     ]
 

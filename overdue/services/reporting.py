@@ -434,28 +434,34 @@ def approvals(window: RollupWindow, arms: Collection[str]) -> list[dict[str, Any
 
 
 def arms_compared(window: RollupWindow) -> list[dict[str, Any]]:
-    """Champion against challengers, per arm and currency: recovery to date, contacts per account in the
-    range, cures and promises kept."""
+    """Champion against challengers, one row per arm: accounts and the share closed at the end of the range,
+    contacts per account, cures and promises kept in it. Recovery is per currency: `arms_recovery`."""
     rows = []
     for arm in window.arms:
         chosen = {arm}
-        accounts = sum(count for (_, _), (count, _) in _pick(window.at_end, "stage", chosen).items())
-        closed = _pick(window.at_end, "stage", chosen).get(("closed", ""), (0, 0))[0]
+        stages = _pick(window.at_end, "stage", chosen)
+        accounts = sum(count for (count, _) in stages.values())
         sent = sum(count for (_, kind), (count, _) in _pick(window.flows, "channel", chosen).items() if kind == "sent")
         rate = rates(window, chosen)
-        for cohort in _per_currency(cohorts(window, chosen)):
-            rows.append(
-                {
-                    "arm": arm,
-                    "currency": cohort["currency"],
-                    "accounts": accounts,
-                    "closed": _ratio(closed, accounts),
-                    "recovery": _ratio(cohort["paid_minor"], cohort["placed_minor"]),
-                    "contacts_per_account": _ratio(sent, accounts),
-                    "cured": rate["cured"],
-                    "ptp_kept_rate": rate["ptp_kept_rate"],
-                }
-            )
+        rows.append(
+            {
+                "arm": arm,
+                "accounts": accounts,
+                "closed": _ratio(stages.get(("closed", ""), (0, 0))[0], accounts),
+                "contacts_per_account": _ratio(sent, accounts),
+                "cured": rate["cured"],
+                "ptp_kept_rate": rate["ptp_kept_rate"],
+            }
+        )
+    return rows
+
+
+def arms_recovery(window: RollupWindow) -> list[dict[str, Any]]:
+    """Per arm and currency: placed, paid to date and recovery (money is never added across currencies)."""
+    rows = []
+    for arm in window.arms:
+        for total in _per_currency(cohorts(window, {arm})):
+            rows.append(total | {"arm": arm, "recovery": _ratio(total["paid_minor"], total["placed_minor"])})
     return rows
 
 

@@ -236,6 +236,11 @@ def test_manager_metrics_from_the_rollups(dashboard_db: Seeded) -> None:
     assert len(app.get("vega_lite_chart")) == 2  # the funnel and the roll-rate heatmap
     rates = app.dataframe[2].value
     assert dict(zip(rates["Measure"], rates["Value"], strict=True))["Cures (past due to current or closed)"] == "1"
+    [arms] = [frame.value for frame in app.dataframe if "Contacts per account" in frame.value.columns]
+    assert list(arms["Arm"]) == ["default"], "one row per arm: its figures are not split by currency"
+    assert list(arms.iloc[0])[:3] == ["default", "3", "33.3%"]
+    [recovery] = [frame.value for frame in app.dataframe if list(frame.value.columns[:2]) == ["Arm", "Currency"]]
+    assert list(recovery.iloc[0]) == ["default", "USD", "$3,225.00", "$1,075.00", "33.3%"]
     [download] = app.get("download_button")
     assert download.proto.label == "Download the figures (CSV)"
 
