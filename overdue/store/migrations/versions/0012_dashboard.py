@@ -2,7 +2,7 @@
 
 People sign in to the dashboard with a name and a password kept as a scrypt hash; a session row per
 sign-in (only a digest of its id) lets a sign-out or a disabled account end it on the server. The managers'
-page reads `metricrollup`, written at the end of each daily cycle (`dpdsnapshot` keeps yesterday's DPD bucket
+page reads `metricrollup`, written by the daily cycle (`dpdsnapshot` keeps yesterday's DPD bucket
 for the roll rates). `webhookerror` keeps the provider callbacks we refused or failed on, for the engineers' page. The indexes:
 a day's sends and payments for the rollups, an account's contact history.
 
