@@ -22,10 +22,10 @@ from pydantic import SecretStr
 from sqlmodel import col
 
 from overdue.config import Configuration
-from overdue.config.models import Condition
 from overdue.domain.stages import CLOSED, CURRENT, LEGAL, PLAN
 from overdue.runtime import build_runtime
 from overdue.services.audit import SYSTEM
+from overdue.services.condition_sql import BALANCE, condition_clause
 from overdue.services.cycle import classify_accounts
 from overdue.settings import Settings
 from overdue.store.bulk import account_shards
@@ -43,41 +43,20 @@ def _dpd(dialect: str, as_of: date) -> sa.ColumnElement[int]:
     return sa.cast(days, sa.Integer)
 
 
-def _condition(when: Condition, dpd: sa.ColumnElement[int], balance: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-    """One stage's conditions, ANDed, as overdue.domain.stages.matches reads them; an empty one matches."""
-    parts: list[sa.ColumnElement[bool]] = []
-    if when.dpd_min is not None:
-        parts.append(dpd >= when.dpd_min)
-    if when.dpd_max is not None:
-        parts.append(dpd <= when.dpd_max)
-    if when.broken_plans_min is not None:
-        parts.append(col(Account.broken_plans) >= when.broken_plans_min)
-    if when.stage_in is not None:
-        parts.append(col(Account.stage).in_(when.stage_in))
-    if when.balance_min is not None:
-        by_currency = [
-            sa.and_(col(Account.currency) == currency, balance >= minimum)
-            for currency, minimum in when.balance_min.minor.items()
-        ]
-        parts.append(sa.or_(*by_currency) if by_currency else sa.false())
-    return sa.and_(sa.true(), *parts)
-
-
 def stage_expression(config: Configuration, dialect: str, as_of: date) -> sa.ColumnElement[str]:
     """The facts first (nothing owed closes, legal and an active plan are sticky), then the stages of the
     account's strategy (its champion/challenger arm) in order: the first whose conditions all match wins, as
     overdue.domain.stages.classify does."""
     dpd = _dpd(dialect, as_of)
-    balance = col(Account.principal_minor) + col(Account.interest_minor) + col(Account.fees_minor)
     active_plan = sa.exists().where(col(PaymentPlan.account_id) == col(Account.id), col(PaymentPlan.status) == "active")
     whens: list[tuple[sa.ColumnElement[bool], str]] = [
-        (balance <= 0, CLOSED),
+        (BALANCE <= 0, CLOSED),
         (col(Account.stage) == LEGAL, LEGAL),
         (active_plan, PLAN),
     ]
     for arm, strategy in sorted(config.strategies.items()):  # each account follows its arm's strategy
         on_arm = col(Account.strategy_arm) == arm
-        whens += [(sa.and_(on_arm, _condition(rule.when, dpd, balance)), rule.name) for rule in strategy.stages]
+        whens += [(sa.and_(on_arm, condition_clause(rule.when, dpd)), rule.name) for rule in strategy.stages]
     return sa.case(*whens, else_=sa.literal(CURRENT))
 
 

@@ -7,8 +7,10 @@ changes back set-wise with their audit events. Prefect flows only sequence them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,12 +24,12 @@ from overdue.domain.stages import AccountFacts, classify, days_past_due, moved_b
 from overdue.domain.tasks import PENDING
 from overdue.services.audit import SYSTEM, audit_row, record_many, stage_changed
 from overdue.services.condition_facts import ConditionFacts, load_condition_facts
+from overdue.services.condition_sql import BALANCE, any_condition
 from overdue.services.outreach import cancel_queued
 from overdue.store.bulk import update_by_id
 from overdue.store.tables import Account, Customer, Hold, HumanTask, LegalCase, PaymentPlan
 
 LEGAL_ESCALATION = "legal_escalation"
-BALANCE = col(Account.principal_minor) + col(Account.interest_minor) + col(Account.fees_minor)
 
 
 @dataclass
@@ -134,7 +136,7 @@ def propose_escalations(
     """Open a legal-approval task for each account its strategy's escalation rules select (one query per
     strategy arm, each with its own cool-off). Never escalates itself."""
     tasks: list[dict[str, Any]] = []
-    extra = load_condition_facts(session, config, as_of, shard)
+    extra = cache(lambda: load_condition_facts(session, config, as_of, shard))  # only for a shard with candidates
     for arm, strategy in config.strategies.items():
         tasks += _escalation_tasks(session, config, arm, strategy.escalation, as_of, now, shard, extra)
     if tasks:
@@ -159,19 +161,8 @@ def _escalation_tasks(
     as_of: date,
     now: datetime,
     shard: tuple[int, int],
-    extra: ConditionFacts,
+    condition_facts: Callable[[], ConditionFacts],
 ) -> list[dict[str, Any]]:
-    cooldown_start = now - timedelta(days=escalation.review_cooldown_days)
-    recent_or_open_task = accounts_in_shard(
-        session,
-        col(HumanTask.account_id),
-        shard,
-        col(HumanTask.kind) == LEGAL_ESCALATION,
-        sa.or_(col(HumanTask.status).in_(PENDING), col(HumanTask.decided_at) >= cooldown_start),
-    )
-    skip = (
-        recent_or_open_task | accounts_in_shard(session, col(LegalCase.account_id), shard) | held(session, shard, as_of)
-    )
     rows = session.execute(
         sa.select(
             col(Account.id),
@@ -190,9 +181,25 @@ def _escalation_tasks(
             col(Account.id).between(*shard),
             col(Account.strategy_arm) == arm,
             col(Account.stage).in_(stages.ESCALABLE),
+            # the few accounts a rule could select (most of a shard is far from any), asked about one by one below
+            any_condition([rule.when for rule in escalation.rules], col(Account.dpd), dpd_upper_bound=False),
         )
         .order_by(col(Account.id))
     ).all()
+    if not rows:
+        return []
+    cooldown_start = now - timedelta(days=escalation.review_cooldown_days)
+    recent_or_open_task = accounts_in_shard(
+        session,
+        col(HumanTask.account_id),
+        shard,
+        col(HumanTask.kind) == LEGAL_ESCALATION,
+        sa.or_(col(HumanTask.status).in_(PENDING), col(HumanTask.decided_at) >= cooldown_start),
+    )
+    skip = (
+        recent_or_open_task | accounts_in_shard(session, col(LegalCase.account_id), shard) | held(session, shard, as_of)
+    )
+    extra = condition_facts()
     approval = config.tasks.kind(LEGAL_ESCALATION)
     tasks: list[dict[str, Any]] = []
     for account_id, stage, dpd, balance, currency, broken, due_date, jurisdiction, vulnerable, reviewed in rows:

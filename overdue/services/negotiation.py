@@ -15,7 +15,8 @@ from overdue.domain.offers import Facts, OfferTerms, automatic_offer
 from overdue.domain.validation import ClosedDays, public_holidays
 from overdue.services.affordability import capacities
 from overdue.services.audit import SYSTEM, audit_row, record_many
-from overdue.services.cycle import BALANCE, accounts_in_shard, held
+from overdue.services.condition_sql import BALANCE
+from overdue.services.cycle import accounts_in_shard, held
 from overdue.services.offers import offer_row, withdraw_approvals
 from overdue.store.bulk import insert_returning_ids
 from overdue.store.tables import Account, Customer, Offer

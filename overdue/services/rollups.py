@@ -33,7 +33,7 @@ from sqlmodel import Session, col
 from overdue.domain.buckets import CLOSED_BUCKET, DELINQUENT, DPD_BUCKETS, LABELS
 from overdue.domain.plans import BROKEN, KEPT, PROMISE
 from overdue.domain.stages import CLOSED
-from overdue.services.cycle import BALANCE
+from overdue.services.condition_sql import BALANCE
 from overdue.store.bulk import insert_rows
 from overdue.store.tables import (
     Account,

@@ -17,6 +17,7 @@ from overdue.services.audit import SYSTEM
 from overdue.services.continuation import DEFERRED, QUEUED, STARTED, decide
 from overdue.services.cycle import propose_escalations
 from overdue.services.decisions import DecisionError, decide_task
+from overdue.services.pauses import pause_account
 from overdue.services.tasks import (
     TaskError,
     activities,
@@ -354,3 +355,21 @@ def test_only_valid_litigation_steps_are_recorded_with_their_costs(runtime: Runt
             legal.advance(session, done.case_id, "withdrawn", date(2026, 5, 3), 0, "", "legal.lee", today)
         steps = [(e.status, e.happened_on) for e in legal.case_events(session, done.case_id)]
     assert steps == [("letter_sent", date(2026, 4, 2)), ("filed", date(2026, 4, 20)), ("settled", date(2026, 5, 2))]
+
+
+def test_escalation_counts_only_unpaused_days_past_due(session: Session, runtime: Runtime) -> None:
+    """The database narrows the candidates by their calendar days past due; a paused account among them is still
+    judged on the days that count (100 past due, 20 of them paused, is below the rule's 91)."""
+    today = date(2026, 4, 1)
+    accounts = {dpd: add_account(session, f"d{dpd}", due_date=today - timedelta(days=dpd)) for dpd in (30, 95, 100)}
+    for dpd, account in accounts.items():
+        account.stage, account.dpd = "negotiation", dpd
+    session.add_all(accounts.values())
+    session.flush()
+    paused = accounts[100].id
+    assert paused is not None
+    pause_account(session, paused, today - timedelta(days=40), today - timedelta(days=21), "hospital", "ops", today, NOW)
+
+    assert propose_escalations(session, runtime.config, today, NOW, SHARD) == 1
+    [task] = session.exec(select(HumanTask)).all()
+    assert (task.account_id, task.payload["dpd"]) == (accounts[95].id, 95)  # type: ignore[index]
