@@ -20,14 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
+from sqlmodel import Session, col
 
 from benchmarks import postgres
+from benchmarks.classification import stage_expression
+from overdue.config import Configuration
+from overdue.domain.stages import CLOSED
 from overdue.runtime import Runtime, build_runtime
+from overdue.services.dispatch import dispatch_due
 from overdue.services.shard_cycle import plan_shards, run_shard
 from overdue.settings import PROJECT_ROOT, Settings, normalize_database_url
 from overdue.sim import portfolio as generator
@@ -35,6 +40,7 @@ from overdue.sim.portfolio import PortfolioSpec, generate_portfolio
 from overdue.store.db import get_engine, refresh_statistics, session_scope
 from overdue.store.migrate import head_revision, upgrade
 from overdue.store.sealed import new_key
+from overdue.store.tables import Account
 
 
 @dataclass(frozen=True)
@@ -203,15 +209,55 @@ def ensure_template(
     with session_scope(target) as session:
         spec = PortfolioSpec(accounts=portfolio.accounts, seed=portfolio.seed, start=portfolio.start)
         generate_portfolio(session, spec, runtime.vault, on_chunk=on_chunk)
+        if portfolio.warmup_days:
+            settle_history(session, runtime.config, portfolio.start)
     warm_up(runtime, target, portfolio)
     get_engine(target).dispose()
     store.publish(portfolio, target, stamp)
     return time.perf_counter() - started
 
 
+def settle_history(session: Session, config: Configuration, day: date) -> None:
+    """Put each account where the engine would have it had it run since the account fell due: in the stage its
+    days past due on `day` select, entered on the day they reached that stage's `dpd_min`. Without this, every
+    account the first warm-up day classifies enters its stage that day, and the measured day sends one cadence
+    step to the whole stage at once (all of negotiation its day-2 SMS), which no day of a running portfolio does.
+    Warm-up then runs on top of this history; a portfolio measured on its first day (no warm-up) skips it."""
+    dialect = session.get_bind().dialect.name
+    session.execute(
+        sa.update(Account).values(stage=stage_expression(config, dialect, day)).where(col(Account.stage) != CLOSED)
+    )
+    entered = [
+        (
+            sa.and_(col(Account.strategy_arm) == arm, col(Account.stage) == rule.name),
+            _plus_days(dialect, rule.when.dpd_min),
+        )
+        for arm, strategy in config.strategies.items()
+        for rule in strategy.stages
+        if rule.when.dpd_min is not None
+    ]
+    first = sa.case(*entered, else_=sa.literal(day, sa.Date)) if entered else sa.literal(day, sa.Date)
+    latest = sa.func.least if dialect == "postgresql" else sa.func.min
+    session.execute(
+        sa.update(Account).values(stage_entered_on=latest(first, sa.literal(day, sa.Date)), next_action_on=day)
+    )
+
+
+def _plus_days(dialect: str, days: int) -> Any:
+    """The account's due date plus `days`, as a date."""
+    if dialect == "postgresql":
+        return col(Account.due_date) + days
+    return sa.func.date(col(Account.due_date), f"{days:+d} days")
+
+
+OUTBOX_EVERY_MINUTES = 30  # how often the warm-up days' outbox goes out (the deployment's default is more often)
+
+
 def warm_up(runtime: Runtime, url: str, portfolio: Portfolio) -> None:
     """The days before the measured one, each shard in its own transaction as the cycle does them (without
-    Prefect: only the state they leave matters)."""
+    Prefect: only the state they leave matters), then the day's outbox sent as its every-few-minutes deployment
+    sends it: the measured day starts with yesterday's messages gone out and in the contact history, not with
+    every warm-up message still waiting for the cycle's own dispatch."""
     for day in range(1, portfolio.warmup_days + 1):
         as_of = portfolio.start + timedelta(days=day)
         now = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC)
@@ -220,6 +266,11 @@ def warm_up(runtime: Runtime, url: str, portfolio: Portfolio) -> None:
         for shard in shards:
             with session_scope(url) as session:
                 run_shard(session, runtime, as_of, now, shard)
+        for tick in range(0, 24 * 60, OUTBOX_EVERY_MINUTES):  # sent when due, inside its window, not at midnight
+            at = now + timedelta(minutes=tick)
+            with session_scope(url) as session:
+                while dispatch_due(session, runtime.config, runtime.channel, at).handled:
+                    pass
         with session_scope(url) as session:
             refresh_statistics(session)  # as after any day's bulk changes: the measured day plans on true figures
 
@@ -230,7 +281,9 @@ def template_stamp(portfolio: Portfolio) -> str:
     source = hashlib.sha256(inspect.getsource(generator).encode()).hexdigest()[:12]
     stamp = f"schema {head_revision()}, generator {source}"
     if portfolio.warmup_days:
-        stamp += f", cycle {_cycle_source_hash()}"
+        history_source = inspect.getsource(settle_history) + inspect.getsource(warm_up)
+        history = hashlib.sha256(history_source.encode()).hexdigest()[:12]
+        stamp += f", history {history}, cycle {_cycle_source_hash()}"
     return stamp
 
 

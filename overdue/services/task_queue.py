@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from overdue.domain import tasks as rules
 from overdue.domain.masking import mask_tail
-from overdue.services.cycle import BALANCE
+from overdue.services.condition_sql import BALANCE
 from overdue.store.tables import Account, Customer, HumanTask, TaskActivity
 
 Scope = Literal["mine", "team", "all"]

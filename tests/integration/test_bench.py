@@ -263,8 +263,29 @@ def test_warm_up_days_run_the_cycle_into_the_template(database_url: str, templat
         assert len(stages) > 1  # the cycles moved accounts out of `current`
         with session_scope(url) as session:
             done = session.execute(sa.text("SELECT as_of, count(*) FROM cycleshard GROUP BY as_of")).all()
-            queued = session.scalar(sa.select(sa.func.count()).select_from(OutreachMessage))
+            statuses = dict(
+                session.execute(
+                    sa.select(col(OutreachMessage.status), sa.func.count()).group_by(col(OutreachMessage.status))
+                )
+                .tuples()
+                .all()
+            )
+            due = session.scalar(
+                sa.select(sa.func.count()).where(
+                    col(OutreachMessage.status) == "queued", col(OutreachMessage.send_at) < midnight(warmed.as_of)
+                )
+            )
+            entered = session.execute(
+                sa.select(col(Account.due_date), col(Account.stage_entered_on)).where(
+                    col(Account.stage) == "negotiation"
+                )
+            ).all()
         assert sorted(str(day) for day, _ in done) == [str(START + timedelta(days=1)), str(START + timedelta(days=2))]
-        assert queued
+        assert statuses.get("sent")  # each warm-up day's outbox went out as its deployment sends it
+        assert due == 0  # nothing from the warm-up days left for the measured day's dispatch
+        # the history: an account entered negotiation when it reached 31 days past due, not all on the first day
+        assert entered
+        assert all(on == min(due_date + timedelta(days=31), START) for due_date, on in entered if on <= START)
+        assert len({on for _, on in entered}) > 5
     finally:
         store.discard(url)

@@ -368,7 +368,8 @@ def test_escalation_counts_only_unpaused_days_past_due(session: Session, runtime
     session.flush()
     paused = accounts[100].id
     assert paused is not None
-    pause_account(session, paused, today - timedelta(days=40), today - timedelta(days=21), "hospital", "ops", today, NOW)
+    first, last = today - timedelta(days=40), today - timedelta(days=21)
+    pause_account(session, paused, first, last, "hospital", "ops", today, NOW)
 
     assert propose_escalations(session, runtime.config, today, NOW, SHARD) == 1
     [task] = session.exec(select(HumanTask)).all()
