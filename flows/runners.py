@@ -12,18 +12,44 @@ for either: SQLite lets one writer in at a time, so its shards would take turns 
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import ExitStack
+from typing import Any, Self
 
+from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from overdue.settings import Settings
 
 
+class SharedApiProcessPool(ProcessPoolTaskRunner):
+    """Prefect's process pool, whose workers report to the flow's own Prefect API. Without PREFECT_API_URL the
+    flow runs against a temporary server, and the workers, which get the flow's settings, would each start a
+    temporary server of their own: five seconds before a worker's first task, and several servers writing one
+    database. Here the workers are told the address of the flow's."""
+
+    def __enter__(self) -> Self:
+        self._shared_api: ExitStack | None = None
+        if not PREFECT_API_URL.value():
+            with get_client(sync_client=True) as client:  # the flow's client: the temporary server is up
+                address = str(client.api_url).rstrip("/")
+            self._shared_api = ExitStack()
+            self._shared_api.enter_context(temporary_settings(updates={PREFECT_API_URL: address}))
+        return super().__enter__()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            super().__exit__(*exc_info)
+        finally:
+            if self._shared_api is not None:
+                self._shared_api.close()
+
+
 def cycle_task_runner(settings: Settings) -> TaskRunner[Any]:
     """The daily cycle's task runner, from OVERDUE_TASK_RUNNER, OVERDUE_CYCLE_WORKERS and OVERDUE_DASK_ADDRESS."""
     if settings.task_runner == "processes":
-        return ProcessPoolTaskRunner(max_workers=settings.cycle_workers)
+        return SharedApiProcessPool(max_workers=settings.cycle_workers)
     if settings.task_runner != "dask":
         return ThreadPoolTaskRunner()
     from prefect_dask.task_runners import DaskTaskRunner  # imports dask.distributed: only when asked for

@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import col, select
 
-from flows.runners import cycle_task_runner
+from flows.runners import SharedApiProcessPool, cycle_task_runner
 from overdue.services.shard_cycle import plan_shards
 from overdue.settings import Settings
 from overdue.store.db import session_scope
@@ -36,6 +36,7 @@ def test_the_switch_chooses_the_task_runner() -> None:
     assert isinstance(local, DaskTaskRunner)
     assert local.cluster_kwargs == {"n_workers": 3, "processes": True, "threads_per_worker": 1}
     pool = cycle_task_runner(Settings(task_runner="processes", cycle_workers=2))
+    assert isinstance(pool, SharedApiProcessPool)
     assert isinstance(pool, ProcessPoolTaskRunner)
     assert pool._max_workers == 2
 
@@ -44,9 +45,7 @@ def test_the_switch_chooses_the_task_runner() -> None:
 def two_worker_processes(kind: str) -> Iterator[Any]:
     """A task runner with two worker processes: a local Dask cluster, or Prefect's process pool."""
     if kind == "processes":
-        from prefect.task_runners import ProcessPoolTaskRunner
-
-        yield ProcessPoolTaskRunner(max_workers=2)
+        yield cycle_task_runner(Settings(task_runner="processes", cycle_workers=2))
         return
     from distributed import LocalCluster
     from prefect_dask.task_runners import DaskTaskRunner
@@ -90,3 +89,16 @@ def test_worker_processes_do_every_shard_of_a_cycle_exactly_once(
     assert max(moves.values()) == 1  # no account moved twice
     assert summary["stages"]["evaluated"] == 300
     assert state(database_url) == state(control)  # the same end state as one worker doing it all in turn
+
+
+def test_process_pool_workers_are_told_the_flows_temporary_server() -> None:
+    """Without PREFECT_API_URL each worker would start a temporary server of its own (seconds per worker, and
+    several servers writing one database); inside the pool the flow's own server's address is set for them."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        assert not PREFECT_API_URL.value()
+        with SharedApiProcessPool(max_workers=1):
+            assert PREFECT_API_URL.value() == SubprocessASGIServer().api_url
+        assert not PREFECT_API_URL.value()
