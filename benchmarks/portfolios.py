@@ -33,7 +33,7 @@ from overdue.config import Configuration
 from overdue.domain.stages import CLOSED
 from overdue.runtime import Runtime, build_runtime
 from overdue.services.dispatch import dispatch_due
-from overdue.services.shard_cycle import plan_shards, run_shard
+from overdue.services.shard_cycle import plan_shards, run_next_shard
 from overdue.settings import PROJECT_ROOT, Settings, normalize_database_url
 from overdue.sim import portfolio as generator
 from overdue.sim.portfolio import PortfolioSpec, generate_portfolio
@@ -262,10 +262,11 @@ def warm_up(runtime: Runtime, url: str, portfolio: Portfolio) -> None:
         as_of = portfolio.start + timedelta(days=day)
         now = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC)
         with session_scope(url) as session:
-            shards = plan_shards(session, as_of, runtime.settings.shard_size)
-        for shard in shards:
+            plan_shards(session, as_of, runtime.settings.shard_size)
+        while True:  # claimed and marked done as the cycle's tasks do: the measured day rolls these days up
             with session_scope(url) as session:
-                run_shard(session, runtime, as_of, now, shard)
+                if run_next_shard(session, runtime, as_of, now, "warm-up") is None:
+                    break
         for tick in range(0, 24 * 60, OUTBOX_EVERY_MINUTES):  # sent when due, inside its window, not at midnight
             at = now + timedelta(minutes=tick)
             with session_scope(url) as session:
