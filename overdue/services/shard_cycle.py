@@ -53,7 +53,7 @@ def plan_shards(session: Session, as_of: date, shard_size: int) -> list[tuple[in
     first: yesterday's cycle changed stages, offers and messages by the hundred thousand."""
     planned = _planned(session, as_of)
     if not planned:
-        refresh_statistics(session)
+        refresh_statistics(session, changed_only=True)
         rows = [
             {"as_of": as_of, "low": low, "high": high, "status": "pending"}
             for low, high in account_shards(session, shard_size)
