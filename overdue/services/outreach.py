@@ -26,7 +26,7 @@ from overdue.domain.guard import Proposal, check_contact
 from overdue.domain.pauses import shifted_anchor
 from overdue.domain.plans import InstallmentState, next_unpaid
 from overdue.domain.sms import oversize
-from overdue.services.audit import SMS_TOO_LONG, SYSTEM, audit_row, record_many, sms_too_long_row
+from overdue.services.audit import HELD_BACK, SMS_TOO_LONG, SYSTEM, audit_row, record_many, sms_too_long_row
 from overdue.services.condition_facts import load_condition_facts
 from overdue.services.contact_guard import (
     VULNERABILITY_REVIEW,
@@ -37,7 +37,7 @@ from overdue.services.contact_guard import (
 )
 from overdue.services.locate import plan_locate_messages
 from overdue.services.validation_notices import DueContact, plan_validation_notices
-from overdue.store.bulk import any_of, insert_ignoring_conflicts, update_by_id
+from overdue.store.bulk import any_of, insert_ignoring_conflicts, staged_rows, update_by_id
 from overdue.store.tables import (
     Account,
     Hold,
@@ -45,6 +45,7 @@ from overdue.store.tables import (
     Offer,
     OutreachMessage,
     PaymentPlan,
+    UTCDateTime,
 )
 from overdue.store.views import AccountLike, select_accounts_with_customers, split_row
 
@@ -219,6 +220,8 @@ def plan_outreach(
 
 def _queue_new(session: Session, planned: list[dict[str, Any]], now: datetime) -> int:
     """Insert the messages whose key is new (a rerun of the same day queues nothing) and audit each."""
+    if planned and session.get_bind().dialect.name == "postgresql" and HELD_BACK not in session.info:
+        return _queue_new_in_one_statement(session, planned, now)
     inserted = set(
         insert_ignoring_conflicts(session, OutreachMessage, planned, ["idempotency_key"], returning="idempotency_key")
     )
@@ -239,6 +242,20 @@ def _queue_new(session: Session, planned: list[dict[str, Any]], now: datetime) -
         ),
     )
     return len(fresh)
+
+
+def _queue_new_in_one_statement(session: Session, planned: list[dict[str, Any]], now: datetime) -> int:
+    """_queue_new's work as one statement: the audit rows come from the INSERT's own RETURNING instead of a
+    second trip of every row through Python and COPY."""
+    with staged_rows(session, OutreachMessage.__table__, planned) as insert_new:  # type: ignore[attr-defined]
+        statement = sa.text(
+            f"WITH new AS ({insert_new} ON CONFLICT (idempotency_key) DO NOTHING "
+            "RETURNING account_id, idempotency_key, channel, purpose) "
+            "INSERT INTO auditevent (ts, account_id, actor, kind, data) "
+            "SELECT :ts, account_id, :actor, 'message.queued', "
+            "json_build_object('key', idempotency_key, 'channel', channel, 'purpose', purpose) FROM new"
+        ).bindparams(sa.bindparam("ts", now, type_=UTCDateTime()), sa.bindparam("actor", SYSTEM))
+        return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _anchor(stage: str, account: AccountLike, schedule: list[InstallmentState] | None) -> tuple[date | None, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,20 +45,27 @@ def _insert_through_copy(
     conflict_columns: Sequence[str],
     returning: str | None,
 ) -> list[Any]:
+    with staged_rows(session, table, rows) as insert_new:
+        statement = insert_new + f" ON CONFLICT ({', '.join(conflict_columns)}) DO NOTHING"
+        if returning is not None:
+            statement += f" RETURNING {returning}"
+        result = session.execute(sa.text(statement))
+        return list(result.scalars()) if returning is not None else []
+
+
+@contextmanager
+def staged_rows(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> Iterator[str]:
+    """PostgreSQL: the rows COPY'd into a temporary table, and the `INSERT INTO table (...) SELECT ... FROM` it
+    for the caller to finish (a conflict clause, RETURNING, a statement around it) and run before the table is
+    dropped."""
     names = sorted({name for row in rows for name in row} | _defaulted(table, rows))
     staging = _staging_table(session, table, names)
     _copy_rows(session, staging, rows)
     columns = ", ".join(names)
-    statement = (
-        f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {staging.name} "
-        f"ON CONFLICT ({', '.join(conflict_columns)}) DO NOTHING"
-    )
-    if returning is not None:
-        statement += f" RETURNING {returning}"
-    result = session.execute(sa.text(statement))
-    returned = list(result.scalars()) if returning is not None else []
-    session.execute(sa.text(f"DROP TABLE {staging.name}"))
-    return returned
+    try:
+        yield f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {staging.name}"
+    finally:
+        session.execute(sa.text(f"DROP TABLE {staging.name}"))
 
 
 def _staging_table(session: Session, table: sa.Table, names: Sequence[str]) -> sa.Table:
