@@ -33,7 +33,9 @@ R = TypeVar("R")
 
 
 def step(name: str, task_run_name: str | None = None, retries: int = 0) -> Callable[[Callable[P, R]], Task[P, R]]:
-    """A cycle step as a Prefect task: never cached, no result persisted, tagged for the UI's filters."""
+    """A cycle step as a Prefect task: never cached, no result persisted. Untagged: a tagged task run asks the
+    server for its tags' concurrency slots before it starts (4 to 50 ms each here, for limits nobody set); the
+    deployments tag their flow runs, which is where the UI filters."""
     return task(
         name=name,
         task_run_name=task_run_name,
@@ -41,7 +43,6 @@ def step(name: str, task_run_name: str | None = None, retries: int = 0) -> Calla
         persist_result=False,
         retries=retries,
         retry_delay_seconds=10,
-        tags=["overdue", "daily-cycle"],
     )
 
 
