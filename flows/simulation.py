@@ -1,7 +1,8 @@
 """Run a synthetic portfolio through the real daily cycle, day by day, with simulated customers.
 
-Each simulated day: the daily-cycle flow runs at 00:00 UTC, the outbox dispatcher runs every three
-hours (as a scheduled dispatcher would), and simulated customers and ops staff react.
+Each simulated day: the daily cycle's steps run at 00:00 UTC (the same Prefect tasks as the daily-cycle flow,
+as task runs of one `simulation` flow run), the outbox dispatcher runs every three hours (as a scheduled
+dispatcher would), and simulated customers and ops staff react.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter, process_time
 
+from prefect import flow
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from pydantic import SecretStr
 from sqlmodel import col, select
 
-from flows.daily_cycle import daily_cycle
+from flows.daily_cycle import cycle_day
+from flows.runners import cycle_task_runner
 from overdue.config.models import Experiment
 from overdue.runtime import Runtime
 from overdue.services.dispatch import dispatch_due
@@ -84,11 +87,16 @@ def run_simulation(
             )
         spec = PortfolioSpec(accounts=accounts, seed=seed, start=start, champion=champion, experiment=experiment)
         generate_portfolio(session, spec, runtime.vault)
-    with in_process_flows():
+
+    runner = cycle_task_runner(runtime.settings)
+
+    @flow(name="simulation", flow_run_name=f"simulation-{accounts}x{days}-seed{seed}", task_runner=runner)
+    def simulated_days() -> None:
+        """One flow run for the whole simulation; each day's cycle steps are its task runs."""
         for offset in range(days):
             day = start + timedelta(days=offset)
             with result.timed("cycle"):
-                daily_cycle(as_of=day, now=datetime.combine(day, time(), tzinfo=UTC), database_url=SecretStr(url))
+                cycle_day(day, datetime.combine(day, time(), tzinfo=UTC), SecretStr(url))
             with session_scope(url) as session:
                 with result.timed("dispatch"):
                     for hour in DISPATCH_HOURS:
@@ -103,6 +111,9 @@ def run_simulation(
                 result.collected_minor[currency] = result.collected_minor.get(currency, 0) + amount
             if on_day is not None:
                 on_day(day)
+
+    with in_process_flows():
+        simulated_days()
     with session_scope(url) as session:  # the last day is over too: the dashboard shows it
         roll_up_ended_days(session, start + timedelta(days=days))
     return result
