@@ -23,7 +23,8 @@ from overdue.config import Configuration
 from overdue.config.models import AccrualTerms
 from overdue.domain.accrual import DAYS_PER_YEAR, PPM
 from overdue.domain.stages import CLOSED
-from overdue.store.tables import Account, Customer, Hold, PaymentPlan
+from overdue.store.tables import Account, Hold, PaymentPlan
+from overdue.store.views import JURISDICTION
 
 Expr = Any  # SQL expressions and mapped columns alike
 
@@ -77,21 +78,34 @@ def _facts(session: Session, config: Configuration, as_of: date, shard: tuple[in
     whether it is frozen, each worked out once (the UPDATE's CASE branches only read them)."""
     start = sa.func.coalesce(col(Account.accrued_through), sa.literal(as_of - timedelta(days=1), sa.Date))
     days_from = _days(session, start, col(Account.due_date))
-    return (
+    days_to = _days(session, sa.literal(as_of, sa.Date), col(Account.due_date))
+    inner = (
         sa.select(
             col(Account.id).label("id"),
-            col(Customer.jurisdiction).label("jurisdiction"),
-            _days(session, sa.literal(as_of, sa.Date), col(Account.due_date)).label("days_to"),
+            JURISDICTION.label("jurisdiction"),
+            days_to.label("days_to"),
             sa.case((days_from < 0, 0), else_=days_from).label("days_from"),
-            _frozen(config, as_of, col(PaymentPlan.interest)).label("interest_frozen"),
-            _frozen(config, as_of, col(PaymentPlan.fees)).label("fees_frozen"),
         )
-        .join(Customer, col(Customer.id) == col(Account.customer_id))
         .where(
             col(Account.id).between(*shard),
             col(Account.stage) != CLOSED,
-            col(Account.due_date) < as_of,
+            # past due, as a number of days: as `due_date < as_of` the planner would AND the due-date index into
+            # the id range, reading every past-due entry of the portfolio (and each version an update left) per shard
+            days_to > 0,
             sa.or_(col(Account.accrued_through).is_(None), col(Account.accrued_through) < as_of),
+        )
+        .subquery("past_due")
+    )
+    return (
+        sa.select(
+            inner.c.id,
+            inner.c.jurisdiction,
+            inner.c.days_to,
+            inner.c.days_from,
+            _frozen(config, as_of, inner.c.id, inner.c.jurisdiction, col(PaymentPlan.interest)).label(
+                "interest_frozen"
+            ),
+            _frozen(config, as_of, inner.c.id, inner.c.jurisdiction, col(PaymentPlan.fees)).label("fees_frozen"),
         )
         .cte("accruing")
         .prefix_with("MATERIALIZED")  # worked out once per account: inlined, each CASE branch would redo it
@@ -129,11 +143,10 @@ def _capped(balance_column: Any, increase: Expr, cap: Expr | int | None) -> Expr
     return sa.case((balance + increase <= cap, balance + increase), (balance > cap, balance), else_=cap)
 
 
-def _frozen(config: Configuration, as_of: date, plan_terms: Any) -> Expr:
+def _frozen(config: Configuration, as_of: date, account_id: Expr, jurisdiction: Expr, plan_terms: Any) -> Expr:
     """One EXISTS for the holds that freeze accrual in the customer's jurisdiction, one for an active plan or
     promise whose terms (`plan_terms`: its interest or its fees) say nothing is added while it runs, as the offer
     the customer accepted told them: a handful of index look-ups per account, not one per jurisdiction."""
-    jurisdiction = col(Customer.jurisdiction)
     held = sa.or_(
         sa.false(),
         *(
@@ -143,12 +156,12 @@ def _frozen(config: Configuration, as_of: date, plan_terms: Any) -> Expr:
         ),
     )
     hold = sa.exists().where(
-        col(Hold.account_id) == col(Account.id),
+        col(Hold.account_id) == account_id,
         col(Hold.starts_on) <= as_of,
         sa.or_(col(Hold.ends_on).is_(None), col(Hold.ends_on) >= as_of),
         held,
     )
     plan = sa.exists().where(
-        col(PaymentPlan.account_id) == col(Account.id), col(PaymentPlan.status) == "active", plan_terms != "accrues"
+        col(PaymentPlan.account_id) == account_id, col(PaymentPlan.status) == "active", plan_terms != "accrues"
     )
     return sa.or_(hold, plan)

@@ -19,7 +19,8 @@ from overdue.services.condition_sql import BALANCE
 from overdue.services.cycle import accounts_in_shard, held
 from overdue.services.offers import offer_row, withdraw_approvals
 from overdue.store.bulk import insert_returning_ids
-from overdue.store.tables import Account, Customer, Offer
+from overdue.store.tables import Account, Offer
+from overdue.store.views import JURISDICTION
 
 
 @dataclass
@@ -49,10 +50,9 @@ def make_offers(
             col(Account.currency),
             col(Account.product),
             col(Account.broken_plans),
-            col(Customer.id),
-            col(Customer.jurisdiction),
+            col(Account.customer_id),
+            JURISDICTION,
         )
-        .join(Customer, col(Customer.id) == col(Account.customer_id))
         .where(
             col(Account.id).between(*shard),
             col(Account.stage) == stages.NEGOTIATION,
