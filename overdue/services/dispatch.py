@@ -96,6 +96,8 @@ def dispatch_due(
             .limit(limit)
         ).tuples()
     ]
+    if not rows:
+        return counts
     book = load_facts(session, config, ((m.account_id, c) for m, c, _ in rows), now.date(), now)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-send") as sender:
         for batch in _rounds(rows):

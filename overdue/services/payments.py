@@ -12,7 +12,7 @@ payment or a reversal recorded twice (same reference) changes nothing the second
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import anchor_of, cancel_queued
 from overdue.services.plans import conclude_kept
 from overdue.services.reanchor import reanchor_after_payment
-from overdue.store.bulk import chunked
+from overdue.store.bulk import chunked, insert_returning_ids, insert_rows
 from overdue.store.tables import (
     Account,
     Customer,
@@ -81,9 +81,10 @@ def record_payments(
     """Idempotent by payment reference: one already recorded is counted as a duplicate and left alone.
 
     The accounts, jurisdictions and active plans the batch pays are read in one go, and a payment's own changes
-    are written when the batch ends rather than flushed before each statement of the next, as are its audit
-    events (`held_back`): a simulated day's thousands of payments cost a few statements each. Each is applied
-    in turn all the same, so two payments to one account in a batch meet the balance the first left."""
+    are written when the batch ends rather than flushed before each statement of the next, as are the payment
+    rows, what they gave each installment and their audit events (`held_back`): a simulated day's thousands
+    of payments cost a few statements each. Each is applied in turn all the same, so two payments to one
+    account in a batch meet the balance the first left."""
     results = PaymentResults()
     known: set[str] = set()
     for refs in chunked([p.payment_ref for p in payments], 1000):
@@ -100,11 +101,13 @@ def record_payments(
                     results.closed_accounts += int(_apply(session, config, batch, payment, actor, now))
                 results.amount_minor += payment.amount_minor
             else:
+                batch.write_payments(session)  # the payment it reverses may be one of this batch's
                 results.reopened_accounts += int(_reverse(session, config, payment, actor, now))
                 batch.plans.pop(payment.account_id, None)  # a reversal may have re-opened a kept plan: read it again
                 results.amount_minor -= payment.amount_minor
                 results.reversed += 1
             results.recorded += 1
+        batch.write_payments(session)
     session.flush()
     return results
 
@@ -118,11 +121,14 @@ class _Plan:
 @dataclass
 class _Batch:
     """What a batch of payments reads about its accounts, loaded at once: the accounts (locked), their
-    customers' jurisdictions and their active plans with installments. Kept current as payments apply."""
+    customers' jurisdictions and their active plans with installments. Kept current as payments apply. The
+    payment rows and what each gave an installment wait here to be written together (`write_payments`)."""
 
     accounts: dict[int, Account]
     jurisdictions: dict[int, str]
     plans: dict[int, _Plan | None]
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    allocations: list[tuple[int, int, int]] = field(default_factory=list)  # (index in payments, installment, amount)
 
     @classmethod
     def load(cls, session: Session, account_ids: list[int]) -> _Batch:
@@ -165,6 +171,21 @@ class _Batch:
             self.plans[account_id] = None
             self._load_plans(session, [account_id])
         return self.plans[account_id]
+
+    def add_payment(self, row: dict[str, Any], covered: list[tuple[Installment, int]]) -> None:
+        for installment, amount in covered:
+            self.allocations.append((len(self.payments), installment.id, amount))  # type: ignore[arg-type]
+        self.payments.append(row)
+
+    def write_payments(self, session: Session) -> None:
+        """The waiting payments in their order (so their ids are in that order), then their allocations."""
+        ids = insert_returning_ids(session, Payment, self.payments)
+        allocations = [
+            {"payment_id": ids[index], "installment_id": installment_id, "amount_minor": amount}
+            for index, installment_id, amount in self.allocations
+        ]
+        insert_rows(session, InstallmentAllocation, allocations)
+        self.payments, self.allocations = [], []
 
 
 def _locked_account(session: Session, payment: PaymentIn) -> Account:
@@ -209,9 +230,9 @@ def _apply(
     order = config.policy(batch.jurisdictions[account.id]).allocation_order(account.product, dpd)
     after, split = _balances(account).pay(payment.amount_minor, order)
     _set_balances(account, after)
-    payment_id = _insert_payment(session, _payment_row(payment, split, PAYMENT, None, now))
     plan = batch.active_plan(session, account.id)
-    covered = {} if plan is None else _pay_installments(session, plan, payment_id, payment.amount_minor)
+    covered = [] if plan is None else _pay_installments(session, plan, payment.amount_minor)
+    batch.add_payment(_payment_row(payment, split, PAYMENT, None, now), covered)
     record(
         session,
         "payment.received",
@@ -223,7 +244,7 @@ def _apply(
         dpd=dpd,
         order=list(order),
         credit_minor=split.unapplied_minor,
-        installments=covered,
+        installments={str(installment.seq): amount for installment, amount in covered},
         **split.parts,
     )
     closed = account.balance_minor == 0 and account.stage != stages.CLOSED  # a late overpayment only adds credit
@@ -271,20 +292,13 @@ def _payment_row(
     }
 
 
-def _pay_installments(session: Session, plan: _Plan, payment_id: int, amount_minor: int) -> dict[str, int]:
-    """Pay the active plan's installments oldest first and keep what went to each: {seq: amount}."""
+def _pay_installments(session: Session, plan: _Plan, amount_minor: int) -> list[tuple[Installment, int]]:
+    """Pay the active plan's installments oldest first; returns what went to each."""
     states = [InstallmentState(r.seq, r.due_date, r.amount_minor, r.paid_minor) for r in plan.installments]
-    covered: dict[str, int] = {}
+    covered: list[tuple[Installment, int]] = []
     for row, state in zip(plan.installments, apply_to_installments(states, amount_minor), strict=True):
         if row.paid_minor != state.paid_minor:
-            session.add(
-                InstallmentAllocation(
-                    payment_id=payment_id,
-                    installment_id=row.id,  # type: ignore[arg-type]
-                    amount_minor=state.paid_minor - row.paid_minor,
-                )
-            )
-            covered[str(row.seq)] = state.paid_minor - row.paid_minor
+            covered.append((row, state.paid_minor - row.paid_minor))
             row.paid_minor = state.paid_minor
             session.add(row)
     return covered

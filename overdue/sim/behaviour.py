@@ -299,7 +299,8 @@ def _ops_decisions(session: Session, model: BehaviourModel, seed: int, day: date
             continue
         approve = rng.random() < model.approve_share
         decision = "approve" if approve else "reject"
-        person = rng.choice([p for p in model.ops_staff if p not in approvers(session, task_id)])  # a second approver
+        approved_by = approvers(session, task_id)
+        person = rng.choice([p for p in model.ops_staff if p not in approved_by])  # a second approver differs
         try:
             decide_task(session, task_id, version, decision, REASONS[(kind, approve)], person, now, ROLES)
         except DecisionError:

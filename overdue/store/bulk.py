@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
@@ -79,14 +80,17 @@ def _staging_table(session: Session, table: sa.Table, names: Sequence[str]) -> s
 
 def insert_rows(session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
     """A bulk INSERT that writes None as NULL: COPY on PostgreSQL (a row costs a few microseconds instead of a
-    pipelined statement each), one executemany elsewhere. Without `render_nulls` the ORM would leave a None
-    column out of the statement and start a new batch at every change of shape."""
+    pipelined statement each), elsewhere one Core executemany per run of rows with the same columns, in their
+    order (the ORM's bulk path costs several times more per row and gives nothing back here)."""
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
         _copy_rows(session, table.__table__, rows)  # type: ignore[attr-defined]
-    else:
-        session.execute(sa.insert(table).execution_options(render_nulls=True), list(rows))
+        return
+    session.flush()  # as any statement through the session would: pending ORM changes go first
+    statement = sa.insert(table.__table__)  # type: ignore[attr-defined]
+    for _, same_columns in groupby(rows, key=lambda row: row.keys()):
+        session.connection().execute(statement, list(same_columns))
 
 
 def _copy_rows(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
