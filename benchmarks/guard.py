@@ -233,7 +233,9 @@ def bench_store(url: str, accounts: int, runs: int) -> dict[str, Any]:
             samples["load_facts"].append(time.perf_counter() - started)
         with Session(engine) as session:
             config, renderer, sender = runtime.config, runtime.renderer, runtime.sender
-            planning = partial(outreach.plan_outreach, session, config, renderer, sender, "reminder", AS_OF, NOW, shard)
+            planning = partial(
+                outreach.plan_outreach, session, config, renderer, sender, ("reminder",), AS_OF, NOW, shard
+            )
             plan = _split(samples, "plan", planning)
             dispatching = partial(dispatch_due, session, config, runtime.channel, DISPATCH_AT)
             dispatch = _split(samples, "dispatch", dispatching)

@@ -325,9 +325,8 @@ VULNERABILITY_REVIEW = "vulnerability_review"
 
 def open_vulnerability_reviews(
     session: Session, account_ids: Iterable[int], role: str, sla_hours: int, now: datetime
-) -> int:
-    """A vulnerable customer stopped after the first reminder goes to a specialist: one pending task per account."""
+) -> list[int]:
+    """A vulnerable customer stopped after the first reminder goes to a specialist: one pending task per account.
+    Returns the accounts that got one."""
     payload = {"reason": "vulnerable customer: review before any further contact"}
-    return len(
-        open_once(session, VULNERABILITY_REVIEW, role, sla_hours, dict.fromkeys(account_ids, payload), SYSTEM, now)
-    )
+    return open_once(session, VULNERABILITY_REVIEW, role, sla_hours, dict.fromkeys(account_ids, payload), SYSTEM, now)

@@ -93,14 +93,17 @@ def plan_outreach(
     config: Configuration,
     renderer: TemplateRenderer,
     sender: Sender,
-    stage: str,
+    in_stages: tuple[str, ...],
     as_of: date,
     now: datetime,
     shard: tuple[int, int],
-) -> OutreachCounts:
-    """Queue the cadence step due today for every account in `stage` whose next action has come."""
-    counts = OutreachCounts()
-    if not any(strategy.cadence.get(stage) for strategy in config.strategies.values()):
+) -> dict[str, OutreachCounts]:
+    """Queue the cadence step due today for every account in one of `in_stages` whose next action has come.
+    One pass for all the stages: one read of the accounts, one load of the guard's facts, one insert (a pass
+    per stage cost a shard three of each). Returns the counts per stage."""
+    counts = {stage: OutreachCounts() for stage in in_stages}
+    with_cadence = [s for s in in_stages if any(strategy.cadence.get(s) for strategy in config.strategies.values())]
+    if not with_cadence:
         return counts
     rows = [
         split_row(row)
@@ -108,7 +111,7 @@ def plan_outreach(
             select_accounts_with_customers()
             .where(
                 col(Account.id).between(*shard),
-                col(Account.stage) == stage,
+                col(Account.stage).in_(with_cadence),
                 col(Account.next_action_on) <= as_of,
             )
             .order_by(col(Account.id))  # rows are written in this order: ids must not depend on the plan
@@ -118,18 +121,21 @@ def plan_outreach(
     rows = [(account, customer) for account, customer in rows if not extra.paused_on(account.id, as_of)]
     if not rows:
         return counts
-    account_ids = [account.id for account, _ in rows]
     book = load_facts(session, config, ((a.id, c) for a, c in rows), as_of, now)
-    offers = open_offers(session, account_ids) if stage == stages.NEGOTIATION else {}
-    schedules = active_schedules(session, account_ids) if stage == stages.PLAN else {}
+    stage_of = {account.id: account.stage for account, _ in rows}
+    in_negotiation = [account.id for account, _ in rows if account.stage == stages.NEGOTIATION]
+    on_plan = [account.id for account, _ in rows if account.stage == stages.PLAN]
+    offers = open_offers(session, in_negotiation)
+    schedules = active_schedules(session, on_plan)
 
     planned: list[dict[str, Any]] = []
     next_actions: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
-    need_notice: list[DueContact] = []
-    unreachable: list[DueContact] = []
+    need_notice: dict[str, list[DueContact]] = defaultdict(list)
+    unreachable: dict[str, list[DueContact]] = defaultdict(list)
     to_review: list[int] = []
     for account, customer in rows:
+        stage, stage_counts = account.stage, counts[account.stage]
         strategy = config.strategy_for(account.strategy_arm)  # the arm the account was assigned to
         steps = strategy.cadence.get(stage, ())
         anchor, installment = _anchor(stage, account, schedules.get(account.id))
@@ -152,11 +158,11 @@ def plan_outreach(
         if point is None:
             reason = "no usable contact point"
             if not book.base[account.id].debtor_reachable:
-                unreachable.append(DueContact(account, customer, send_at))
+                unreachable[stage].append(DueContact(account, customer, send_at))
         elif step.template == "offer" and offer is None:
             reason = "no open offer"
         if reason is not None:
-            counts.skipped[reason] += 1
+            stage_counts.skipped[reason] += 1
             audits.append(audit_row("message.skipped", SYSTEM, now, account.id, step=step.id, reason=reason))
             continue
         assert point is not None
@@ -168,10 +174,10 @@ def plan_outreach(
         )
         notice = policy.validation_notice
         if notice and (verdict.allowed or notice.id in verdict.blocked_by):
-            need_notice.append(DueContact(account, customer, send_at))
+            need_notice[stage].append(DueContact(account, customer, send_at))
         if not verdict.allowed:
             for rule in verdict.blocked_by:
-                counts.blocked[rule] += 1
+                stage_counts.blocked[rule] += 1
             if policy.needs_review(verdict.blocked_by):
                 to_review.append(account.id)
             audits.append(
@@ -183,7 +189,7 @@ def plan_outreach(
         rendered = renderer.render(step.template, step.channel, customer.locale, context)
         size = oversize(step.channel, rendered.body, strategy.sms_max_segments)
         if size is not None:
-            counts.skipped[SMS_TOO_LONG] += 1
+            stage_counts.skipped[SMS_TOO_LONG] += 1
             audits.append(sms_too_long_row(account.id, now, size, strategy.sms_max_segments, step=step.id))
             continue
         planned.append(
@@ -206,20 +212,27 @@ def plan_outreach(
             }
         )
 
-    planned += plan_validation_notices(session, config, renderer, sender, book, need_notice, stage, now)
-    located, too_long = plan_locate_messages(session, config, renderer, sender, book, unreachable, stage, as_of, now)
-    planned += located
-    audits += too_long
-    counts.queued = _queue_new(session, planned, now)
+    for stage in with_cadence:
+        planned += plan_validation_notices(session, config, renderer, sender, book, need_notice[stage], stage, now)
+        located, too_long = plan_locate_messages(
+            session, config, renderer, sender, book, unreachable[stage], stage, as_of, now
+        )
+        planned += located
+        audits += too_long
+    queued = _queue_new(session, planned, now)
+    for row in planned:
+        counts[row["stage"]].queued += row["idempotency_key"] in queued
     record_many(session, audits)
     review = config.tasks.kind(VULNERABILITY_REVIEW)
-    counts.reviews_opened += open_vulnerability_reviews(session, to_review, review.role, review.sla_hours, now)
+    for account_id in open_vulnerability_reviews(session, to_review, review.role, review.sla_hours, now):
+        counts[stage_of[account_id]].reviews_opened += 1
     update_by_id(session, Account, next_actions)
     return counts
 
 
-def _queue_new(session: Session, planned: list[dict[str, Any]], now: datetime) -> int:
-    """Insert the messages whose key is new (a rerun of the same day queues nothing) and audit each."""
+def _queue_new(session: Session, planned: list[dict[str, Any]], now: datetime) -> set[str]:
+    """Insert the messages whose key is new (a rerun of the same day queues nothing) and audit each; returns
+    the keys of the messages inserted."""
     if planned and session.get_bind().dialect.name == "postgresql" and HELD_BACK not in session.info:
         return _queue_new_in_one_statement(session, planned, now)
     inserted = set(
@@ -241,10 +254,10 @@ def _queue_new(session: Session, planned: list[dict[str, Any]], now: datetime) -
             for row in fresh
         ),
     )
-    return len(fresh)
+    return inserted
 
 
-def _queue_new_in_one_statement(session: Session, planned: list[dict[str, Any]], now: datetime) -> int:
+def _queue_new_in_one_statement(session: Session, planned: list[dict[str, Any]], now: datetime) -> set[str]:
     """_queue_new's work as one statement: the audit rows come from the INSERT's own RETURNING instead of a
     second trip of every row through Python and COPY."""
     with staged_rows(session, OutreachMessage.__table__, planned) as insert_new:  # type: ignore[attr-defined]
@@ -253,9 +266,10 @@ def _queue_new_in_one_statement(session: Session, planned: list[dict[str, Any]],
             "RETURNING account_id, idempotency_key, channel, purpose) "
             "INSERT INTO auditevent (ts, account_id, actor, kind, data) "
             "SELECT :ts, account_id, :actor, 'message.queued', "
-            "json_build_object('key', idempotency_key, 'channel', channel, 'purpose', purpose) FROM new"
+            "json_build_object('key', idempotency_key, 'channel', channel, 'purpose', purpose) FROM new "
+            "RETURNING data->>'key'"
         ).bindparams(sa.bindparam("ts", now, type_=UTCDateTime()), sa.bindparam("actor", SYSTEM))
-        return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+        return set(session.scalars(statement))
 
 
 def _anchor(stage: str, account: AccountLike, schedule: list[InstallmentState] | None) -> tuple[date | None, Any]:

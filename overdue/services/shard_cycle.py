@@ -22,24 +22,23 @@ from overdue.store.tables import CycleShard
 
 
 def run_shard(session: Session, runtime: Runtime, as_of: date, now: datetime, shard: tuple[int, int]) -> dict[str, Any]:
-    """Plans are judged first (a broken plan changes the stage), then the accounts are classified, and each
-    stage does its work. Returns counts per step, in the shape the cycle summary adds up."""
+    """Plans are judged first (a broken plan changes the stage), then the accounts are classified, offers made,
+    and every stage's messages planned in one pass. Returns counts per step, in the shape the cycle summary
+    adds up."""
     config = runtime.config
-
-    def queue(stage: str) -> dict[str, Any]:
-        return outreach.plan_outreach(
-            session, config, runtime.renderer, runtime.sender, stage, as_of, now, shard
-        ).as_dict()
-
     pauses.cancel_while_paused(session, as_of, now, shard)  # nothing goes out while paused
     accrued = accrual.accrue(session, config, as_of, shard)  # first: today's messages state today's balance
     judged = plans.monitor_plans(session, config, as_of, now, shard).as_dict()
-    summary: dict[str, Any] = {"plan_monitoring": {"plans": judged, "outreach": queue(PLAN)}}
-    summary["accrual"] = {"accounts": accrued}
-    summary["stages"] = cycle.classify_accounts(session, config, as_of, now, shard).as_dict()
-    summary["reminder"] = {"outreach": queue(REMINDER)}
+    changes = cycle.classify_accounts(session, config, as_of, now, shard).as_dict()
     offers = negotiation.make_offers(session, config, as_of, now, shard).as_dict()
-    summary["negotiation"] = {"offers": offers, "outreach": queue(NEGOTIATION)}
+    queued = outreach.plan_outreach(
+        session, config, runtime.renderer, runtime.sender, (PLAN, REMINDER, NEGOTIATION), as_of, now, shard
+    )
+    summary: dict[str, Any] = {"plan_monitoring": {"plans": judged, "outreach": queued[PLAN].as_dict()}}
+    summary["accrual"] = {"accounts": accrued}
+    summary["stages"] = changes
+    summary["reminder"] = {"outreach": queued[REMINDER].as_dict()}
+    summary["negotiation"] = {"offers": offers, "outreach": queued[NEGOTIATION].as_dict()}
     summary["legal"] = {
         "approval_tasks_opened": cycle.propose_escalations(session, config, as_of, now, shard),
         "cases_proceeded": legal.proceed_pending(session, runtime, now, shard),  # continuations lost on approval

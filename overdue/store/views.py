@@ -37,6 +37,8 @@ class AccountLike(Protocol):
     @property
     def dpd(self) -> int: ...
     @property
+    def stage(self) -> str: ...
+    @property
     def stage_entered_on(self) -> date | None: ...
     @property
     def anchor_on(self) -> date | None: ...
@@ -76,6 +78,7 @@ class AccountView:
     placed_balance_minor: int
     due_date: date
     dpd: int
+    stage: str
     stage_entered_on: date | None
     next_action_on: date | None
     anchor_on: date | None
