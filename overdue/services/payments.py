@@ -11,6 +11,7 @@ payment or a reversal recorded twice (same reference) changes nothing the second
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +25,9 @@ from overdue.domain import guard, stages
 from overdue.domain.allocation import Allocation, Balances
 from overdue.domain.plans import InstallmentState, apply_to_installments
 from overdue.domain.stages import AccountFacts, classify, days_past_due
+from overdue.domain.tasks import PENDING
 from overdue.services.audit import held_back, record, record_many, stage_changed
+from overdue.services.cycle import LEGAL_ESCALATION
 from overdue.services.decisions import withdraw_open_escalations
 from overdue.services.outreach import anchor_of, cancel_queued
 from overdue.services.plans import conclude_kept
@@ -33,6 +36,7 @@ from overdue.store.bulk import chunked, insert_returning_ids, insert_rows
 from overdue.store.tables import (
     Account,
     Customer,
+    HumanTask,
     Installment,
     InstallmentAllocation,
     LegalCase,
@@ -121,12 +125,17 @@ class _Plan:
 @dataclass
 class _Batch:
     """What a batch of payments reads about its accounts, loaded at once: the accounts (locked), their
-    customers' jurisdictions and their active plans with installments. Kept current as payments apply. The
+    customers' jurisdictions, their active plans with installments, which have queued messages (and which of
+    those are plan reminders) and which have an escalation waiting for a decision. Kept current as payments
+    apply; nothing a payment does queues a message or opens a task, so what was loaded stays true. The
     payment rows and what each gave an installment wait here to be written together (`write_payments`)."""
 
     accounts: dict[int, Account]
     jurisdictions: dict[int, str]
     plans: dict[int, _Plan | None]
+    with_queued: set[int] = field(default_factory=set)
+    plan_reminders: dict[int, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
+    escalated: set[int] = field(default_factory=set)
     payments: list[dict[str, Any]] = field(default_factory=list)
     allocations: list[tuple[int, int, int]] = field(default_factory=list)  # (index in payments, installment, amount)
 
@@ -145,7 +154,29 @@ class _Batch:
                 batch.jurisdictions[account.id] = jurisdiction  # type: ignore[index]
             batch.plans.update(dict.fromkeys(chunk))
             batch._load_plans(session, chunk)
+            batch._load_queued(session, chunk)
+            batch.escalated.update(
+                session.scalars(
+                    sa.select(col(HumanTask.account_id)).where(
+                        col(HumanTask.account_id).in_(chunk),
+                        col(HumanTask.kind) == LEGAL_ESCALATION,
+                        col(HumanTask.status).in_(PENDING),
+                    )
+                )
+            )
         return batch
+
+    def _load_queued(self, session: Session, account_ids: Sequence[int]) -> None:
+        queued = sa.select(
+            col(OutreachMessage.id),
+            col(OutreachMessage.account_id),
+            col(OutreachMessage.purpose),
+            col(OutreachMessage.idempotency_key),
+        ).where(col(OutreachMessage.account_id).in_(account_ids), col(OutreachMessage.status) == "queued")
+        for message_id, account_id, purpose, key in session.execute(queued.order_by(col(OutreachMessage.id))):
+            self.with_queued.add(account_id)
+            if purpose == guard.PLAN:
+                self.plan_reminders[account_id].append((message_id, key))
 
     def _load_plans(self, session: Session, account_ids: Sequence[int]) -> None:
         plans = session.scalars(
@@ -252,14 +283,19 @@ def _apply(
         previous = account.stage
         account.stage, account.stage_entered_on, account.next_action_on = stages.CLOSED, payment.received_on, None
         record_many(session, stage_changed(actor, now, account.id, previous, stages.CLOSED))
-        cancel_queued(session, account.id, "paid in full", actor, now)
+        if account.id in batch.with_queued:
+            cancel_queued(session, account.id, "paid in full", actor, now)
+            batch.with_queued.discard(account.id)
+            batch.plan_reminders.pop(account.id, None)
         if plan is not None:  # paid in full means the plan is kept today, not at the next cycle
             _keep(session, batch, plan, payment.received_on, actor, now)
-        withdraw_open_escalations(session, account.id, "paid in full", actor, now)
+        if account.id in batch.escalated:
+            withdraw_open_escalations(session, account.id, "paid in full", actor, now)
+            batch.escalated.discard(account.id)
     elif account.stage == stages.PLAN:
         account.next_action_on = payment.received_on  # re-anchor the plan cadence on the next unpaid installment
         if plan is not None:
-            _cancel_paid_installment_reminders(session, plan, actor, now)
+            _cancel_paid_installment_reminders(session, batch, plan, actor, now)
             if all(item.paid_minor >= item.amount_minor for item in plan.installments):
                 _keep(session, batch, plan, payment.received_on, actor, now, plan_kind=plan.plan.kind)
                 conclude_kept(session, config, plan.plan, payment.received_on, now)
@@ -304,23 +340,18 @@ def _pay_installments(session: Session, plan: _Plan, amount_minor: int) -> list[
     return covered
 
 
-def _cancel_paid_installment_reminders(session: Session, plan: _Plan, actor: str, now: datetime) -> None:
+def _cancel_paid_installment_reminders(session: Session, batch: _Batch, plan: _Plan, actor: str, now: datetime) -> None:
     """A plan reminder is about the installment due on its anchor day: once that installment is paid, the
     customer has paid what the reminder asks for, so it must not go out."""
     account_id = plan.plan.account_id
-    queued = session.execute(
-        sa.select(col(OutreachMessage.id), col(OutreachMessage.idempotency_key)).where(
-            col(OutreachMessage.account_id) == account_id,
-            col(OutreachMessage.status) == "queued",
-            col(OutreachMessage.purpose) == guard.PLAN,
-        )
-    ).all()
+    queued = batch.plan_reminders.get(account_id)
     if not queued:
         return
     paid_days = {item.due_date for item in plan.installments if item.paid_minor >= item.amount_minor}
     paid = [message_id for message_id, key in queued if anchor_of(key) in paid_days]
     if paid:
         cancel_queued(session, account_id, "installment paid", actor, now, ids=paid)
+        batch.plan_reminders[account_id] = [(message_id, key) for message_id, key in queued if message_id not in paid]
 
 
 def _keep(session: Session, batch: _Batch, plan: _Plan, day: date, actor: str, now: datetime, **data: Any) -> None:

@@ -20,6 +20,7 @@ from overdue.config.loader import load_model
 from overdue.config.models import ROLES, Strict
 from overdue.domain import stages
 from overdue.runtime import Runtime
+from overdue.services.audit import held_back
 from overdue.services.contact_guard import VULNERABILITY_REVIEW, WAS_SENT
 from overdue.services.contact_preferences import opt_out
 from overdue.services.conversations import record_conversation
@@ -96,6 +97,13 @@ def chance(seed: int, *parts: object) -> float:
 
 
 def simulate_day(session: Session, runtime: Runtime, model: BehaviourModel, seed: int, day: date) -> DayOutcome:
+    """The day's customers and staff, their audit events written together at the end (nothing here reads
+    them back)."""
+    with held_back(session):
+        return _simulate_day(session, runtime, model, seed, day)
+
+
+def _simulate_day(session: Session, runtime: Runtime, model: BehaviourModel, seed: int, day: date) -> DayOutcome:
     now = datetime.combine(day, time(20, 0), tzinfo=UTC)
     outcome = DayOutcome()
     contacted = _contacted_on(session, day)

@@ -240,6 +240,48 @@ def test_a_payment_is_reversed_once(session: Session, runtime: Runtime) -> None:
         pay(session, runtime, account, "CB-once", 1_000, kind="chargeback", reverses="P-once")
 
 
+def test_paying_in_full_cancels_the_queued_messages_and_withdraws_the_waiting_escalation(
+    session: Session, runtime: Runtime
+) -> None:
+    """Within a batch that also pays an account with nothing queued and nothing waiting (the batch reads which
+    accounts have either once, at its start)."""
+    owing, quiet = (add_account(session, ref, due_date=date(2025, 12, 1)) for ref in ("FULL", "QUIET"))
+    task = add_escalation_task(session, owing)
+    for account in (owing, quiet):
+        session.add(
+            OutreachMessage(
+                idempotency_key=f"negotiation:{account.id}:test",
+                account_id=account.id,  # type: ignore[arg-type]
+                customer_id=account.customer_id,
+                channel="sms",
+                address="+15555550100",
+                template="offer",
+                locale="en",
+                stage="negotiation",
+                step="test",
+                purpose="collection",
+                body="An offer",
+                status="queued" if account is owing else "sent",
+                send_at=midnight(DAY),
+                created_at=midnight(DAY),
+            )
+        )
+    session.flush()
+    queued = session.scalars(
+        sa.select(col(OutreachMessage.id)).where(col(OutreachMessage.account_id) == owing.id)
+    ).all()
+    payments = [
+        PaymentIn(ref, account.id, account.balance_minor, account.currency, DAY, "test")  # type: ignore[arg-type]
+        for ref, account in (("P-quiet", quiet), ("P-full", owing))
+    ]
+    record_payments(session, runtime.config, payments, "test", midnight(DAY))
+    session.refresh(task)
+    statuses = session.scalars(sa.select(col(OutreachMessage.status)).where(col(OutreachMessage.id).in_(queued)))
+    assert set(statuses) == {"cancelled"}
+    assert (task.status, task.reason) == ("withdrawn", "paid in full")
+    assert [session.get(Account, a.id).stage for a in (owing, quiet)] == ["closed", "closed"]  # type: ignore[union-attr]
+
+
 # --- reconciliation first ------------------------------------------------------------------------
 
 
